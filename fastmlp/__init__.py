@@ -1,0 +1,14 @@
+"""fastmlp: fast CPU training of fixed-architecture multilayer perceptrons from Python.
+
+Numba-compiled kernels run whole training epochs (forward pass, delta backpropagation and
+in-place sgd / momentum / Nesterov updates); :class:`MLP` is the thin, validating API on top,
+and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
+"""
+
+from .datasets import load_digits, one_hot
+from .history import DivergenceError, History
+from .network import MLP
+
+__version__ = "0.1.0"
+
+__all__ = ["MLP", "History", "DivergenceError", "load_digits", "one_hot", "__version__"]

@@ -1,0 +1,97 @@
+"""Input checks shared by the API: each failure is a specific exception naming the argument."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_features(X, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
+    """``X`` as a C-contiguous (n, n_features) array of ``dtype``, or a clear error."""
+    X = _as_float_array(X, name)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (n_samples, {n_features}), got shape {X.shape}; use "
+            f"{name}.reshape(1, -1) for a single sample or {name}.reshape(-1, 1) for a single "
+            "feature")
+    if X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} columns but the network has {n_features} "
+                         "inputs (layer_sizes[0])")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has no rows")
+    X = np.ascontiguousarray(X, dtype=dtype)
+    _require_finite(X, name)
+    return X
+
+
+def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
+               name: str = "Y") -> np.ndarray:
+    """``Y`` as a C-contiguous (n_rows, n_outputs) array of ``dtype``, or a clear error.
+
+    A 1-D ``Y`` is accepted when the network has a single output.
+    """
+    Y = _as_float_array(Y, name)
+    if Y.ndim == 1 and n_outputs == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2 or Y.shape[1] != n_outputs:
+        hint = (" (one-hot encode class labels with fastmlp.datasets.one_hot)"
+                if Y.ndim == 1 else "")
+        raise ValueError(f"{name} must have shape (n_samples, {n_outputs}) to match the "
+                         f"network's outputs, got {Y.shape}{hint}")
+    if Y.shape[0] != n_rows:
+        raise ValueError(f"{name} has {Y.shape[0]} rows but X has {n_rows}")
+    Y = np.ascontiguousarray(Y, dtype=dtype)
+    _require_finite(Y, name)
+    if loss == "binary_cross_entropy" and (Y.min() < 0 or Y.max() > 1):
+        raise ValueError(f"{name} must lie in [0, 1] for loss='binary_cross_entropy'")
+    if loss == "cross_entropy" and Y.min() < 0:
+        raise ValueError(f"{name} must be non-negative (class probabilities or one-hot rows) "
+                         "for loss='cross_entropy'")
+    return Y
+
+
+def _as_float_array(A, name: str) -> np.ndarray:
+    try:
+        A = np.asarray(A)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} could not be converted to an array: {exc}") from None
+    if A.dtype == bool or not (np.issubdtype(A.dtype, np.number)):
+        raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype}")
+    if np.issubdtype(A.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype}")
+    return A
+
+
+def _require_finite(A: np.ndarray, name: str) -> None:
+    if not np.isfinite(A).all():
+        bad = np.argwhere(~np.isfinite(A))[0]
+        raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}"
+                         "; values beyond the dtype's range also become inf)")
+
+
+def positive_number(value, name: str, allow_none: bool = False) -> float | None:
+    """A finite real number > 0 (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not np.isfinite(value) or value <= 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def non_negative_number(value, name: str) -> float:
+    """A finite real number >= 0."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not np.isfinite(value) or value < 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
+def positive_int(value, name: str, allow_none: bool = False) -> int | None:
+    """An integer >= 1 (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

@@ -1,0 +1,162 @@
+"""Activation functions and their derivatives, selected by integer code.
+
+Kernels receive an activation as an ``int`` code rather than a function object: one compiled
+kernel then serves every activation (a function argument would force one compilation per
+function and defeat ``cache=True``). The code is tested once per layer and row range, never per
+element, so the loops below stay tight and vectorizable.
+
+Every derivative is written in terms of the activation's *output* ``a = f(z)``; the backward
+pass then needs only the stored activations, not the pre-activations:
+
+========== ================================ ==========================================
+code       f(z)                             f'(z) written with a = f(z)
+========== ================================ ==========================================
+IDENTITY   z                                1
+SIGMOID    1 / (1 + exp(-z))                a (1 - a)
+TANH       tanh z                           1 - a^2
+ARCTAN     arctan z                         cos^2 a          (since z = tan a)
+SOFTSIGN   z / (1 + |z|)                    (1 - |a|)^2      (since 1 - |a| = 1/(1+|z|))
+RELU       max(0, z)                        1 if a > 0 else 0
+LEAKY_RELU z if z > 0 else s z  (s >= 0)    1 if a > 0 else s
+ELU        z if z > 0 else alpha (e^z - 1)  1 if a > 0 else a + alpha
+STEP       1 if z >= 0 else 0               (zero almost everywhere: forward only)
+SOFTMAX    exp(z_k) / sum_j exp(z_j)        handled per row by the output stage
+========== ================================ ==========================================
+"""
+
+import numpy as np
+from numba import njit
+
+IDENTITY = 0
+SIGMOID = 1
+TANH = 2
+ARCTAN = 3
+SOFTSIGN = 4
+RELU = 5
+LEAKY_RELU = 6
+ELU = 7
+STEP = 8
+SOFTMAX = 9
+
+#: Codes whose derivative is defined in terms of the output (all but STEP and SOFTMAX).
+DIFFERENTIABLE = (IDENTITY, SIGMOID, TANH, ARCTAN, SOFTSIGN, RELU, LEAKY_RELU, ELU)
+
+
+@njit(cache=True, nogil=True)
+def inplace_activate(code, param, buf, start, stop):
+    """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
+
+    ``param`` is the leaky-ReLU slope or the ELU alpha; other codes ignore it.
+    SOFTMAX is not element-wise: see :func:`inplace_softmax_row`.
+    """
+    one = buf.dtype.type(1.0)
+    zero = buf.dtype.type(0.0)
+    p = buf.dtype.type(param)
+    if code == IDENTITY:
+        return
+    elif code == SIGMOID:
+        for i in range(start, stop):
+            buf[i] = one / (one + np.exp(-buf[i]))
+    elif code == TANH:
+        for i in range(start, stop):
+            buf[i] = np.tanh(buf[i])
+    elif code == ARCTAN:
+        for i in range(start, stop):
+            buf[i] = np.arctan(buf[i])
+    elif code == SOFTSIGN:
+        for i in range(start, stop):
+            buf[i] = buf[i] / (one + abs(buf[i]))
+    elif code == RELU:
+        for i in range(start, stop):
+            buf[i] = max(buf[i], zero)
+    elif code == LEAKY_RELU:
+        for i in range(start, stop):
+            z = buf[i]
+            buf[i] = z if z > zero else p * z
+    elif code == ELU:
+        for i in range(start, stop):
+            z = buf[i]
+            buf[i] = z if z > zero else p * np.expm1(z)
+    elif code == STEP:
+        for i in range(start, stop):
+            buf[i] = one if buf[i] >= zero else zero
+
+
+@njit(cache=True, nogil=True)
+def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, count):
+    """Multiply ``delta[d_start:d_start+count]`` by f'(z), computed from the outputs
+    ``a = acts[a_start:a_start+count]``.
+
+    STEP has no usable derivative (zero almost everywhere); the API refuses to train through
+    it, and here it zeroes the deltas, which is its derivative wherever it exists.
+    """
+    one = delta.dtype.type(1.0)
+    zero = delta.dtype.type(0.0)
+    p = delta.dtype.type(param)
+    if code == IDENTITY:
+        return
+    elif code == SIGMOID:
+        for i in range(count):
+            a = acts[a_start + i]
+            delta[d_start + i] *= a * (one - a)
+    elif code == TANH:
+        for i in range(count):
+            a = acts[a_start + i]
+            delta[d_start + i] *= one - a * a
+    elif code == ARCTAN:
+        for i in range(count):
+            c = np.cos(acts[a_start + i])
+            delta[d_start + i] *= c * c
+    elif code == SOFTSIGN:
+        for i in range(count):
+            s = one - abs(acts[a_start + i])
+            delta[d_start + i] *= s * s
+    elif code == RELU:
+        for i in range(count):
+            if not acts[a_start + i] > zero:
+                delta[d_start + i] = zero
+    elif code == LEAKY_RELU:
+        for i in range(count):
+            if not acts[a_start + i] > zero:
+                delta[d_start + i] *= p
+    elif code == ELU:
+        for i in range(count):
+            a = acts[a_start + i]
+            if not a > zero:
+                delta[d_start + i] *= a + p
+    else:
+        for i in range(count):
+            delta[d_start + i] = zero
+
+
+@njit(cache=True, nogil=True)
+def softmax_row_stats(z, start, count):
+    """Return (max, sum of exp(z - max)) of ``z[start:start+count]``: the stable log-sum-exp
+    pieces, so that log p_k = z_k - max - log(sum)."""
+    zmax = z[start]
+    for k in range(1, count):
+        if z[start + k] > zmax:
+            zmax = z[start + k]
+    total = z.dtype.type(0.0)
+    for k in range(count):
+        total += np.exp(z[start + k] - zmax)
+    return zmax, total
+
+
+@njit(cache=True, nogil=True)
+def inplace_softmax_row(z, start, count):
+    """Replace ``z[start:start+count]`` by softmax(z) over that row."""
+    zmax, total = softmax_row_stats(z, start, count)
+    inv = z.dtype.type(1.0) / total
+    for k in range(count):
+        z[start + k] = np.exp(z[start + k] - zmax) * inv
+
+
+@njit(cache=True, nogil=True)
+def inplace_activate_rows(code, param, buf, start, n_rows, width):
+    """Apply an output activation (element-wise or SOFTMAX) to ``n_rows`` rows of ``width``."""
+    if code == SOFTMAX:
+        for r in range(n_rows):
+            inplace_softmax_row(buf, start + r * width, width)
+    else:
+        inplace_activate(code, param, buf, start, start + n_rows * width)

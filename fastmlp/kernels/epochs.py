@@ -1,0 +1,161 @@
+"""Fused drivers: a whole training epoch, a full-data loss and gradient, and inference, each
+one compiled call.
+
+Python only loops over epochs; row order, forward pass, deltas, penalties, clipping, the step
+size schedule and the update all run here, with every buffer allocated once by the caller.
+The drivers work in chunks of at most ``chunk`` rows, so memory stays flat in the number of
+rows and the batch size: a batch larger than a chunk accumulates its gradient chunk by chunk.
+"""
+
+import numpy as np
+from numba import njit
+
+from .activations import inplace_activate_rows
+from .dense import backward_chunk, forward_chunk, gather_rows, output_stage
+from .updates import (
+    NESTEROV,
+    accumulate_weight_grad_norms,
+    inplace_add_penalty,
+    inplace_clip,
+    inplace_lookahead,
+    inplace_update,
+    step_size,
+)
+
+#: ``status`` values returned by :func:`train_epoch`.
+OK = 0
+LOSS_NOT_FINITE = 1
+PARAMS_NOT_FINITE = 2
+
+
+@njit(cache=True, nogil=True)
+def batch_loss_gradient(
+    theta, X, Y, order, first, n_rows, sizes, w_off, b_off, u_off, codes, act_params,
+    loss_code, acts, deltas, grad, scratch, chunk, need_grad,
+):
+    """Mean loss over rows ``order[first:first+n_rows]`` and, if ``need_grad``, its gradient
+    written into ``grad`` (same layout as ``theta``). No penalty terms."""
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    z0 = chunk * u_off[n_layers]
+    scale = 1.0 / n_rows
+    total = 0.0
+    done = 0
+    while done < n_rows:
+        m = min(chunk, n_rows - done)
+        gather_rows(X, order, first + done, m, acts)
+        forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
+        total += output_stage(acts, z0, deltas, Y, order, first + done, m, n_out,
+                              codes[n_layers - 1], act_params[n_layers - 1], loss_code, scale)
+        if need_grad:
+            backward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas,
+                           grad, m, chunk, done == 0, scratch)
+        done += m
+    return total * scale
+
+
+@njit(cache=True, nogil=True)
+def train_epoch(
+    X, Y, theta, velocity, lookahead, grad, order, shuffle_seed,
+    sizes, w_off, b_off, u_off, codes, act_params, loss_code,
+    acts, deltas, scratch, chunk,
+    optimizer, schedule, learning_rate, schedule_b, momentum,
+    clip_value, clip_norm, l1, l2,
+    batch_size, t_start, max_updates, grad_norm_sums,
+):
+    """Run one epoch of (mini-)batch gradient descent in place on ``theta`` and ``velocity``.
+
+    Parameters (beyond the layout and buffers of :mod:`fastmlp.kernels.dense`)
+    ----------------------------------------------------------------------------
+    order : int64 array (n,)
+        Row order, shuffled here in place (Fisher-Yates) when ``shuffle_seed >= 0``.
+    optimizer, schedule : int codes of :mod:`fastmlp.kernels.updates`.
+    batch_size : rows per update (1 = per-sample SGD, n = full batch).
+    t_start : updates made before this epoch; update t (1-based) uses step size alpha_t.
+    max_updates : stop after this many updates (used to replay an epoch up to a failure).
+    grad_norm_sums : float64 (L,), each update adds its weight-gradient norms per layer
+        (before clipping).
+
+    Returns
+    -------
+    loss_sum : sum over applied updates of (batch mean loss + penalty) * batch rows
+    rows_done, updates_done : rows and updates fully applied
+    status : OK, LOSS_NOT_FINITE (stopped before updating) or PARAMS_NOT_FINITE (the last
+        update wrote a non-finite value: the caller must restore and replay ``updates_done``)
+    alpha : step size of the last update attempted
+    """
+    n = X.shape[0]
+    if shuffle_seed >= 0:
+        np.random.seed(shuffle_seed)
+        for i in range(n - 1, 0, -1):
+            j = np.random.randint(0, i + 1)
+            tmp = order[i]
+            order[i] = order[j]
+            order[j] = tmp
+    loss_sum = 0.0
+    updates = 0
+    status = OK
+    alpha = learning_rate
+    first = 0
+    while first < n and updates < max_updates:
+        rows = min(batch_size, n - first)
+        point = theta
+        if optimizer == NESTEROV:
+            inplace_lookahead(theta, velocity, momentum, lookahead)
+            point = lookahead
+        loss = batch_loss_gradient(point, X, Y, order, first, rows, sizes, w_off, b_off, u_off,
+                                   codes, act_params, loss_code, acts, deltas, grad, scratch,
+                                   chunk, True)
+        loss += inplace_add_penalty(point, grad, sizes, w_off, l1, l2)
+        if not np.isfinite(loss):
+            status = LOSS_NOT_FINITE
+            break
+        accumulate_weight_grad_norms(grad, sizes, w_off, grad_norm_sums)
+        inplace_clip(grad, clip_value, clip_norm)
+        alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
+        if not inplace_update(theta, grad, velocity, optimizer, alpha, momentum):
+            status = PARAMS_NOT_FINITE
+            break
+        loss_sum += loss * rows
+        updates += 1
+        first += rows
+    return loss_sum, first, updates, status, alpha
+
+
+@njit(cache=True, nogil=True)
+def loss_and_gradient(
+    theta, X, Y, sizes, w_off, b_off, u_off, codes, act_params, loss_code,
+    acts, deltas, grad, scratch, chunk, l1, l2, need_grad,
+):
+    """Mean loss plus penalty over all rows of X, and (if ``need_grad``) its gradient."""
+    order = np.arange(X.shape[0])
+    loss = batch_loss_gradient(theta, X, Y, order, 0, X.shape[0], sizes, w_off, b_off, u_off,
+                               codes, act_params, loss_code, acts, deltas, grad, scratch, chunk,
+                               need_grad)
+    if need_grad:
+        loss += inplace_add_penalty(theta, grad, sizes, w_off, l1, l2)
+    elif l1 != 0.0 or l2 != 0.0:
+        # the penalty's value alone: computed on a scratch gradient that is thrown away
+        loss += inplace_add_penalty(theta, scratch[: theta.shape[0]], sizes, w_off, l1, l2)
+    return loss
+
+
+@njit(cache=True, nogil=True)
+def forward(theta, X, sizes, w_off, b_off, u_off, codes, act_params, acts, chunk, out):
+    """Network outputs for every row of X into ``out`` (n, K)."""
+    n = X.shape[0]
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    z0 = chunk * u_off[n_layers]
+    order = np.arange(n)
+    first = 0
+    while first < n:
+        m = min(chunk, n - first)
+        gather_rows(X, order, first, m, acts)
+        forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
+        inplace_activate_rows(codes[n_layers - 1], act_params[n_layers - 1], acts, z0, m, n_out)
+        for r in range(m):
+            for k in range(n_out):
+                out[first + r, k] = acts[z0 + r * n_out + k]
+        first += m
+    return out

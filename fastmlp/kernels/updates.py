@@ -1,0 +1,131 @@
+"""In-place parameter updates on the flat vector: weight penalties, gradient clipping,
+step-size schedules, and the sgd / momentum / nesterov rules of the lecture notes.
+
+All functions work on the flat layout of :mod:`fastmlp.kernels.dense`; a "weight range" is
+``[w_off[l], w_off[l] + sizes[l]*sizes[l+1])`` -- biases are never penalized.
+"""
+
+import numpy as np
+from numba import njit
+
+SGD = 0
+MOMENTUM = 1
+NESTEROV = 2
+
+CONSTANT = 0
+INVERSE = 1
+INVERSE_SQRT = 2
+
+
+@njit(cache=True, nogil=True)
+def inplace_add_penalty(theta, grad, sizes, w_off, l1, l2):
+    """Add the gradient of l1 * sum|W| + (l2/2) * sum W^2 to ``grad`` and return the penalty.
+
+    The l1 term uses the subgradient sign(W), with sign(0) = 0.
+    """
+    penalty = 0.0
+    if l1 == 0.0 and l2 == 0.0:
+        return penalty
+    c1 = grad.dtype.type(l1)
+    c2 = grad.dtype.type(l2)
+    zero = grad.dtype.type(0.0)
+    sq = 0.0
+    ab = 0.0
+    for l in range(sizes.shape[0] - 1):
+        start = w_off[l]
+        stop = start + sizes[l] * sizes[l + 1]
+        for i in range(start, stop):
+            w = theta[i]
+            sq += w * w
+            ab += abs(w)
+            g = c2 * w
+            if w > zero:
+                g += c1
+            elif w < zero:
+                g -= c1
+            grad[i] += g
+    penalty = l1 * ab + 0.5 * l2 * sq
+    return penalty
+
+
+@njit(cache=True, nogil=True)
+def accumulate_weight_grad_norms(grad, sizes, w_off, out):
+    """Add each layer's weight-gradient L2 norm to ``out[l]``."""
+    for l in range(sizes.shape[0] - 1):
+        start = w_off[l]
+        stop = start + sizes[l] * sizes[l + 1]
+        sq = 0.0
+        for i in range(start, stop):
+            sq += grad[i] * grad[i]
+        out[l] += np.sqrt(sq)
+
+
+@njit(cache=True, nogil=True)
+def inplace_clip(grad, clip_value, clip_norm):
+    """Clip each component to [-clip_value, clip_value], then rescale the whole vector to
+    L2 norm ``clip_norm`` if it is longer. A bound of 0 means "no clipping"."""
+    if clip_value > 0.0:
+        c = grad.dtype.type(clip_value)
+        for i in range(grad.shape[0]):
+            if grad[i] > c:
+                grad[i] = c
+            elif grad[i] < -c:
+                grad[i] = -c
+    if clip_norm > 0.0:
+        sq = 0.0
+        for i in range(grad.shape[0]):
+            sq += grad[i] * grad[i]
+        norm = np.sqrt(sq)
+        if norm > clip_norm:
+            factor = grad.dtype.type(clip_norm / norm)
+            for i in range(grad.shape[0]):
+                grad[i] *= factor
+
+
+@njit(cache=True, nogil=True)
+def step_size(schedule, a, b, t):
+    """alpha_t of update number t (t = 1 at the first update):
+    constant a; inverse a / (b + t); inverse_sqrt a / sqrt(t)."""
+    if schedule == INVERSE:
+        return a / (b + t)
+    elif schedule == INVERSE_SQRT:
+        return a / np.sqrt(t)
+    return a
+
+
+@njit(cache=True, nogil=True)
+def inplace_lookahead(theta, velocity, gamma, out):
+    """out = theta - gamma * velocity: the point where Nesterov takes its gradient."""
+    g = theta.dtype.type(gamma)
+    for i in range(theta.shape[0]):
+        out[i] = theta[i] - g * velocity[i]
+
+
+@njit(cache=True, nogil=True)
+def inplace_update(theta, grad, velocity, optimizer, alpha, gamma):
+    """Apply one update and return True when every new parameter is finite.
+
+    sgd:       theta <- theta - alpha g
+    momentum:  v <- gamma v + alpha g;  theta <- theta - v
+    nesterov:  the same, with g taken at theta - gamma v by the caller.
+
+    The finiteness test rides along the update loop: ``x * 0`` is 0 for finite x and NaN for
+    NaN or inf, so one sum tells whether anything overflowed (no branch per element).
+    """
+    a = theta.dtype.type(alpha)
+    zero = theta.dtype.type(0.0)
+    probe = zero
+    if optimizer == SGD:
+        for i in range(theta.shape[0]):
+            t = theta[i] - a * grad[i]
+            theta[i] = t
+            probe += t * zero
+    else:
+        g = theta.dtype.type(gamma)
+        for i in range(theta.shape[0]):
+            v = g * velocity[i] + a * grad[i]
+            velocity[i] = v
+            t = theta[i] - v
+            theta[i] = t
+            probe += t * zero + v * zero
+    return probe == 0

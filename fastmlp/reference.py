@@ -1,0 +1,219 @@
+"""Pure-NumPy implementation of everything the kernels do: the test oracle and the
+benchmark baseline.
+
+It is written from the formulas, independently of the kernels: derivatives are taken from the
+pre-activations z (the kernels use the outputs a), losses from their textbook definitions, and
+parameters are flattened by concatenation. Work is vectorized within a batch, with a Python
+loop over batches or samples -- the way one would write it in plain NumPy.
+
+Parameters travel as the flat vector ``theta`` plus ``sizes`` (units per layer, input first);
+layer l's weights (shape (n_in, n_out), row-major) come first, then its biases.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "unflatten", "flatten", "activation", "activation_derivative", "forward", "loss",
+    "loss_and_gradient", "train",
+]
+
+
+def unflatten(theta: np.ndarray, sizes) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Split ``theta`` into lists of weights (n_in, n_out) and biases (n_out,) (views)."""
+    weights, biases, pos = [], [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        weights.append(theta[pos : pos + n_in * n_out].reshape(n_in, n_out))
+        pos += n_in * n_out
+        biases.append(theta[pos : pos + n_out])
+        pos += n_out
+    return weights, biases
+
+
+def flatten(weights, biases) -> np.ndarray:
+    """Inverse of :func:`unflatten`: concatenate W^(1), b^(1), W^(2), b^(2), ..."""
+    return np.concatenate([p.ravel() for pair in zip(weights, biases) for p in pair])
+
+
+def activation(name: str, z: np.ndarray, param: float = 0.0) -> np.ndarray:
+    """f(z) for an activation name; ``param`` is the leaky slope or the ELU alpha."""
+    if name == "identity":
+        return z.copy()
+    if name in ("sigmoid", "logistic"):
+        return 1 / (1 + np.exp(-z))
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "arctan":
+        return np.arctan(z)
+    if name == "softsign":
+        return z / (1 + np.abs(z))
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, param * z)
+    if name == "elu":
+        return np.where(z > 0, z, param * np.expm1(np.minimum(z, 0)))
+    if name == "step":
+        return (z >= 0).astype(z.dtype)
+    if name == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def activation_derivative(name: str, z: np.ndarray, param: float = 0.0) -> np.ndarray:
+    """f'(z) for an element-wise activation, from the pre-activations."""
+    if name == "identity":
+        return np.ones_like(z)
+    if name in ("sigmoid", "logistic"):
+        s = 1 / (1 + np.exp(-z))
+        return s * (1 - s)
+    if name == "tanh":
+        return 1 - np.tanh(z) ** 2
+    if name == "arctan":
+        return 1 / (1 + z * z)
+    if name == "softsign":
+        return 1 / (1 + np.abs(z)) ** 2
+    if name == "relu":
+        return (z > 0).astype(z.dtype)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1, param).astype(z.dtype)
+    if name == "elu":
+        return np.where(z > 0, 1, param * np.exp(np.minimum(z, 0))).astype(z.dtype)
+    raise ValueError(f"activation {name!r} has no usable derivative")
+
+
+def forward(theta, sizes, activations, params, X):
+    """Forward pass. Returns (zs, outs): pre-activations and activations of layers 1..L."""
+    weights, biases = unflatten(theta, sizes)
+    a = X
+    zs, outs = [], []
+    for W, b, name, p in zip(weights, biases, activations, params):
+        z = a @ W + b
+        a = activation(name, z, p)
+        zs.append(z)
+        outs.append(a)
+    return zs, outs
+
+
+def loss(output: np.ndarray, Y: np.ndarray, name: str) -> float:
+    """Mean loss over rows, exactly as the design notes define it, from the network output."""
+    n = output.shape[0]
+    if name == "mse":
+        return float(np.sum((output - Y) ** 2) / n)
+    if name == "half_mse":
+        return float(np.sum((output - Y) ** 2) / (2 * n))
+    if name == "cross_entropy":
+        return float(-np.sum(Y * np.log(output)) / n)
+    if name == "binary_cross_entropy":
+        return float(-np.sum(Y * np.log(output) + (1 - Y) * np.log(1 - output)) / n)
+    raise ValueError(f"unknown loss {name!r}")
+
+
+def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
+    """l1 * sum|W| + (l2 / 2) * sum W^2 over weights (biases excluded)."""
+    weights, _ = unflatten(theta, sizes)
+    return float(sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in weights))
+
+
+def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0, l2=0.0):
+    """Mean loss (plus penalty) over the rows of X and its gradient, flat like ``theta``.
+
+    Backpropagation by the delta rule:
+    delta^(L) = dE/da^(L) * f'_L(z^(L))  ((o - d)/N for softmax+CE and sigmoid+BCE),
+    delta^(l) = (delta^(l+1) @ W^(l+1).T) * f'_l(z^(l)),
+    dE/dW^(l) = a^(l-1).T @ delta^(l),  dE/db^(l) = sum over rows of delta^(l).
+    """
+    weights, _ = unflatten(theta, sizes)
+    zs, outs = forward(theta, sizes, activations, params, X)
+    o, z_out = outs[-1], zs[-1]
+    n = X.shape[0]
+    value = loss(o, Y, loss_name) + penalty(theta, sizes, l1, l2)
+    if loss_name in ("mse", "half_mse"):
+        dE_do = (2.0 if loss_name == "mse" else 1.0) * (o - Y) / n
+        if activations[-1] == "softmax":
+            # Jacobian of softmax: dp_k/dz_j = p_k (delta_kj - p_j)
+            delta = o * (dE_do - np.sum(dE_do * o, axis=1, keepdims=True))
+        else:
+            delta = dE_do * activation_derivative(activations[-1], z_out, params[-1])
+    elif loss_name == "cross_entropy":
+        delta = (o * Y.sum(axis=1, keepdims=True) - Y) / n
+    else:
+        delta = (o - Y) / n
+    dWs, dbs = [None] * len(weights), [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        a_prev = X if l == 0 else outs[l - 1]
+        dWs[l] = a_prev.T @ delta + l2 * weights[l] + l1 * np.sign(weights[l])
+        dbs[l] = delta.sum(axis=0)
+        if l > 0:
+            delta = (delta @ weights[l].T) * activation_derivative(
+                activations[l - 1], zs[l - 1], params[l - 1])
+    return value, flatten(dWs, dbs).astype(theta.dtype, copy=False)
+
+
+def step_size(schedule: str, a: float, b: float, t: int) -> float:
+    """alpha_t for update t (1-based): constant, a/(b+t) or a/sqrt(t)."""
+    if schedule == "constant":
+        return a
+    if schedule == "inverse":
+        return a / (b + t)
+    if schedule == "inverse_sqrt":
+        return a / math.sqrt(t)
+    raise ValueError(f"unknown schedule {schedule!r}")
+
+
+def clip(g: np.ndarray, clip_value=None, clip_norm=None) -> np.ndarray:
+    """Component clipping to [-clip_value, clip_value], then rescaling to norm clip_norm."""
+    if clip_value:
+        g = np.clip(g, -clip_value, clip_value)
+    if clip_norm:
+        norm = np.linalg.norm(g)
+        if norm > clip_norm:
+            g = g * float(clip_norm / norm)
+    return g
+
+
+def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd",
+          learning_rate=0.1, momentum=0.9, batch_size=1, epochs=10, shuffle=True, rng=None,
+          schedule="constant", schedule_b=1.0, clip_value=None, clip_norm=None, l1=0.0,
+          l2=0.0):
+    """Train ``theta`` (a copy is returned) with the update rules of the notes.
+
+    sgd:      theta <- theta - alpha g
+    momentum: v <- gamma v + alpha g;             theta <- theta - v
+    nesterov: v <- gamma v + alpha grad(theta - gamma v);  theta <- theta - v
+
+    Returns (theta, epoch_losses): each epoch's loss is the row-weighted mean of the batch
+    losses (plus penalty) computed where each update took its gradient.
+    """
+    theta = theta.copy()
+    v = np.zeros_like(theta)
+    n = X.shape[0]
+    batch = n if batch_size is None else batch_size
+    order = np.arange(n)
+    rng = np.random.default_rng(rng)
+    t = 0
+    losses = []
+    for _ in range(epochs):
+        if shuffle:
+            order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            point = theta - momentum * v if optimizer == "nesterov" else theta
+            value, g = loss_and_gradient(point, sizes, activations, params, loss_name,
+                                         X[rows], Y[rows], l1, l2)
+            g = clip(g, clip_value, clip_norm)
+            t += 1
+            alpha = step_size(schedule, learning_rate, schedule_b, t)
+            if optimizer == "sgd":
+                theta = theta - alpha * g
+            else:
+                v = momentum * v + alpha * g
+                theta = theta - v
+            total += value * len(rows)
+        losses.append(total / n)
+    return theta, np.array(losses)

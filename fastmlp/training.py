@@ -1,0 +1,224 @@
+"""The epoch loop around the compiled epoch kernel: options, history, stopping rules and
+divergence safety. Everything per update happens inside :func:`kernels.epochs.train_epoch`."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import _validation as check
+from .history import DivergenceError, History
+from .kernels import epochs as kernels
+from .layout import LOSSES, OPTIMIZERS, SCHEDULES, lookup
+
+
+def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_size=1,
+        epochs=10, shuffle=True, seed=None, schedule="constant", schedule_b=1.0,
+        clip_value=None, clip_norm=None, l1=0.0, l2=0.0, tol=None, n_iter_no_change=10,
+        grad_tol=None, validation_data=None, early_stopping=False, callback=None,
+        verbose=False) -> History:
+    """Train ``net`` in place by gradient descent, starting from its current parameters.
+
+    Parameters
+    ----------
+    net : MLP
+    X : array-like (n, n_inputs)
+    Y : array-like (n, n_outputs); 1-D is accepted for a single output.
+    optimizer : {"sgd", "momentum", "nesterov"}
+        sgd: theta <- theta - alpha g. momentum: v <- gamma v + alpha g, theta <- theta - v.
+        nesterov: as momentum with g taken at theta - gamma v. Velocity starts at zero.
+    learning_rate : float > 0
+        The step size alpha (``a`` of the schedules).
+    momentum : float in [0, 1)
+        gamma of momentum and nesterov.
+    batch_size : int >= 1 or None
+        1 is per-sample SGD, m is mini-batch SGD (the last batch holds the remaining rows),
+        None is full-batch gradient descent (one update per epoch).
+    epochs : int >= 1
+        Maximum number of passes over the data.
+    shuffle : bool
+        Visit rows in a new random order each epoch; False visits them in the given order, so
+        trajectories are deterministic.
+    seed : int, Generator or None
+        Seed of the shuffling.
+    schedule : {"constant", "inverse", "inverse_sqrt"}
+        Step size of update t (t = 1 at the first update of this fit): alpha_t = a,
+        a / (schedule_b + t), or a / sqrt(t).
+    schedule_b : float > 0
+    clip_value : float > 0 or None
+        Clip each gradient component to [-clip_value, clip_value].
+    clip_norm : float > 0 or None
+        Rescale the gradient to L2 norm clip_norm when it is longer. Clipping applies to the
+        batch gradient (penalty included), before it enters the momentum / update.
+    l1, l2 : float >= 0
+        Penalties l1 * sum|W| and (l2/2) * sum W^2 over weights (not biases).
+    tol : float >= 0 or None
+        Stop when the epoch loss has not improved on its best by at least tol for
+        ``n_iter_no_change`` consecutive epochs (stop_reason "tol").
+    n_iter_no_change : int >= 1
+    grad_tol : float > 0 or None
+        After each epoch, stop when the L2 norm of the full-data gradient is below grad_tol
+        (stop_reason "grad_tol"): "repeat until the gradient is zero". Costs one extra pass.
+    validation_data : (Xv, Yv) or None
+        Record the data loss on it after each epoch (``history.val_loss``).
+    early_stopping : bool
+        Needs validation_data: stop when the validation loss has not improved by at least
+        ``tol`` (0 if None) for n_iter_no_change epochs, and in any case finish with the
+        parameters of the best validation epoch (stop_reason "early_stopping" when it stopped
+        training).
+    callback : callable(epoch, history) or None
+        Called after each epoch (0-based); returning False stops training.
+    verbose : bool
+        Print one line per epoch.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    DivergenceError
+        When the loss or a parameter becomes NaN or inf. The parameters are first restored
+        to the last finite state (the one before the failing update).
+    """
+    net._require_trainable()
+    opt_code = lookup(OPTIMIZERS, optimizer, "optimizer")
+    schedule_code = lookup(SCHEDULES, schedule, "schedule")
+    learning_rate = check.positive_number(learning_rate, "learning_rate")
+    momentum = check.non_negative_number(momentum, "momentum")
+    if momentum >= 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    batch_size = check.positive_int(batch_size, "batch_size", allow_none=True)
+    epochs = check.positive_int(epochs, "epochs")
+    schedule_b = check.positive_number(schedule_b, "schedule_b")
+    clip_value = check.positive_number(clip_value, "clip_value", allow_none=True)
+    clip_norm = check.positive_number(clip_norm, "clip_norm", allow_none=True)
+    l1 = check.non_negative_number(l1, "l1")
+    l2 = check.non_negative_number(l2, "l2")
+    tol = None if tol is None else check.non_negative_number(tol, "tol")
+    n_iter_no_change = check.positive_int(n_iter_no_change, "n_iter_no_change")
+    grad_tol = check.positive_number(grad_tol, "grad_tol", allow_none=True)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable(epoch, history)")
+
+    X = check.as_features(X, net.layer_sizes[0], net.dtype)
+    Y = check.as_targets(Y, X.shape[0], net.layer_sizes[-1], net.dtype, net.loss_name)
+    if validation_data is not None:
+        try:
+            Xv, Yv = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
+        Xv = check.as_features(Xv, net.layer_sizes[0], net.dtype, "validation_data[0]")
+        Yv = check.as_targets(Yv, Xv.shape[0], net.layer_sizes[-1], net.dtype, net.loss_name,
+                              "validation_data[1]")
+    elif early_stopping:
+        raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
+
+    n = X.shape[0]
+    batch = n if batch_size is None else min(batch_size, n)
+    loss_code = LOSSES[net.loss_name]
+    layout_args = net._layout_args()
+    P = net.n_params
+    theta = net.params
+    velocity = np.zeros(P, net.dtype)
+    lookahead = np.empty(P if optimizer == "nesterov" else 0, net.dtype)
+    chunk, acts, deltas, scratch, grad = net._chunk_buffers(batch)
+    order = np.arange(n, dtype=np.int64)
+    start_theta = np.empty_like(theta)
+    start_velocity = np.empty_like(velocity)
+    rng = np.random.default_rng(seed)
+    if validation_data is not None:
+        val_buffers = net._chunk_buffers(Xv.shape[0])
+    if grad_tol is not None:
+        full_buffers = net._chunk_buffers(n)
+    best_theta = theta.copy() if early_stopping else None
+
+    def run_epoch(shuffle_seed, t_start, max_updates, norm_sums):
+        return kernels.train_epoch(
+            X, Y, theta, velocity, lookahead, grad, order, shuffle_seed, *layout_args,
+            loss_code, acts, deltas, scratch, chunk, opt_code, schedule_code, learning_rate,
+            schedule_b, momentum, clip_value or 0.0, clip_norm or 0.0, l1, l2, batch, t_start,
+            max_updates, norm_sums)
+
+    def full_data_loss(Xd, Yd, buffers, with_grad, penalties):
+        c, a, d, s, g = buffers
+        value = kernels.loss_and_gradient(theta, Xd, Yd, *layout_args, loss_code, a, d, g, s,
+                                          c, *penalties, with_grad)
+        return value, g
+
+    history = History(net.layout.n_layers)
+    best_monitored = np.inf
+    stale_epochs = 0
+    t = 0
+    all_updates = np.iinfo(np.int64).max
+    for epoch in range(epochs):
+        np.copyto(start_theta, theta)
+        np.copyto(start_velocity, velocity)
+        norm_sums = np.zeros(net.layout.n_layers)
+        shuffle_seed = int(rng.integers(0, 2**32 - 1)) if shuffle else -1
+        began = time.perf_counter()
+        loss_sum, rows, updates, status, alpha = run_epoch(shuffle_seed, t, all_updates,
+                                                           norm_sums)
+        if status != kernels.OK:
+            # Back to the epoch's start, then replay the updates that stayed finite: the
+            # epoch is deterministic given its (already shuffled) order.
+            np.copyto(theta, start_theta)
+            np.copyto(velocity, start_velocity)
+            if updates:
+                run_epoch(-1, t, updates, np.zeros(net.layout.n_layers))
+            history.stop_reason = "diverged"
+            what = "the loss" if status == kernels.LOSS_NOT_FINITE else "a parameter"
+            raise DivergenceError(
+                f"training diverged in epoch {epoch + 1}: {what} became NaN or inf after "
+                f"{updates} of the epoch's updates (step size {alpha:.3g}). The parameters "
+                "were restored to the last finite state. Lower learning_rate, or bound the "
+                "steps with clip_norm / clip_value.", epoch, history)
+        t += updates
+        epoch_loss = loss_sum / rows
+        val_loss = None
+        if validation_data is not None:
+            val_loss = float(full_data_loss(Xv, Yv, val_buffers, False, (0.0, 0.0))[0])
+        history.append(epoch_loss, alpha, norm_sums / updates, time.perf_counter() - began,
+                       val_loss)
+
+        monitored = val_loss if val_loss is not None else epoch_loss
+        threshold = tol if tol is not None else 0.0
+        if monitored < best_monitored:
+            history.best_epoch = epoch
+            if early_stopping:
+                np.copyto(best_theta, theta)
+        if monitored < best_monitored - threshold:
+            stale_epochs = 0
+        else:
+            stale_epochs += 1
+        best_monitored = min(best_monitored, monitored)
+        if verbose:
+            _print_epoch(epoch, epochs, history)
+
+        if early_stopping and stale_epochs >= n_iter_no_change:
+            history.stop_reason = "early_stopping"
+            break
+        if not early_stopping and tol is not None and stale_epochs >= n_iter_no_change:
+            history.stop_reason = "tol"
+            break
+        if grad_tol is not None:
+            _, g = full_data_loss(X, Y, full_buffers, True, (l1, l2))
+            if np.linalg.norm(g) < grad_tol:
+                history.stop_reason = "grad_tol"
+                break
+        if callback is not None and callback(epoch, history) is False:
+            history.stop_reason = "callback"
+            break
+    if early_stopping:
+        np.copyto(theta, best_theta)
+    return history
+
+
+def _print_epoch(epoch: int, epochs: int, history: History) -> None:
+    line = (f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {history._loss[-1]:.6g}")
+    if history._val_loss:
+        line += f"  val_loss {history._val_loss[-1]:.6g}"
+    line += (f"  lr {history._learning_rate[-1]:.3g}  "
+             f"{history._epoch_time[-1] * 1e3:.1f} ms")
+    print(line, flush=True)
