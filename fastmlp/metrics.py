@@ -222,14 +222,26 @@ def _binary_counts(
 # metric name -> (numerator, denominator) as functions of (tp, fp, fn, tn), and why the
 # denominator can vanish, for the warning.
 _RATIOS = {
-    "precision": (lambda tp, fp, fn, tn: tp, lambda tp, fp, fn, tn: tp + fp,
-                  "no row was predicted as the label"),
-    "recall": (lambda tp, fp, fn, tn: tp, lambda tp, fp, fn, tn: tp + fn,
-               "the label does not occur in y_true"),
-    "specificity": (lambda tp, fp, fn, tn: tn, lambda tp, fp, fn, tn: tn + fp,
-                    "every row of y_true has the label"),
-    "f1_score": (lambda tp, fp, fn, tn: 2 * tp, lambda tp, fp, fn, tn: 2 * tp + fp + fn,
-                 "the label occurs in neither y_true nor y_pred"),
+    "precision": (
+        lambda tp, fp, fn, tn: tp,
+        lambda tp, fp, fn, tn: tp + fp,
+        "no row was predicted as the label",
+    ),
+    "recall": (
+        lambda tp, fp, fn, tn: tp,
+        lambda tp, fp, fn, tn: tp + fn,
+        "the label does not occur in y_true",
+    ),
+    "specificity": (
+        lambda tp, fp, fn, tn: tn,
+        lambda tp, fp, fn, tn: tn + fp,
+        "every row of y_true has the label",
+    ),
+    "f1_score": (
+        lambda tp, fp, fn, tn: 2 * tp,
+        lambda tp, fp, fn, tn: 2 * tp + fp + fn,
+        "the label occurs in neither y_true nor y_pred",
+    ),
 }
 
 
@@ -273,8 +285,9 @@ def _score(
         num = num_of(tp.sum(), fp.sum(), fn.sum(), tn.sum())
         den = den_of(tp.sum(), fp.sum(), fn.sum(), tn.sum())
         return float(_divide(metric, [num], [den], ["all (micro average)"], True)[0])
-    per_class = _divide(metric, num_of(tp, fp, fn, tn), den_of(tp, fp, fn, tn),
-                        chosen.tolist(), True)
+    per_class = _divide(
+        metric, num_of(tp, fp, fn, tn), den_of(tp, fp, fn, tn), chosen.tolist(), True
+    )
     if average is None:
         return per_class
     if average == "macro":
@@ -348,16 +361,27 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(np.mean(yt == yp))
 
 
-_AVERAGING_DOC = """
+def precision(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    average: str | None = "binary",
+    pos_label: Any = 1,
+    labels: ArrayLike | None = None,
+) -> float | np.ndarray:
+    """Precision (positive predictive value): TP / (TP + FP).
+
+    Of the rows predicted as the class, the fraction that really are.
+
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n,)
         Actual and predicted labels, of the same kind, n >= 1.
     average : {"binary", "macro", "micro", "weighted"} or None, default "binary"
         ``"binary"`` scores only ``pos_label`` and needs at most two distinct labels;
-        ``None`` returns one-vs-rest scores per class; ``"macro"`` is their plain mean,
-        ``"weighted"`` their mean weighted by support, ``"micro"`` pools the counts of all
-        classes first. See :mod:`fastmlp.metrics`.
+        ``None`` returns the one-vs-rest score of every class; ``"macro"`` is their plain
+        mean, ``"weighted"`` their mean weighted by support, ``"micro"`` pools the counts
+        of all classes first. See :mod:`fastmlp.metrics`.
     pos_label : int, float, bool or str, default 1
         The positive class when ``average="binary"``; ignored otherwise.
     labels : array-like, optional
@@ -378,27 +402,9 @@ _AVERAGING_DOC = """
     Warns
     -----
     UndefinedMetricWarning
-        When a denominator is zero; that score is returned as 0.0.
-"""
-
-
-def precision(
-    y_true: ArrayLike,
-    y_pred: ArrayLike,
-    *,
-    average: str | None = "binary",
-    pos_label: Any = 1,
-    labels: ArrayLike | None = None,
-) -> float | np.ndarray:
+        When nothing was predicted as a class; its precision is returned as 0.0.
+    """
     return _score("precision", y_true, y_pred, average, pos_label, labels)
-
-
-precision.__doc__ = (
-    """Precision (positive predictive value): TP / (TP + FP).
-
-    Of the rows predicted as the class, the fraction that really are.
-""" + _AVERAGING_DOC
-)
 
 
 def recall(
@@ -409,16 +415,40 @@ def recall(
     pos_label: Any = 1,
     labels: ArrayLike | None = None,
 ) -> float | np.ndarray:
-    return _score("recall", y_true, y_pred, average, pos_label, labels)
-
-
-recall.__doc__ = (
     """Recall, also called sensitivity or true-positive rate: TP / (TP + FN).
 
     Of the rows that really are the class, the fraction predicted as it; high recall means
     few false negatives. ``sensitivity`` is the same function.
-""" + _AVERAGING_DOC
-)
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        Actual and predicted labels, of the same kind, n >= 1.
+    average : {"binary", "macro", "micro", "weighted"} or None, default "binary"
+        As for :func:`precision`. ``"micro"`` recall and ``"weighted"`` recall over all
+        classes both equal the accuracy.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``; ignored otherwise.
+    labels : array-like, optional
+        Classes to report or average over, in this order; ignored when
+        ``average="binary"``.
+
+    Returns
+    -------
+    float, or ndarray of shape (k,) when ``average=None``
+
+    Raises
+    ------
+    ValueError
+        As for :func:`precision`.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        When a class does not occur in ``y_true``; its recall is returned as 0.0.
+    """
+    return _score("recall", y_true, y_pred, average, pos_label, labels)
+
 
 #: The notes' name for recall (the true-positive rate).
 sensitivity = recall
@@ -432,18 +462,41 @@ def specificity(
     pos_label: Any = 1,
     labels: ArrayLike | None = None,
 ) -> float | np.ndarray:
-    return _score("specificity", y_true, y_pred, average, pos_label, labels)
-
-
-specificity.__doc__ = (
     """Specificity, the true-negative rate: TN / (TN + FP).
 
     Of the rows that are not the class, the fraction not predicted as it; high specificity
-    means few false positives. For several classes each class is taken in turn as positive
-    against all the others (one-vs-rest) and the results averaged as for the other metrics
-    (``"weighted"`` also weights by each class's support in ``y_true``).
-""" + _AVERAGING_DOC
-)
+    means few false positives. With several classes each class in turn is the positive one
+    against all the others (one-vs-rest), and the results are averaged as for the other
+    metrics (``"weighted"`` weights by each class's support in ``y_true``, like them).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        Actual and predicted labels, of the same kind, n >= 1.
+    average : {"binary", "macro", "micro", "weighted"} or None, default "binary"
+        As for :func:`precision`.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``; ignored otherwise.
+    labels : array-like, optional
+        Classes to report or average over, in this order; ignored when
+        ``average="binary"``.
+
+    Returns
+    -------
+    float, or ndarray of shape (k,) when ``average=None``
+
+    Raises
+    ------
+    ValueError
+        As for :func:`precision`.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        When every row of ``y_true`` is of the class (there are no negatives); its
+        specificity is returned as 0.0.
+    """
+    return _score("specificity", y_true, y_pred, average, pos_label, labels)
 
 
 def f1_score(
@@ -454,16 +507,38 @@ def f1_score(
     pos_label: Any = 1,
     labels: ArrayLike | None = None,
 ) -> float | np.ndarray:
-    return _score("f1_score", y_true, y_pred, average, pos_label, labels)
-
-
-f1_score.__doc__ = (
     """F1 score, the harmonic mean of precision and recall: 2TP / (2TP + FP + FN).
 
     Computed from the counts directly, so it is defined (and 0.0) even when precision or
-    recall alone is undefined, as long as the class occurs somewhere.
-""" + _AVERAGING_DOC
-)
+    recall alone is undefined, as long as the class occurs in either array.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n,)
+        Actual and predicted labels, of the same kind, n >= 1.
+    average : {"binary", "macro", "micro", "weighted"} or None, default "binary"
+        As for :func:`precision`. ``"micro"`` F1 over all classes equals the accuracy.
+    pos_label : int, float, bool or str, default 1
+        The positive class when ``average="binary"``; ignored otherwise.
+    labels : array-like, optional
+        Classes to report or average over, in this order; ignored when
+        ``average="binary"``.
+
+    Returns
+    -------
+    float, or ndarray of shape (k,) when ``average=None``
+
+    Raises
+    ------
+    ValueError
+        As for :func:`precision`.
+
+    Warns
+    -----
+    UndefinedMetricWarning
+        When a class occurs in neither array; its F1 is returned as 0.0.
+    """
+    return _score("f1_score", y_true, y_pred, average, pos_label, labels)
 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -546,8 +621,10 @@ def classification_report(
        macro avg      0.750   0.750        0.750     0.667        3
     weighted avg      0.833   0.667        0.833     0.667        3
     """
-    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)) or digits < 0:
-        raise ValueError(f"digits must be a non-negative integer, got {digits!r}")
+    if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
+        raise TypeError(f"digits must be an integer, got {digits!r}")
+    if digits < 0:
+        raise ValueError(f"digits must be non-negative, got {digits}")
     yt, yp, kind = _check_targets(y_true, y_pred)
     chosen, tp, fp, fn, tn = _one_vs_rest_counts(yt, yp, kind, labels)
     names = chosen.tolist()
@@ -589,9 +666,7 @@ def classification_report(
     lines.append(f"{'accuracy':>{name_width}}  " + "  ".join(cells))
     macro = [float(columns[m].mean()) for m in columns]
     total = int(support.sum())
-    weighted = [
-        float(np.average(columns[m], weights=support)) if total else 0.0 for m in columns
-    ]
+    weighted = [float(np.average(columns[m], weights=support)) if total else 0.0 for m in columns]
     lines.append(f"{'macro avg':>{name_width}}  " + fmt(macro, total))
     lines.append(f"{'weighted avg':>{name_width}}  " + fmt(weighted, total))
     return "\n".join(lines)

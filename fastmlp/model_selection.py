@@ -66,7 +66,7 @@ _MAX_REDRAWS = 1000
 
 def _check_int(value: Any, name: str, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)
     if value < low or (high is not None and value > high):
         bound = f">= {low}" if high is None else f"between {low} and {high}"
@@ -77,25 +77,31 @@ def _check_int(value: Any, name: str, low: int, high: int | None = None) -> int:
 def _check_n(n: Any, minimum: int = 2) -> int:
     n = _check_int(n, "n", 1)
     if n < minimum:
-        raise ValueError(f"n must be at least {minimum} so that train and test are non-empty, got {n}")
+        raise ValueError(
+            f"n must be at least {minimum} so that train and test are non-empty, got {n}"
+        )
     return n
 
 
 def _test_count(test_size: Any, n: int) -> int:
     """Number of test rows: a fraction of n rounded up, or a count; both sides non-empty."""
     if isinstance(test_size, bool):
-        raise ValueError(f"test_size must be a float in (0, 1) or an integer count, got {test_size!r}")
+        raise TypeError(
+            f"test_size must be a float in (0, 1) or an integer count, got {test_size!r}"
+        )
     if isinstance(test_size, (int, np.integer)):
         count = int(test_size)
         if not 1 <= count <= n - 1:
-            raise ValueError(f"test_size as a count must be between 1 and n - 1 = {n - 1}, got {count}")
+            raise ValueError(
+                f"test_size as a count must be between 1 and n - 1 = {n - 1}, got {count}"
+            )
         return count
     if isinstance(test_size, (float, np.floating)):
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"test_size as a fraction must be in (0, 1), got {test_size}")
         # Rounding up keeps a small test set non-empty; clipping keeps the training set so.
         return min(max(int(np.ceil(test_size * n)), 1), n - 1)
-    raise ValueError(f"test_size must be a float in (0, 1) or an integer count, got {test_size!r}")
+    raise TypeError(f"test_size must be a float in (0, 1) or an integer count, got {test_size!r}")
 
 
 def _seed_sequence(seed: Any) -> np.random.SeedSequence:
@@ -108,10 +114,12 @@ def _seed_sequence(seed: Any) -> np.random.SeedSequence:
         return seed
     if seed is None:
         return np.random.SeedSequence()
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
             f"seed must be None, a non-negative integer or a numpy.random.Generator, got {seed!r}"
         )
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
     return np.random.SeedSequence(int(seed))
 
 
@@ -143,8 +151,14 @@ class Splits:
         Number of rows being split.
     """
 
-    def __init__(self, method: str, n: int, n_splits: int, params: str,
-                 generate: Callable[[], Iterator[Split]]) -> None:
+    def __init__(
+        self,
+        method: str,
+        n: int,
+        n_splits: int,
+        params: str,
+        generate: Callable[[], Iterator[Split]],
+    ) -> None:
         self.method = method
         self.n = n
         self._n_splits = n_splits
@@ -190,8 +204,9 @@ def _allocate(class_sizes: np.ndarray, total: int, rng: np.random.Generator) -> 
     return counts
 
 
-def _random_holdout(n: int, n_test: int, codes: np.ndarray | None,
-                    rng: np.random.Generator) -> Split:
+def _random_holdout(
+    n: int, n_test: int, codes: np.ndarray | None, rng: np.random.Generator
+) -> Split:
     if codes is None:
         perm = rng.permutation(n)
         test = perm[:n_test]
@@ -216,7 +231,7 @@ def _random_holdout(n: int, n_test: int, codes: np.ndarray | None,
 
 def holdout_split(
     n: int,
-    test_size: float | int = 0.25,
+    test_size: float = 0.25,
     stratify: ArrayLike | None = None,
     seed: Seed = None,
 ) -> Splits:
@@ -254,7 +269,7 @@ def holdout_split(
 def random_subsampling(
     n: int,
     n_splits: int,
-    test_size: float | int,
+    test_size: float,
     stratify: ArrayLike | None = None,
     seed: Seed = None,
 ) -> Splits:
@@ -292,8 +307,13 @@ def random_subsampling(
         for _ in range(n_splits):
             yield _random_holdout(n, n_test, codes, rng)
 
-    return Splits("random_subsampling", n, n_splits,
-                  f"n_splits={n_splits}, test_size={test_size!r}", generate)
+    return Splits(
+        "random_subsampling",
+        n,
+        n_splits,
+        f"n_splits={n_splits}, test_size={test_size!r}",
+        generate,
+    )
 
 
 def k_fold(
@@ -332,7 +352,7 @@ def k_fold(
     n = _check_n(n)
     k = _check_int(k, "k", 2, n)
     if not isinstance(shuffle, (bool, np.bool_)):
-        raise ValueError(f"shuffle must be True or False, got {shuffle!r}")
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
     codes = None if stratify is None else _class_codes(stratify, n, "stratify")
     seq = _seed_sequence(seed)
 
@@ -465,7 +485,9 @@ def balanced_bootstrap(y: ArrayLike, n_samples: int, seed: Seed = None) -> Split
     codes = _class_codes(y, n, "y")
     members = [np.flatnonzero(codes == c) for c in range(codes.max() + 1)]
     if all(m.size == 1 for m in members):
-        raise ValueError("y must have a class with at least two rows, or no row is ever out of bag")
+        raise ValueError(
+            "y must have a class with at least two rows, or no row is ever out of bag"
+        )
     per_class = n // len(members)
     seq = _seed_sequence(seed)
 
@@ -478,11 +500,18 @@ def balanced_bootstrap(y: ArrayLike, n_samples: int, seed: Seed = None) -> Split
                 if oob.size:
                     break
             else:  # pragma: no cover - needs every class fully drawn, ~1000 times in a row
-                raise RuntimeError("could not draw a balanced bootstrap sample with out-of-bag rows")
+                raise RuntimeError(
+                    "could not draw a balanced bootstrap sample with out-of-bag rows"
+                )
             yield _int64(rng.permutation(sample)), oob
 
-    return Splits("balanced_bootstrap", n, n_samples,
-                  f"n_samples={n_samples}, per_class={per_class}", generate)
+    return Splits(
+        "balanced_bootstrap",
+        n,
+        n_samples,
+        f"n_samples={n_samples}, per_class={per_class}",
+        generate,
+    )
 
 
 # ------------------------------------------------------------------------------- scoring
@@ -517,7 +546,9 @@ def as_labels(Y: ArrayLike, outputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]
     Y = np.asarray(Y)
     out = np.asarray(outputs)
     if Y.shape[0] != out.shape[0]:
-        raise ValueError(f"Y and outputs must have the same number of rows, got {Y.shape[0]} and {out.shape[0]}")
+        raise ValueError(
+            f"Y and outputs must have the same number of rows, got {Y.shape[0]} and {out.shape[0]}"
+        )
     return _target_labels(Y), _output_labels(out)
 
 
@@ -544,7 +575,9 @@ def _output_labels(out: np.ndarray) -> np.ndarray:
     return out
 
 
-def on_outputs(metric: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+def on_outputs(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+) -> Callable[[np.ndarray, np.ndarray], float]:
     """Mark a metric to receive the raw targets and model outputs instead of labels.
 
     :func:`cross_validate` and :func:`bootstrap_632` convert targets and outputs with
@@ -561,6 +594,7 @@ def on_outputs(metric: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[n
     callable
         The same metric, flagged.
     """
+
     @functools.wraps(metric)
     def wrapped(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return metric(y_true, y_pred)
@@ -617,9 +651,9 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
             elif callable(m):
                 items.append((getattr(m, "__name__", repr(m)), m))
             else:
-                raise ValueError(f"{arg} entries must be metric names or callables, got {m!r}")
+                raise TypeError(f"{arg} entries must be metric names or callables, got {m!r}")
     else:
-        raise ValueError(f"{arg} must be a dict name -> callable, a list of names, or one name")
+        raise TypeError(f"{arg} must be a dict name -> callable, a list of names, or one name")
     if not items:
         raise ValueError(f"{arg} must name at least one metric")
     scorers: dict[str, _Scorer] = {}
@@ -637,7 +671,7 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
             raw = m is _metrics.mean_squared_error or getattr(m, "fastmlp_on_outputs", False)
             scorers[str(name)] = _Scorer(m, bool(raw))
         else:
-            raise ValueError(f"{arg}[{name!r}] must be a callable or a metric name, got {m!r}")
+            raise TypeError(f"{arg}[{name!r}] must be a callable or a metric name, got {m!r}")
     return scorers
 
 
@@ -647,13 +681,15 @@ def _check_data(X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     if X.ndim < 1 or Y.ndim < 1:
         raise ValueError("X and Y must be arrays with one row per sample")
     if X.shape[0] != Y.shape[0]:
-        raise ValueError(f"X and Y must have the same number of rows, got {X.shape[0]} and {Y.shape[0]}")
+        raise ValueError(
+            f"X and Y must have the same number of rows, got {X.shape[0]} and {Y.shape[0]}"
+        )
     return X, Y
 
 
 def _check_splits(splits: Any, n: int) -> list[Split]:
     if not isinstance(splits, Iterable):
-        raise ValueError("splits must be an iterable of (train_idx, test_idx) pairs")
+        raise TypeError("splits must be an iterable of (train_idx, test_idx) pairs")
     checked = []
     for i, pair in enumerate(splits):
         try:
@@ -664,7 +700,9 @@ def _check_splits(splits: Any, n: int) -> list[Split]:
         test = np.asarray(test)
         for name, idx in (("train_idx", train), ("test_idx", test)):
             if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu":
-                raise ValueError(f"splits[{i}]: {name} must be a non-empty 1-D array of integer row indices")
+                raise ValueError(
+                    f"splits[{i}]: {name} must be a non-empty 1-D array of integer row indices"
+                )
             if idx.min() < -n or idx.max() >= n:
                 raise ValueError(f"splits[{i}]: {name} has indices outside the {n} rows of X")
         checked.append((train, test))
@@ -673,9 +711,15 @@ def _check_splits(splits: Any, n: int) -> list[Split]:
     return checked
 
 
-def _fit_and_score(make_model: Callable[[], Any], X: np.ndarray, Y: np.ndarray, train: np.ndarray,
-                   test: np.ndarray, scorers: dict[str, _Scorer],
-                   fit_params: Mapping[str, Any]) -> tuple[dict[str, float], float]:
+def _fit_and_score(
+    make_model: Callable[[], Any],
+    X: np.ndarray,
+    Y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    scorers: dict[str, _Scorer],
+    fit_params: Mapping[str, Any],
+) -> tuple[dict[str, float], float]:
     start = time.perf_counter()
     model = make_model()
     model.fit(X[train], Y[train], **fit_params)
@@ -684,15 +728,23 @@ def _fit_and_score(make_model: Callable[[], Any], X: np.ndarray, Y: np.ndarray, 
     return {name: s(Y[test], outputs) for name, s in scorers.items()}, elapsed
 
 
-def _run(make_model: Callable[[], Any], X: np.ndarray, Y: np.ndarray, pairs: list[Split],
-         scorers: dict[str, _Scorer], fit_params: Mapping[str, Any] | None,
-         n_jobs: int | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _run(
+    make_model: Callable[[], Any],
+    X: np.ndarray,
+    Y: np.ndarray,
+    pairs: list[Split],
+    scorers: dict[str, _Scorer],
+    fit_params: Mapping[str, Any] | None,
+    n_jobs: int | None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     if not callable(make_model):
-        raise ValueError("make_model must be a callable returning a fresh, unfitted model")
+        raise TypeError("make_model must be a callable returning a fresh, unfitted model")
     if fit_params is None:
         fit_params = {}
     elif not isinstance(fit_params, Mapping):
-        raise ValueError(f"fit_params must be a dict of keyword arguments for fit, got {fit_params!r}")
+        raise TypeError(
+            f"fit_params must be a dict of keyword arguments for fit, got {fit_params!r}"
+        )
     if n_jobs is not None:
         _check_int(n_jobs, "n_jobs", -(2**31))
         if n_jobs == 0:
@@ -745,7 +797,9 @@ class CVResult:
         lines = [f"CVResult({self.n_splits} splits, {self.fit_times.sum():.2f} s fitting)"]
         for k, v in self.scores.items():
             shown = " ".join(f"{x:.4f}" for x in v[:10]) + (" ..." if v.size > 10 else "")
-            lines.append(f"  {k:<{width}}  mean {self.mean[k]:.4f}  std {self.std[k]:.4f}  [{shown}]")
+            lines.append(
+                f"  {k:<{width}}  mean {self.mean[k]:.4f}  std {self.std[k]:.4f}  [{shown}]"
+            )
         return "\n".join(lines)
 
 
@@ -902,7 +956,7 @@ def bootstrap_632(
     """
     X, Y = _check_data(X, Y)
     if isinstance(metric, Mapping) or not (isinstance(metric, str) or callable(metric)):
-        raise ValueError(f"metric must be one metric name or callable, got {metric!r}")
+        raise TypeError(f"metric must be one metric name or callable, got {metric!r}")
     scorers = _make_scorers([metric], Y, "metric")
     n = X.shape[0]
     pairs = list(bootstrap(n, n_samples, seed))
