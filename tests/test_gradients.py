@@ -1,0 +1,132 @@
+"""Forward, loss and gradient of the kernels against reference.py and finite differences,
+for every activation x loss x depth (1, 2 and 3 weight layers)."""
+
+import numpy as np
+import pytest
+
+from fastmlp import reference
+
+from helpers import (DEPTH_SIZES, HIDDEN, OUTPUT_LOSS, finite_difference_gradient, make_data,
+                     make_net, max_rel_err, ref_loss_grad, ref_spec)
+
+CASES = [(hidden, out, loss, depth)
+         for depth in (1, 2, 3)
+         for hidden in (HIDDEN if depth > 1 else ("identity",))
+         for out, loss in OUTPUT_LOSS]
+
+
+@pytest.mark.parametrize("hidden,output,loss,depth", CASES)
+def test_float64_matches_reference_and_finite_differences(hidden, output, loss, depth):
+    net = make_net(DEPTH_SIZES[depth], hidden, output, loss)
+    X, Y = make_data(net)
+    sizes, acts, params = ref_spec(net)
+
+    _, outs = reference.forward(net.params, sizes, acts, params, X)
+    assert max_rel_err(net.forward(X), outs[-1]) < 1e-12
+
+    ref_value, ref_grad = ref_loss_grad(net, X, Y)
+    assert net.loss(X, Y) == pytest.approx(ref_value, rel=1e-12)
+    grad = net.gradient(X, Y)
+    assert grad.shape == net.params.shape
+    assert max_rel_err(grad, ref_grad) < 1e-9
+
+    def loss_at(theta):
+        net.params = theta
+        return net.loss(X, Y)
+
+    theta0 = net.params.copy()
+    fd = finite_difference_gradient(loss_at, theta0)
+    net.params = theta0
+    assert max_rel_err(grad, fd) < 1e-9
+
+
+@pytest.mark.parametrize("hidden,output,loss,depth",
+                         [c for c in CASES if c[3] == 2] + [c for c in CASES if c[3] == 1])
+def test_float32_matches_float64_reference(hidden, output, loss, depth):
+    net = make_net(DEPTH_SIZES[depth], hidden, output, loss, dtype="float32")
+    X, Y = make_data(net)
+    theta64 = net.params.astype(np.float64)
+    ref_value, ref_grad = ref_loss_grad(net, X, Y, theta=theta64)
+    sizes, acts, params = ref_spec(net)
+    _, outs = reference.forward(theta64, sizes, acts, params, X.astype(np.float32)
+                                .astype(np.float64))
+
+    out = net.forward(X)
+    grad = net.gradient(X, Y)
+    assert out.dtype == np.float32 and grad.dtype == np.float32
+    # float32 carries ~7 digits; a few roundings per layer leave errors near 1e-6 relative
+    assert max_rel_err(out, outs[-1]) < 2e-5
+    assert net.loss(X, Y) == pytest.approx(ref_value, rel=2e-5, abs=1e-6)
+    assert max_rel_err(grad, ref_grad) < 1e-4
+
+
+@pytest.mark.parametrize("l1,l2", [(0.0, 0.3), (0.2, 0.0), (0.1, 0.05)])
+def test_penalties_match_reference_and_finite_differences(l1, l2):
+    net = make_net((3, 5, 2), "tanh", "sigmoid", "mse")
+    X, Y = make_data(net)
+    ref_value, ref_grad = ref_loss_grad(net, X, Y, l1=l1, l2=l2)
+    W = net.weights
+    expected_penalty = l1 * sum(np.abs(w).sum() for w in W) + l2 / 2 * sum((w**2).sum() for w in W)
+    assert net.loss(X, Y, l1=l1, l2=l2) == pytest.approx(net.loss(X, Y) + expected_penalty,
+                                                         rel=1e-12)
+    assert net.loss(X, Y, l1=l1, l2=l2) == pytest.approx(ref_value, rel=1e-12)
+    grad = net.gradient(X, Y, l1=l1, l2=l2)
+    assert max_rel_err(grad, ref_grad) < 1e-9
+
+    def loss_at(theta):
+        net.params = theta
+        return net.loss(X, Y, l1=l1, l2=l2)
+
+    theta0 = net.params.copy()
+    fd = finite_difference_gradient(loss_at, theta0)
+    assert max_rel_err(grad, fd) < 1e-8  # |W| has kinks only at 0, far from these weights
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_large_batches_use_blas_and_chunks_like_reference(dtype):
+    # 600 rows span three 256-row chunks and 256 x 40 x 50 multiply-adds take the BLAS path,
+    # so this covers chunked gradient accumulation and the BLAS branches.
+    net = make_net((40, 50, 30, 10), "relu", "softmax", "cross_entropy", dtype=dtype)
+    X, Y = make_data(net, n=600, margin=None)
+    theta64 = net.params.astype(np.float64)
+    ref_value, ref_grad = ref_loss_grad(net, X, Y, theta=theta64)
+    sizes, acts, params = ref_spec(net)
+    _, outs = reference.forward(theta64, sizes, acts, params, X)
+    tol = 1e-11 if dtype == "float64" else 1e-4
+    assert max_rel_err(net.forward(X), outs[-1]) < tol
+    assert net.loss(X, Y) == pytest.approx(ref_value, rel=tol)
+    assert max_rel_err(net.gradient(X, Y), ref_grad) < tol
+
+
+@pytest.mark.parametrize("n_rows", [1, 2])
+def test_edge_shapes_one_sample_one_feature(n_rows):
+    net = make_net((1, 3, 1), "sigmoid", "identity", "half_mse")
+    X, Y = make_data(net, n=n_rows)
+    ref_value, ref_grad = ref_loss_grad(net, X, Y)
+    assert net.loss(X, Y) == pytest.approx(ref_value, rel=1e-12)
+    assert max_rel_err(net.gradient(X, Y), ref_grad) < 1e-12
+    assert net.forward(X).shape == (n_rows, 1)
+
+
+def test_step_forward_and_loss_but_no_gradient():
+    net = make_net((3, 4, 2), "step", "sigmoid", "mse")
+    X, Y = make_data(net)
+    sizes, acts, params = ref_spec(net)
+    _, outs = reference.forward(net.params, sizes, acts, params, X)
+    np.testing.assert_allclose(net.forward(X), outs[-1], rtol=1e-13)
+    assert net.loss(X, Y) == pytest.approx(reference.loss(outs[-1], Y, "mse"), rel=1e-12)
+    with pytest.raises(ValueError, match="step"):
+        net.gradient(X, Y)
+
+
+def test_extreme_preactivations_give_finite_stable_losses():
+    # softmax and sigmoid losses are computed from z (log-sum-exp, softplus): no overflow
+    net = make_net((2, 3), output="softmax", loss="cross_entropy")
+    net.weights[0][...] = 400.0
+    X = np.array([[1.0, 1.0], [-1.0, 2.0]])
+    Y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    assert np.isfinite(net.loss(X, Y)) and np.isfinite(net.gradient(X, Y)).all()
+    bce = make_net((2, 1), output="sigmoid", loss="binary_cross_entropy")
+    bce.weights[0][...] = -500.0
+    value = bce.loss(np.array([[1.0, 1.0]]), np.array([[1.0]]))
+    assert value == pytest.approx(1000.0, rel=1e-12)
