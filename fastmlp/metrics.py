@@ -87,11 +87,14 @@ def _label_kind(a: np.ndarray, name: str) -> str:
 def _as_label_array(y: ArrayLike, name: str) -> tuple[np.ndarray, str]:
     """Convert labels to a 1-D NumPy array of one kind and report that kind."""
     a = np.asarray(y)
-    if a.dtype.kind == "U" and not isinstance(y, np.ndarray):
-        # NumPy quietly turns ["a", 1] into ["a", "1"]; a label 1 that became "1" would then
-        # never match an integer label elsewhere, so refuse the mixture instead.
-        if not all(isinstance(v, str) for v in np.ravel(np.asarray(y, dtype=object))):
-            raise ValueError(f"{name} mixes strings and numbers; use one kind of label")
+    # NumPy quietly turns ["a", 1] into ["a", "1"]; a label 1 that became "1" would then
+    # never match an integer label elsewhere, so refuse the mixture instead.
+    if (
+        a.dtype.kind == "U"
+        and not isinstance(y, np.ndarray)
+        and not all(isinstance(v, str) for v in np.ravel(np.asarray(y, dtype=object)))
+    ):
+        raise ValueError(f"{name} mixes strings and numbers; use one kind of label")
     if a.dtype == object:
         # Object arrays arise from lists mixing Python types or from pandas; only accept them
         # when every element is a string or every element is a number, so that comparisons
