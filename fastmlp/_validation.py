@@ -20,7 +20,8 @@ def as_features(X, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndar
                          "inputs (layer_sizes[0])")
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no rows")
-    X = np.ascontiguousarray(X, dtype=dtype)
+    with np.errstate(over="ignore"):  # overflow becomes inf, reported just below
+        X = np.ascontiguousarray(X, dtype=dtype)
     _require_finite(X, name)
     return X
 
@@ -41,7 +42,8 @@ def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
                          f"network's outputs, got {Y.shape}{hint}")
     if Y.shape[0] != n_rows:
         raise ValueError(f"{name} has {Y.shape[0]} rows but X has {n_rows}")
-    Y = np.ascontiguousarray(Y, dtype=dtype)
+    with np.errstate(over="ignore"):
+        Y = np.ascontiguousarray(Y, dtype=dtype)
     _require_finite(Y, name)
     if loss == "binary_cross_entropy" and (Y.min() < 0 or Y.max() > 1):
         raise ValueError(f"{name} must lie in [0, 1] for loss='binary_cross_entropy'")

@@ -1,0 +1,125 @@
+"""Bad input gets a clear exception naming the argument, and never changes the model."""
+
+import numpy as np
+import pytest
+
+import fastmlp
+
+X = np.random.default_rng(0).normal(size=(6, 3))
+Y = np.random.default_rng(1).uniform(size=(6, 2))
+
+
+def net(**kw):
+    return fastmlp.MLP((3, 4, 2), seed=0, **kw)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(layer_sizes=(3,)), "layer_sizes"),
+    (dict(layer_sizes=(3, 0, 2)), "layer_sizes"),
+    (dict(layer_sizes=(3, 2.5)), "layer_sizes"),
+    (dict(layer_sizes=(3, 4, 2), activation="swish"), "unknown activation 'swish'"),
+    (dict(layer_sizes=(3, 4, 2), activation=["relu", "tanh"]), "one per hidden layer"),
+    (dict(layer_sizes=(3, 4, 2), activation="softmax"), "only available as output"),
+    (dict(layer_sizes=(3, 4, 2), output_activation="gelu"), "unknown output_activation"),
+    (dict(layer_sizes=(3, 4, 2), loss="hinge"), "unknown loss 'hinge'"),
+    (dict(layer_sizes=(3, 4, 2), loss="cross_entropy"), "cross_entropy.*softmax"),
+    (dict(layer_sizes=(3, 4, 2), loss="binary_cross_entropy", output_activation="tanh"),
+     "binary_cross_entropy.*sigmoid"),
+    (dict(layer_sizes=(3, 1), output_activation="softmax"), "at least 2 outputs"),
+    (dict(layer_sizes=(3, 4, 2), dtype="float16"), "dtype"),
+    (dict(layer_sizes=(3, 4, 2), dtype="int32"), "dtype"),
+    (dict(layer_sizes=(3, 4, 2), init="zeros"), "unknown init"),
+    (dict(layer_sizes=(3, 4, 2), leaky_relu_slope=-0.1), "leaky_relu_slope"),
+    (dict(layer_sizes=(3, 4, 2), elu_alpha=0.0), "elu_alpha"),
+])
+def test_bad_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fastmlp.MLP(**kwargs)
+
+
+@pytest.mark.parametrize("X_bad,Y_bad,match", [
+    (X[:, :2], Y, "X has 2 columns"),
+    (X[0], Y, "X must be 2-D"),
+    (X[:0], Y[:0], "X is empty"),
+    (np.where(np.arange(18).reshape(6, 3) == 4, np.nan, X), Y, "X contains NaN or inf"),
+    (np.where(np.arange(18).reshape(6, 3) == 4, np.inf, X), Y, "X contains NaN or inf"),
+    (X, Y[:, :1], r"Y must have shape \(n_samples, 2\)"),
+    (X, Y[:5], "Y has 5 rows but X has 6"),
+    (X, np.where(np.arange(12).reshape(6, 2) == 3, np.nan, Y), "Y contains NaN or inf"),
+    (X, Y[:, 0], "one_hot"),
+    (X.astype(str), Y, "X must hold real numbers"),
+])
+def test_bad_data_for_fit_loss_gradient_forward(X_bad, Y_bad, match):
+    model = net()
+    before = model.params.copy()
+    for call in (lambda: model.fit(X_bad, Y_bad, epochs=1), lambda: model.loss(X_bad, Y_bad),
+                 lambda: model.gradient(X_bad, Y_bad)):
+        with pytest.raises((ValueError, TypeError), match=match):
+            call()
+    if match.startswith("X"):
+        with pytest.raises((ValueError, TypeError), match=match):
+            model.forward(X_bad)
+    np.testing.assert_array_equal(model.params, before)
+
+
+def test_float32_overflow_in_input_is_reported():
+    model = net(dtype="float32")
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        model.forward(np.full((2, 3), 1e300))
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(optimizer="adam"), "unknown optimizer 'adam'"),
+    (dict(learning_rate=0.0), "learning_rate must be a positive"),
+    (dict(learning_rate=-1.0), "learning_rate must be a positive"),
+    (dict(learning_rate=float("nan")), "learning_rate must be a positive"),
+    (dict(batch_size=0), "batch_size must be a positive integer"),
+    (dict(batch_size=2.5), "batch_size must be a positive integer"),
+    (dict(epochs=0), "epochs must be a positive integer"),
+    (dict(epochs=-3), "epochs must be a positive integer"),
+    (dict(momentum=1.0), "momentum must be in"),
+    (dict(momentum=-0.1), "momentum must be a non-negative"),
+    (dict(schedule="cosine"), "unknown schedule"),
+    (dict(clip_norm=0.0), "clip_norm must be a positive"),
+    (dict(clip_value=-1.0), "clip_value must be a positive"),
+    (dict(l2=-0.1), "l2 must be a non-negative"),
+    (dict(l1=float("inf")), "l1 must be a non-negative"),
+    (dict(early_stopping=True), "early_stopping=True needs validation_data"),
+    (dict(validation_data=X), "validation_data must be a pair"),
+    (dict(validation_data=(X[:, :2], Y)), r"validation_data\[0\] has 2 columns"),
+    (dict(callback=3), "callback must be callable"),
+])
+def test_bad_fit_options(kwargs, match):
+    model = net()
+    before = model.params.copy()
+    with pytest.raises((ValueError, TypeError), match=match):
+        model.fit(X, Y, **kwargs)
+    np.testing.assert_array_equal(model.params, before)
+
+
+def test_training_through_step_is_refused():
+    model = fastmlp.MLP((3, 4, 2), activation="step", seed=0)
+    with pytest.raises(ValueError, match="cannot train through the 'step' activation"):
+        model.fit(X, Y)
+    out = fastmlp.MLP((3, 2), output_activation="step", seed=0)
+    with pytest.raises(ValueError, match="step"):
+        out.gradient(X, Y)
+    assert set(np.unique(out.forward(X))) <= {0.0, 1.0}
+
+
+def test_targets_outside_the_loss_domain():
+    bce = fastmlp.MLP((3, 2), loss="binary_cross_entropy", seed=0)
+    with pytest.raises(ValueError, match=r"Y must lie in \[0, 1\]"):
+        bce.fit(X, Y * 3)
+    ce = fastmlp.MLP((3, 2), output_activation="softmax", loss="cross_entropy", seed=0)
+    with pytest.raises(ValueError, match="Y must be non-negative"):
+        ce.loss(X, -Y)
+
+
+def test_params_setter_checks_shape_and_finiteness():
+    model = net()
+    with pytest.raises(ValueError, match="params must have shape"):
+        model.params = np.zeros(3)
+    with pytest.raises(ValueError, match="params contains NaN"):
+        model.params = np.full(model.n_params, np.nan)
+    assert np.isfinite(model.params).all()
