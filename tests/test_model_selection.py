@@ -124,7 +124,7 @@ def test_holdout_is_reproducible_and_reiterable():
     b = ms.holdout_split(50, seed=3)
     c = ms.holdout_split(50, seed=4)
     np.testing.assert_array_equal(a[0][1], b[0][1])
-    np.testing.assert_array_equal(a[0][1], list(a)[0][1])  # iterating again: same split
+    np.testing.assert_array_equal(a[0][1], next(iter(a))[1])  # iterating again: same split
     assert not np.array_equal(a[0][1], c[0][1])
     unseeded = ms.holdout_split(50)
     np.testing.assert_array_equal(unseeded[0][1], unseeded[0][1])
@@ -349,8 +349,9 @@ def test_cross_validate_scores_each_split_with_a_fresh_model(small_digits):
     assert result.n_splits == 4 and result.fit_times.shape == (4,)
     assert 0.8 < result.mean["acc"] <= 1.0  # nearest centroid does well on digits
     # fit_params really reach fit: heavy shrinkage towards the mean changes the scores.
-    shrunk = ms.cross_validate(NearestCentroid, X, Y, splits, ["accuracy"],
-                               fit_params={"shrink": 0.99})
+    shrunk = ms.cross_validate(
+        NearestCentroid, X, Y, splits, ["accuracy"], fit_params={"shrink": 0.99}
+    )
     assert not np.array_equal(shrunk["accuracy"], acc)
     text = repr(result)
     assert "4 splits" in text and "acc" in text and f"{result.mean['acc']:.4f}" in text
@@ -384,8 +385,13 @@ def test_mean_squared_error_is_scored_on_raw_outputs():
     Y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=60)).reshape(-1, 1)
     splits = ms.k_fold(60, 5, seed=0)
     mae = ms.on_outputs(lambda t, o: float(np.mean(np.abs(t - o))))
-    result = ms.cross_validate(LeastSquares, X, Y, splits, {"mse": fm.mean_squared_error,
-                                                            "mae": mae, "named": "mean_squared_error"})
+    result = ms.cross_validate(
+        LeastSquares,
+        X,
+        Y,
+        splits,
+        {"mse": fm.mean_squared_error, "mae": mae, "named": "mean_squared_error"},
+    )
     expected_mse, expected_mae = [], []
     for train, test in splits:
         out = LeastSquares().fit(X[train], Y[train]).predict(X[test])
@@ -411,7 +417,7 @@ def test_n_jobs_does_not_change_the_scores(small_digits):
 
 
 def test_cross_validate_validates_its_arguments(small_digits):
-    X, y, Y = small_digits
+    X, _, Y = small_digits
     splits = ms.k_fold(len(X), 2, seed=0)
     with pytest.raises(ValueError, match="unknown metric 'auc'"):
         ms.cross_validate(NearestCentroid, X, Y, splits, ["auc"])
@@ -434,13 +440,14 @@ def test_cross_validate_validates_its_arguments(small_digits):
 def test_cross_validate_with_the_mlp_on_digits(digits):
     X, y, Y = digits
     result = ms.cross_validate(
-        lambda: fastmlp.MLP((64, 32, 10), output_activation="softmax", loss="cross_entropy",
-                            seed=0),
+        lambda: fastmlp.MLP(
+            (64, 32, 10), output_activation="softmax", loss="cross_entropy", seed=0
+        ),
         X,
         Y,
         ms.k_fold(len(X), 5, stratify=y, seed=0),
         ["accuracy", "f1_score"],
-        fit_params=dict(batch_size=16, epochs=15, learning_rate=0.5, seed=0),
+        fit_params={"batch_size": 16, "epochs": 15, "learning_rate": 0.5, "seed": 0},
     )
     assert result.mean["accuracy"] > 0.9
     assert result["accuracy"].min() > 0.85
@@ -451,18 +458,25 @@ def test_cross_validate_on_a_dask_cluster_matches_serial(small_digits):
     distributed = pytest.importorskip("dask.distributed")
     X, y, Y = small_digits
     splits = ms.k_fold(len(X), 3, stratify=y, seed=3)
-    args = (NearestCentroid, X, Y, splits, ["accuracy", "f1_score"])
-    serial = ms.cross_validate(*args)
+    metrics = ["accuracy", "f1_score"]
+    serial = ms.cross_validate(NearestCentroid, X, Y, splits, metrics)
+
+    class FitsOnAWorker(NearestCentroid):
+        def fit(self, X, Y):
+            distributed.get_worker()  # raises ValueError unless running on a dask worker
+            return super().fit(X, Y)
+
     with warnings.catch_warnings():
         # The in-process cluster may warn about ports and event loops; not our concern.
         warnings.simplefilter("ignore")
-        with distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster, distributed.Client(cluster) as client:
-            with parallel_config(backend="dask"):
-                on_dask = ms.cross_validate(*args, n_jobs=-1)
-            # The tasks really ran on the cluster's workers.
-            assert sum(client.run(lambda dask_worker: len(dask_worker.data) >= 0).values())
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster),
+            parallel_config(backend="dask"),
+        ):
+            on_dask = ms.cross_validate(FitsOnAWorker, X, Y, splits, metrics, n_jobs=-1)
     for name in serial.scores:
         np.testing.assert_array_equal(on_dask[name], serial[name])
 
@@ -471,7 +485,7 @@ def test_cross_validate_on_a_dask_cluster_matches_serial(small_digits):
 
 
 def test_bootstrap_632_follows_its_definition(small_digits):
-    X, y, Y = small_digits
+    X, _, Y = small_digits
     result = ms.bootstrap_632(NearestCentroid, X, Y, n_samples=8, metric="accuracy", seed=5)
     oob = manual_scores(NearestCentroid, X, Y, ms.bootstrap(len(X), 8, seed=5), fm.accuracy)
     model = NearestCentroid().fit(X, Y)
