@@ -6,9 +6,10 @@ and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
 from .datasets import load_digits, one_hot
+from .diagnostics import Diagnosis
 from .history import DivergenceError, History
 from .network import MLP
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "History", "DivergenceError", "load_digits", "one_hot", "__version__"]
+__all__ = ["MLP", "History", "DivergenceError", "Diagnosis", "load_digits", "one_hot", "__version__"]

@@ -1,0 +1,245 @@
+"""Training controls (schedules, clipping, penalties, stopping, divergence safety) and
+diagnostics, each against a literal NumPy transcription."""
+
+import numpy as np
+import pytest
+
+import fastmlp
+
+from helpers import make_data, make_net, ref_loss_grad
+
+
+def one_full_batch_step(net, X, Y, alpha, clip_value=None, clip_norm=None, l1=0.0, l2=0.0):
+    """theta - alpha * g, g the clipped gradient of mean loss + l1 sum|W| + l2/2 sum W^2."""
+    _, g = ref_loss_grad(net, X, Y)
+    is_weight = np.zeros(net.n_params, bool)
+    for l in range(len(net.weights)):
+        is_weight[net.layout.weight_slice(l)] = True
+    theta = net.params.copy()
+    g = g + is_weight * (l2 * theta + l1 * np.sign(theta))
+    if clip_value is not None:
+        g = np.minimum(np.maximum(g, -clip_value), clip_value)
+    if clip_norm is not None and np.sqrt(np.sum(g * g)) > clip_norm:
+        g = g * clip_norm / np.sqrt(np.sum(g * g))
+    return theta - alpha * g
+
+
+@pytest.mark.parametrize("control", [dict(clip_value=0.02), dict(clip_norm=0.05),
+                                     dict(l2=0.3), dict(l1=0.2),
+                                     dict(l1=0.1, l2=0.2, clip_norm=0.05)])
+def test_one_full_batch_step_with_control(control):
+    net = make_net((3, 5, 2), "tanh", "sigmoid", "mse")
+    X, Y = make_data(net, n=10)
+    expected = one_full_batch_step(net, X, Y, 0.7, **control)
+    net.fit(X, Y, learning_rate=0.7, batch_size=None, epochs=1, shuffle=False, **control)
+    np.testing.assert_allclose(net.params, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_clipping_is_active_in_these_cases():
+    # guards the test above: each bound really cuts the gradient of this problem
+    net = make_net((3, 5, 2), "tanh", "sigmoid", "mse")
+    X, Y = make_data(net, n=10)
+    _, g = ref_loss_grad(net, X, Y)
+    assert np.abs(g).max() > 0.02 and np.linalg.norm(g) > 0.05
+
+
+@pytest.mark.parametrize("schedule,alpha", [
+    ("constant", lambda t: 0.5),
+    ("inverse", lambda t: 0.5 / (2.0 + t)),
+    ("inverse_sqrt", lambda t: 0.5 / np.sqrt(t)),
+])
+def test_schedule_step_sizes_over_several_updates(schedule, alpha):
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net, n=6)
+    theta = net.params.copy()
+    for t in range(1, 7):  # per-sample SGD: update t uses row t-1
+        _, g = ref_loss_grad(net, X[t - 1 : t], Y[t - 1 : t], theta=theta)
+        theta = theta - alpha(t) * g
+    history = net.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=2.0,
+                      batch_size=1, epochs=1, shuffle=False)
+    np.testing.assert_allclose(net.params, theta, rtol=1e-12)
+    assert history.learning_rate[0] == pytest.approx(alpha(6))
+
+    full = make_net((3, 4, 2))
+    h = full.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=2.0, batch_size=None,
+                 epochs=4, shuffle=False)
+    np.testing.assert_allclose(h.learning_rate, [alpha(t) for t in range(1, 5)], rtol=1e-15)
+
+
+def test_grad_norms_are_layer_weight_gradient_norms():
+    net = make_net((3, 5, 4, 2))
+    X, Y = make_data(net, n=9)
+    _, g = ref_loss_grad(net, X, Y)
+    weights, _ = net.layout.unflatten(g)
+    history = net.fit(X, Y, batch_size=None, epochs=1, shuffle=False)
+    assert history.grad_norms.shape == (1, 3)
+    np.testing.assert_allclose(history.grad_norms[0], [np.linalg.norm(w) for w in weights],
+                               rtol=1e-12)
+
+
+def test_early_stopping_restores_the_best_epochs_weights():
+    rng = np.random.default_rng(0)
+    X, Xv = rng.normal(size=(40, 5)), rng.normal(size=(40, 5))
+    Y, Yv = rng.uniform(size=(40, 1)), rng.uniform(size=(40, 1))  # noise: overfits
+    net = fastmlp.MLP((5, 30, 1), activation="tanh", output_activation="identity", seed=0)
+    snapshots = []
+    history = net.fit(X, Y, learning_rate=0.05, epochs=300, validation_data=(Xv, Yv),
+                      early_stopping=True, n_iter_no_change=5, seed=0,
+                      callback=lambda epoch, h: snapshots.append(net.params.copy()))
+    assert history.stop_reason == "early_stopping"
+    assert history.epochs_run < 300
+    best = int(np.argmin(history.val_loss))
+    assert history.best_epoch == best
+    assert history.epochs_run - 1 - best == 5  # five epochs without improvement
+    np.testing.assert_array_equal(net.params, snapshots[best])
+    assert net.loss(Xv, Yv) == pytest.approx(history.val_loss[best], rel=1e-12)
+
+
+def test_tol_stops_when_the_loss_stalls():
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net, n=20)
+    history = net.fit(X, Y, learning_rate=0.05, epochs=10_000, tol=1e-3, n_iter_no_change=3)
+    assert history.stop_reason == "tol"
+    assert 3 < history.epochs_run < 10_000
+    loss = history.loss
+    n = len(loss)
+    # the last three epochs each failed to beat the best before them by tol ...
+    assert all(loss[i] > loss[:i].min() - 1e-3 for i in range(n - 3, n))
+    # ... and the one before them did (or was the first), which reset the count
+    assert n == 4 or loss[n - 4] <= loss[: n - 4].min() - 1e-3
+
+
+def test_grad_tol_stops_when_the_gradient_vanishes():
+    # linear least squares converges: the full-data gradient goes to zero
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(50, 3))
+    Y = X @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
+    net = fastmlp.MLP((3, 1), output_activation="identity", loss="half_mse", seed=0)
+    history = net.fit(X, Y, learning_rate=0.2, batch_size=None, epochs=10_000, grad_tol=1e-6)
+    assert history.stop_reason == "grad_tol"
+    assert history.epochs_run < 10_000
+    assert np.linalg.norm(net.gradient(X, Y)) < 1e-6
+    np.testing.assert_allclose(net.weights[0].ravel(), [1.0, -2.0, 0.5], atol=1e-5)
+
+
+def test_callback_can_stop_training_and_sees_history():
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+    seen = []
+    history = net.fit(X, Y, epochs=50, callback=lambda e, h: seen.append(h.epochs_run) or e < 3)
+    assert history.stop_reason == "callback" and history.epochs_run == 4
+    assert seen == [1, 2, 3, 4]
+
+
+def test_verbose_prints_a_line_per_epoch(capsys):
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+    net.fit(X, Y, epochs=3, verbose=True, validation_data=(X, Y))
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[2].startswith("epoch 3/3") and "val_loss" in lines[0]
+
+
+def test_initializers_follow_their_definitions():
+    sizes = (300, 200, 100)
+    xavier = fastmlp.MLP(sizes, init="xavier", seed=0)
+    limit = np.sqrt(6 / (300 + 200))
+    assert np.abs(xavier.weights[0]).max() <= limit
+    assert np.abs(xavier.weights[0]).max() > 0.99 * limit
+    he = fastmlp.MLP(sizes, init="he", seed=0)
+    assert he.weights[0].std() == pytest.approx(np.sqrt(2 / 300), rel=0.02)
+    assert he.weights[1].std() == pytest.approx(np.sqrt(2 / 200), rel=0.02)
+    uniform = fastmlp.MLP(sizes, init="uniform", init_scale=0.3, seed=0)
+    assert 0.29 < np.abs(uniform.weights[0]).max() <= 0.3
+    normal = fastmlp.MLP(sizes, init="normal", init_scale=0.3, seed=0)
+    assert normal.weights[0].std() == pytest.approx(0.3, rel=0.02)
+    for net in (xavier, he, uniform, normal):
+        assert all(np.all(b == 0) for b in net.biases)
+    again = fastmlp.MLP(sizes, init="he", seed=0)
+    np.testing.assert_array_equal(again.params, he.params)
+    assert fastmlp.MLP((3, 2), bias_init=0.1, seed=0).biases[0].tolist() == [0.1, 0.1]
+
+
+# ----------------------------------------------------------------------------- divergence
+def test_enormous_learning_rate_raises_and_leaves_the_last_finite_state():
+    # loss path: after one update the outputs are ~1e200, their squares overflow, and
+    # training must stop before the second update
+    net = fastmlp.MLP((3, 4, 2), activation="tanh", output_activation="identity", seed=0)
+    X, Y = make_data(net, n=8)
+    _, g = ref_loss_grad(net, X[:1], Y[:1])
+    expected = net.params - 1e200 * g
+    with pytest.raises(fastmlp.DivergenceError, match="epoch 1.*learning_rate.*clip") as info:
+        net.fit(X, Y, learning_rate=1e200, batch_size=1, epochs=3, shuffle=False)
+    assert isinstance(info.value, ArithmeticError)
+    assert info.value.epoch == 0 and info.value.history.stop_reason == "diverged"
+    assert np.isfinite(net.params).all()
+    np.testing.assert_allclose(net.params, expected, rtol=1e-12)
+
+
+def test_overflowing_update_is_rolled_back_to_the_previous_update():
+    # parameter path: the loss stays finite (sigmoid output), the second update overflows
+    # the weight to -inf; the epoch is replayed up to the first update
+    net = fastmlp.MLP((1, 1), output_activation="sigmoid", loss="binary_cross_entropy",
+                      init="uniform", init_scale=0.1, seed=0)
+    X = np.array([[1e-3], [3.0], [1.0]])
+    Y = np.array([[1.0], [0.0], [1.0]])
+    _, g = ref_loss_grad(net, X[:1], Y[:1])
+    after_one = net.params - 1e308 * g
+    assert np.isfinite(after_one).all()
+    with pytest.raises(fastmlp.DivergenceError, match="a parameter became NaN or inf after 1"):
+        net.fit(X, Y, learning_rate=1e308, epochs=1, shuffle=False)
+    np.testing.assert_array_equal(net.params, after_one)
+
+
+def test_divergence_in_a_later_epoch_keeps_earlier_progress_finite():
+    net = fastmlp.MLP((3, 8, 2), activation="relu", output_activation="identity", seed=0)
+    X, Y = make_data(net, n=50)
+    Y = Y * 100
+    with pytest.raises(fastmlp.DivergenceError) as info:
+        net.fit(X, Y, learning_rate=0.05, momentum=0.99, optimizer="momentum", epochs=200)
+    assert np.isfinite(net.params).all()
+    assert info.value.history.epochs_run == info.value.epoch
+
+
+def test_clip_norm_prevents_that_divergence():
+    net = fastmlp.MLP((3, 8, 2), activation="relu", output_activation="identity", seed=0)
+    X, Y = make_data(net, n=50)
+    Y = Y * 100
+    history = net.fit(X, Y, learning_rate=0.05, momentum=0.99, optimizer="momentum",
+                      epochs=200, clip_norm=1.0)
+    assert np.isfinite(history.loss).all() and np.isfinite(net.params).all()
+    assert history.loss[-1] < history.loss[0]
+
+
+# ----------------------------------------------------------------------------- diagnostics
+def test_deep_sigmoid_stack_is_reported_vanishing():
+    net = fastmlp.MLP((10,) + (16,) * 9 + (1,), activation="sigmoid", seed=0)
+    X, Y = make_data(net, n=64, margin=None)
+    report = net.diagnose(X, Y)
+    assert len(report.grad_norms) == 10
+    assert report.vanishing and not report.exploding
+    assert "VANISHING" in str(report) and "relu" in str(report)
+    shallow = fastmlp.MLP((10, 16, 1), activation="relu", init="he", seed=0).diagnose(X, Y)
+    assert not shallow.vanishing and shallow.healthy
+
+
+def test_relu_layer_with_large_negative_bias_is_reported_dead():
+    net = fastmlp.MLP((4, 10, 6, 2), activation="relu", seed=0)
+    net.biases[1][:3] = -100.0  # half of layer 2's units can never fire
+    X, Y = make_data(net, n=30, margin=None)
+    report = net.diagnose(X, Y)
+    assert report.dead_units == {1: 0.0, 2: 0.5}
+    assert "DEAD UNITS: 50% of layer 2" in str(report) and "leaky_relu" in str(report)
+
+
+def test_saturated_and_exploding_reports():
+    net = fastmlp.MLP((4, 6, 2), activation="tanh", seed=0)
+    net.weights[0][...] = 50.0
+    X = np.abs(make_data(net, n=20, margin=None)[0]) + 1
+    report = net.diagnose(X, np.zeros((20, 2)))
+    assert report.saturated_units == {1: 1.0} and "SATURATED" in str(report)
+    boom = fastmlp.MLP((4, 6, 6, 2), activation="identity", output_activation="identity",
+                       seed=0)
+    boom.weights[2][...] *= 1e-5  # tiny last layer: earlier layers' gradients dwarf it
+    boom.weights[1][...] *= 1e5
+    X, Y = make_data(boom, n=20, margin=None)
+    assert boom.diagnose(X, Y).exploding
