@@ -416,6 +416,30 @@ def test_n_jobs_does_not_change_the_scores(small_digits):
         np.testing.assert_array_equal(threads[name], serial[name])
 
 
+def test_n_jobs_does_not_change_the_mlp_scores(small_digits):
+    # The MLP's kernels release the GIL, so threads run fits truly in parallel; they must
+    # not share any state between models.
+    X, y, Y = small_digits
+    args = (
+        lambda: fastmlp.MLP(
+            (64, 16, 10), output_activation="softmax", loss="cross_entropy", seed=1
+        ),
+        X,
+        Y,
+        ms.k_fold(len(X), 4, stratify=y, seed=4),
+        ["accuracy", "mean_squared_error"],
+    )
+    fit_params = {"batch_size": 8, "epochs": 3, "learning_rate": 0.3, "seed": 2}
+    serial = ms.cross_validate(*args, fit_params=fit_params)
+    processes = ms.cross_validate(*args, n_jobs=2, fit_params=fit_params)
+    with parallel_config(backend="threading"):
+        threads = ms.cross_validate(*args, n_jobs=4, fit_params=fit_params)
+    for name in serial.scores:
+        np.testing.assert_array_equal(processes[name], serial[name])
+        np.testing.assert_array_equal(threads[name], serial[name])
+    assert serial.mean["accuracy"] > 0.5  # chance is 0.1: the fits did learn something
+
+
 def test_cross_validate_validates_its_arguments(small_digits):
     X, _, Y = small_digits
     splits = ms.k_fold(len(X), 2, seed=0)
