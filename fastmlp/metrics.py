@@ -3,15 +3,15 @@
 All classification metrics are computed from the confusion matrix (rows are the actual
 labels, columns the predicted ones). For one class taken as *positive*:
 
-=============  ==============================  =======================================
-metric         definition                      undefined (returned as 0.0) when
-=============  ==============================  =======================================
+=============  ===============================  ======================================
+metric         definition                       undefined (returned as 0.0) when
+=============  ===============================  ======================================
 accuracy       (TP + TN) / (TP + FP + FN + TN)  never (inputs must be non-empty)
-precision      TP / (TP + FP)                  nothing was predicted as the class
-recall         TP / (TP + FN)                  the class never occurs in ``y_true``
-specificity    TN / (TN + FP)                  every row of ``y_true`` is the class
-f1_score       2TP / (2TP + FP + FN)           the class occurs in neither array
-=============  ==============================  =======================================
+precision      TP / (TP + FP)                   nothing was predicted as the class
+recall         TP / (TP + FN)                   the class never occurs in ``y_true``
+specificity    TN / (TN + FP)                   every row of ``y_true`` is the class
+f1_score       2TP / (2TP + FP + FN)            the class occurs in neither array
+=============  ===============================  ======================================
 
 ``sensitivity`` is another name for ``recall`` (the true-positive rate).
 

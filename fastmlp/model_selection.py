@@ -335,8 +335,9 @@ def k_fold(
     k : int, default 10
         Number of folds, between 2 and n. The notes report that 10 works well in practice.
     shuffle : bool, default True
-        Assign rows to folds at random. When False the folds are consecutive blocks of rows
-        (within each class when stratified) and ``seed`` is unused.
+        Assign rows to folds at random. When False ``seed`` is unused and the folds are
+        consecutive blocks of rows, or, when stratified, each class's rows in their
+        original order are dealt to the folds in turn.
     stratify : array-like of shape (n,), optional
         Class labels. When given, each fold receives the floor or the ceiling of
         ``count(class) / k`` rows of every class.
