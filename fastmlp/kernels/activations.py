@@ -25,7 +25,7 @@ SOFTMAX    exp(z_k) / sum_j exp(z_j)        handled per row by the output stage
 """
 
 import numpy as np
-from numba import njit
+from ._jit import kernel
 
 IDENTITY = 0
 SIGMOID = 1
@@ -42,7 +42,7 @@ SOFTMAX = 9
 DIFFERENTIABLE = (IDENTITY, SIGMOID, TANH, ARCTAN, SOFTSIGN, RELU, LEAKY_RELU, ELU)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_activate(code, param, buf, start, stop):
     """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
 
@@ -82,7 +82,7 @@ def inplace_activate(code, param, buf, start, stop):
             buf[i] = one if buf[i] >= zero else zero
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, count):
     """Multiply ``delta[d_start:d_start+count]`` by f'(z), computed from the outputs
     ``a = acts[a_start:a_start+count]``.
@@ -129,7 +129,7 @@ def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, coun
             delta[d_start + i] = zero
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def softmax_row_stats(z, start, count):
     """Return (max, sum of exp(z - max)) of ``z[start:start+count]``: the stable log-sum-exp
     pieces, so that log p_k = z_k - max - log(sum)."""
@@ -143,7 +143,7 @@ def softmax_row_stats(z, start, count):
     return zmax, total
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_softmax_row(z, start, count):
     """Replace ``z[start:start+count]`` by softmax(z) over that row."""
     zmax, total = softmax_row_stats(z, start, count)
@@ -152,7 +152,7 @@ def inplace_softmax_row(z, start, count):
         z[start + k] = np.exp(z[start + k] - zmax) * inv
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_activate_rows(code, param, buf, start, n_rows, width):
     """Apply an output activation (element-wise or SOFTMAX) to ``n_rows`` rows of ``width``."""
     if code == SOFTMAX:

@@ -17,7 +17,7 @@ costs a fixed overhead that the loops beat on tiny layers (see bench/README.md).
 """
 
 import numpy as np
-from numba import njit
+from ._jit import kernel
 
 from .activations import (
     SIGMOID,
@@ -36,7 +36,7 @@ BINARY_CROSS_ENTROPY = 3
 BLAS_MIN_MACS = 8192
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def gather_rows(X, order, first, m, acts):
     """Copy rows ``X[order[first:first+m]]`` into the input block of ``acts`` (offset 0)."""
     n_in = X.shape[1]
@@ -47,7 +47,7 @@ def gather_rows(X, order, first, m, acts):
             acts[base + i] = X[row, i]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def dense_forward(A, a0, W, w0, b0, Z, z0, m, n_in, n_out):
     """Z[m, n_out] = A[m, n_in] @ W[n_in, n_out] + b, all blocks of flat arrays
     (W and b both live in the parameter vector W, at offsets w0 and b0)."""
@@ -72,7 +72,7 @@ def dense_forward(A, a0, W, w0, b0, Z, z0, m, n_in, n_out):
                 Z[base + j] += a * W[wrow + j]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk):
     """Forward pass of ``m`` rows already gathered into the input block of ``acts``.
 
@@ -91,7 +91,7 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
             inplace_activate(codes[l - 1], act_params[l - 1], acts, z0, z0 + m * n_out)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_code, scale):
     """Loss and output deltas of ``m`` rows whose pre-activations start at ``acts[z0]``.
 
@@ -158,7 +158,7 @@ def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_
     return total
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def dense_backward(A, a0, D, d0, G, w0, b0, m, n_in, n_out, overwrite, scratch):
     """Accumulate dE/dW = A^T D into ``G[w0:...]`` and dE/db = sum_rows D into ``G[b0:...]``.
 
@@ -194,7 +194,7 @@ def dense_backward(A, a0, D, d0, G, w0, b0, m, n_in, n_out, overwrite, scratch):
             G[b0 + j] += D[drow + j]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def delta_backward(D, d0, W, w0, P, p0, m, n_in, n_out):
     """P[m, n_in] = D[m, n_out] @ W[n_in, n_out]^T: deltas carried back one layer."""
     if m * n_in * n_out >= BLAS_MIN_MACS:
@@ -212,7 +212,7 @@ def delta_backward(D, d0, W, w0, P, p0, m, n_in, n_out):
             P[p0 + r * n_in + i] = acc
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def backward_chunk(
     theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas, grad, m, chunk,
     overwrite, scratch,

@@ -8,7 +8,7 @@ rows and the batch size: a batch larger than a chunk accumulates its gradient ch
 """
 
 import numpy as np
-from numba import njit
+from ._jit import kernel
 
 from .activations import inplace_activate_rows
 from .dense import backward_chunk, forward_chunk, gather_rows, output_stage
@@ -28,7 +28,7 @@ LOSS_NOT_FINITE = 1
 PARAMS_NOT_FINITE = 2
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def batch_loss_gradient(
     theta, X, Y, order, first, n_rows, sizes, w_off, b_off, u_off, codes, act_params,
     loss_code, acts, deltas, grad, scratch, chunk, need_grad,
@@ -54,7 +54,7 @@ def batch_loss_gradient(
     return total * scale
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def train_epoch(
     X, Y, theta, velocity, lookahead, grad, order, shuffle_seed,
     sizes, w_off, b_off, u_off, codes, act_params, loss_code,
@@ -122,7 +122,7 @@ def train_epoch(
     return loss_sum, first, updates, status, alpha
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def loss_and_gradient(
     theta, X, Y, sizes, w_off, b_off, u_off, codes, act_params, loss_code,
     acts, deltas, grad, scratch, chunk, l1, l2, need_grad,
@@ -140,7 +140,7 @@ def loss_and_gradient(
     return loss
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def forward(theta, X, sizes, w_off, b_off, u_off, codes, act_params, acts, chunk, out):
     """Network outputs for every row of X into ``out`` (n, K)."""
     n = X.shape[0]

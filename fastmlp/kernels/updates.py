@@ -6,7 +6,7 @@ All functions work on the flat layout of :mod:`fastmlp.kernels.dense`; a "weight
 """
 
 import numpy as np
-from numba import njit
+from ._jit import kernel
 
 SGD = 0
 MOMENTUM = 1
@@ -17,7 +17,7 @@ INVERSE = 1
 INVERSE_SQRT = 2
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_add_penalty(theta, grad, sizes, w_off, l1, l2):
     """Add the gradient of l1 * sum|W| + (l2/2) * sum W^2 to ``grad`` and return the penalty.
 
@@ -48,7 +48,7 @@ def inplace_add_penalty(theta, grad, sizes, w_off, l1, l2):
     return penalty
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def accumulate_weight_grad_norms(grad, sizes, w_off, out):
     """Add each layer's weight-gradient L2 norm to ``out[l]``."""
     for l in range(sizes.shape[0] - 1):
@@ -60,7 +60,7 @@ def accumulate_weight_grad_norms(grad, sizes, w_off, out):
         out[l] += np.sqrt(sq)
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_clip(grad, clip_value, clip_norm):
     """Clip each component to [-clip_value, clip_value], then rescale the whole vector to
     L2 norm ``clip_norm`` if it is longer. A bound of 0 means "no clipping"."""
@@ -82,7 +82,7 @@ def inplace_clip(grad, clip_value, clip_norm):
                 grad[i] *= factor
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def step_size(schedule, a, b, t):
     """alpha_t of update number t (t = 1 at the first update):
     constant a; inverse a / (b + t); inverse_sqrt a / sqrt(t)."""
@@ -93,7 +93,7 @@ def step_size(schedule, a, b, t):
     return a
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_lookahead(theta, velocity, gamma, out):
     """out = theta - gamma * velocity: the point where Nesterov takes its gradient."""
     g = theta.dtype.type(gamma)
@@ -101,7 +101,7 @@ def inplace_lookahead(theta, velocity, gamma, out):
         out[i] = theta[i] - g * velocity[i]
 
 
-@njit(cache=True, nogil=True)
+@kernel
 def inplace_update(theta, grad, velocity, optimizer, alpha, gamma):
     """Apply one update and return True when every new parameter is finite.
 

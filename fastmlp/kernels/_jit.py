@@ -1,0 +1,15 @@
+"""The one place where compilation options are set.
+
+Every compiled function uses ``kernel``: cached on disk, releasing the GIL (so threads can
+train several networks at once), with NumPy's error model (division by zero gives inf or NaN,
+which divergence detection then sees, instead of raising inside compiled code).
+
+fastmath is off: its ``nnan``/``ninf`` flags would let LLVM assume away the NaN and inf that
+divergence detection looks for (see bench/README.md for what was measured).
+"""
+
+from numba import njit
+
+OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+kernel = njit(**OPTIONS)
