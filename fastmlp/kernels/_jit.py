@@ -4,12 +4,15 @@ Every compiled function uses ``kernel``: cached on disk, releasing the GIL (so t
 train several networks at once), with NumPy's error model (division by zero gives inf or NaN,
 which divergence detection then sees, instead of raising inside compiled code).
 
-fastmath is off: its ``nnan``/``ninf`` flags would let LLVM assume away the NaN and inf that
+fastmath is limited to ``reassoc`` and ``contract``: reassociation lets LLVM vectorize the
+sums over rows and units (dot products, bias gradients), contraction lets it fuse multiply-adds.
+The ``nnan``/``ninf`` flags stay off: they would let LLVM assume away the NaN and inf that
 divergence detection looks for (see bench/README.md for what was measured).
 """
 
 from numba import njit
 
-OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+FASTMATH = {"reassoc", "contract"}
+OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 kernel = njit(**OPTIONS)

@@ -47,7 +47,7 @@ def inplace_activate(code, param, buf, start, stop):
     """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
 
     ``param`` is the leaky-ReLU slope or the ELU alpha; other codes ignore it.
-    SOFTMAX is not element-wise: see :func:`inplace_softmax_row`.
+    SOFTMAX is not element-wise: see :func:`inplace_activate_block`.
     """
     one = buf.dtype.type(1.0)
     zero = buf.dtype.type(0.0)
@@ -130,33 +130,22 @@ def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, coun
 
 
 @kernel
-def softmax_row_stats(z, start, count):
-    """Return (max, sum of exp(z - max)) of ``z[start:start+count]``: the stable log-sum-exp
-    pieces, so that log p_k = z_k - max - log(sum)."""
-    zmax = z[start]
-    for k in range(1, count):
-        if z[start + k] > zmax:
-            zmax = z[start + k]
-    total = z.dtype.type(0.0)
-    for k in range(count):
-        total += np.exp(z[start + k] - zmax)
-    return zmax, total
-
-
-@kernel
-def inplace_softmax_row(z, start, count):
-    """Replace ``z[start:start+count]`` by softmax(z) over that row."""
-    zmax, total = softmax_row_stats(z, start, count)
-    inv = z.dtype.type(1.0) / total
-    for k in range(count):
-        z[start + k] = np.exp(z[start + k] - zmax) * inv
-
-
-@kernel
-def inplace_activate_rows(code, param, buf, start, n_rows, width):
-    """Apply an output activation (element-wise or SOFTMAX) to ``n_rows`` rows of ``width``."""
-    if code == SOFTMAX:
-        for r in range(n_rows):
-            inplace_softmax_row(buf, start + r * width, width)
-    else:
-        inplace_activate(code, param, buf, start, start + n_rows * width)
+def inplace_activate_block(code, param, buf, start, n_units, m):
+    """Apply an output activation to a unit-major block of ``n_units`` x ``m`` rows at
+    ``buf[start]``: element-wise codes directly, SOFTMAX across the units of each row."""
+    if code != SOFTMAX:
+        inplace_activate(code, param, buf, start, start + n_units * m)
+        return
+    one = buf.dtype.type(1.0)
+    for r in range(m):
+        zmax = buf[start + r]
+        for k in range(1, n_units):
+            zmax = max(zmax, buf[start + k * m + r])
+        total = buf.dtype.type(0.0)
+        for k in range(n_units):
+            e = np.exp(buf[start + k * m + r] - zmax)
+            buf[start + k * m + r] = e
+            total += e
+        inv = one / total
+        for k in range(n_units):
+            buf[start + k * m + r] *= inv

@@ -10,7 +10,7 @@ rows and the batch size: a batch larger than a chunk accumulates its gradient ch
 import numpy as np
 from ._jit import kernel
 
-from .activations import inplace_activate_rows
+from .activations import inplace_activate_block
 from .dense import backward_chunk, forward_chunk, gather_rows, output_stage
 from .updates import (
     NESTEROV,
@@ -153,9 +153,9 @@ def forward(theta, X, sizes, w_off, b_off, u_off, codes, act_params, acts, chunk
         m = min(chunk, n - first)
         gather_rows(X, order, first, m, acts)
         forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
-        inplace_activate_rows(codes[n_layers - 1], act_params[n_layers - 1], acts, z0, m, n_out)
+        inplace_activate_block(codes[n_layers - 1], act_params[n_layers - 1], acts, z0, n_out, m)
         for r in range(m):
             for k in range(n_out):
-                out[first + r, k] = acts[z0 + r * n_out + k]
+                out[first + r, k] = acts[z0 + k * m + r]
         first += m
     return out
