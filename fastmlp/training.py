@@ -10,6 +10,8 @@ import numpy as np
 from . import _validation as check
 from .history import DivergenceError, History
 from .kernels import epochs as kernels
+from .kernels import per_sample
+from .kernels.updates import LOSS_NOT_FINITE, OK
 from .layout import LOSSES, OPTIMIZERS, SCHEDULES, lookup
 
 
@@ -134,7 +136,15 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
         full_buffers = net._chunk_buffers(n)
     best_theta = theta.copy() if early_stopping else None
 
+    # Per-sample runs whose gradient keeps its outer-product form take the fused loop.
+    fused = batch == 1 and l1 == 0.0 and l2 == 0.0 and clip_value is None
+
     def run_epoch(shuffle_seed, t_start, max_updates, norm_sums):
+        if fused:
+            return per_sample.train_epoch_per_sample(
+                X, Y, theta, velocity, lookahead, order, shuffle_seed, *layout_args,
+                loss_code, acts, deltas, opt_code, schedule_code, learning_rate, schedule_b,
+                momentum, clip_norm or 0.0, t_start, max_updates, norm_sums)
         return kernels.train_epoch(
             X, Y, theta, velocity, lookahead, grad, order, shuffle_seed, *layout_args,
             loss_code, acts, deltas, scratch, chunk, opt_code, schedule_code, learning_rate,
@@ -160,7 +170,7 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
         began = time.perf_counter()
         loss_sum, rows, updates, status, alpha = run_epoch(shuffle_seed, t, all_updates,
                                                            norm_sums)
-        if status != kernels.OK:
+        if status != OK:
             # Back to the epoch's start, then replay the updates that stayed finite: the
             # epoch is deterministic given its (already shuffled) order.
             np.copyto(theta, start_theta)
@@ -168,7 +178,7 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
             if updates:
                 run_epoch(-1, t, updates, np.zeros(net.layout.n_layers))
             history.stop_reason = "diverged"
-            what = "the loss" if status == kernels.LOSS_NOT_FINITE else "a parameter"
+            what = "the loss" if status == LOSS_NOT_FINITE else "a parameter"
             raise DivergenceError(
                 f"training diverged in epoch {epoch + 1}: {what} became NaN or inf after "
                 f"{updates} of the epoch's updates (step size {alpha:.3g}). The parameters "

@@ -183,11 +183,14 @@ def test_overflowing_update_is_rolled_back_to_the_previous_update():
     X = np.array([[1e-3], [3.0], [1.0]])
     Y = np.array([[1.0], [0.0], [1.0]])
     _, g = ref_loss_grad(net, X[:1], Y[:1])
-    after_one = net.params - 1e308 * g
-    assert np.isfinite(after_one).all()
+    transcribed = net.params - 1e308 * g
+    assert np.isfinite(transcribed).all()
+    one_update = net.copy()
+    one_update.fit(X[:1], Y[:1], learning_rate=1e308, epochs=1)  # the kernel's own state
     with pytest.raises(fastmlp.DivergenceError, match="a parameter became NaN or inf after 1"):
         net.fit(X, Y, learning_rate=1e308, epochs=1, shuffle=False)
-    np.testing.assert_array_equal(net.params, after_one)
+    np.testing.assert_array_equal(net.params, one_update.params)
+    np.testing.assert_allclose(net.params, transcribed, rtol=1e-15)
 
 
 def test_divergence_in_a_later_epoch_keeps_earlier_progress_finite():
@@ -243,3 +246,36 @@ def test_saturated_and_exploding_reports():
     boom.weights[1][...] *= 1e5
     X, Y = make_data(boom, n=20, margin=None)
     assert boom.diagnose(X, Y).exploding
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("control", [dict(), dict(clip_norm=0.05), dict(clip_value=0.02),
+                                     dict(l2=0.3), dict(l1=0.1, clip_norm=0.05)])
+def test_per_sample_epoch_with_controls_equals_transcription(optimizer, control):
+    # batch_size=1 without penalties or clip_value runs the fused per-sample kernel, the
+    # others the general one: both must follow the same formulas
+    net = make_net((3, 5, 2), "tanh", "sigmoid", "mse")
+    X, Y = make_data(net, n=8)
+    theta, v, gamma, alpha = net.params.copy(), np.zeros(net.n_params), 0.6, 0.7
+    is_weight = np.zeros(net.n_params, bool)
+    for l in range(len(net.weights)):
+        is_weight[net.layout.weight_slice(l)] = True
+    norms = []
+    for r in range(len(X)):
+        point = theta - gamma * v if optimizer == "nesterov" else theta
+        _, g = ref_loss_grad(net, X[r : r + 1], Y[r : r + 1], theta=point)
+        g = g + is_weight * (control.get("l2", 0) * point + control.get("l1", 0) * np.sign(point))
+        norms.append([np.linalg.norm(g[net.layout.weight_slice(l)]) for l in range(2)])
+        if "clip_value" in control:
+            g = np.clip(g, -control["clip_value"], control["clip_value"])
+        if "clip_norm" in control and np.linalg.norm(g) > control["clip_norm"]:
+            g = g * control["clip_norm"] / np.linalg.norm(g)
+        if optimizer == "sgd":
+            theta = theta - alpha * g
+        else:
+            v = gamma * v + alpha * g
+            theta = theta - v
+    history = net.fit(X, Y, optimizer=optimizer, learning_rate=alpha, momentum=gamma,
+                      batch_size=1, epochs=1, shuffle=False, **control)
+    np.testing.assert_allclose(net.params, theta, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(history.grad_norms[0], np.mean(norms, axis=0), rtol=1e-12)

@@ -46,6 +46,20 @@ def gather_rows(X, order, first, m, acts):
 
 
 @kernel
+def shuffle_rows(order, seed):
+    """Fisher-Yates shuffle of ``order`` in place, from Numba's generator seeded with
+    ``seed`` (nothing happens when seed < 0)."""
+    if seed < 0:
+        return
+    np.random.seed(seed)
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = np.random.randint(0, i + 1)
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+
+
+@kernel
 def dense_forward(A, a0, W, w0, b0, Z, z0, m, n_in, n_out):
     """Z (n_out, m) = W^T A + b for A (n_in, m): blocks of flat arrays, unit-major.
     W and b both live in the parameter vector ``W``, at offsets w0 and b0."""

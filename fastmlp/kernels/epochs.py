@@ -11,9 +11,12 @@ import numpy as np
 from ._jit import kernel
 
 from .activations import inplace_activate_block
-from .dense import backward_chunk, forward_chunk, gather_rows, output_stage
+from .dense import backward_chunk, forward_chunk, gather_rows, output_stage, shuffle_rows
 from .updates import (
+    LOSS_NOT_FINITE,
     NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
     accumulate_weight_grad_norms,
     inplace_add_penalty,
     inplace_clip,
@@ -21,12 +24,6 @@ from .updates import (
     inplace_update,
     step_size,
 )
-
-#: ``status`` values returned by :func:`train_epoch`.
-OK = 0
-LOSS_NOT_FINITE = 1
-PARAMS_NOT_FINITE = 2
-
 
 @kernel
 def batch_loss_gradient(
@@ -85,13 +82,7 @@ def train_epoch(
     alpha : step size of the last update attempted
     """
     n = X.shape[0]
-    if shuffle_seed >= 0:
-        np.random.seed(shuffle_seed)
-        for i in range(n - 1, 0, -1):
-            j = np.random.randint(0, i + 1)
-            tmp = order[i]
-            order[i] = order[j]
-            order[j] = tmp
+    shuffle_rows(order, shuffle_seed)
     loss_sum = 0.0
     updates = 0
     status = OK

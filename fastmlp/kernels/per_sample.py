@@ -1,0 +1,156 @@
+"""Per-sample SGD (batch size 1) as one fused loop: the lecture notes' training loop
+(pick a row, predict, compute the loss, update) with nothing between the steps.
+
+For one row the weight gradient of layer l is the outer product a^(l-1) delta^(l)^T, so it is
+never stored: the update ``W_ij -= alpha * a_i * delta_j`` is applied straight from the
+activations and deltas, and the gradient's norm (for ``clip_norm`` and the per-layer norms of
+the history) is ``|a^(l-1)| * |delta^(l)|`` without a pass over the weights. Weight penalties
+and component clipping change that outer-product structure, so those runs take the general
+path of :mod:`fastmlp.kernels.epochs` instead.
+
+Buffers ``acts`` and ``deltas`` hold one row: layer l's units start at ``u_off[l]``.
+"""
+
+import numpy as np
+
+from ._jit import kernel
+from .activations import inplace_activate, inplace_multiply_derivative
+from .dense import output_stage, shuffle_rows
+from .updates import (
+    LOSS_NOT_FINITE,
+    NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
+    SGD,
+    inplace_lookahead,
+    step_size,
+)
+
+@kernel
+def forward_row(W, w0, b0, acts, a0, z0, n_in, n_out):
+    """acts[z0:z0+n_out] = a W + b for the row a = acts[a0:a0+n_in]."""
+    for j in range(n_out):
+        acts[z0 + j] = W[b0 + j]
+    for i in range(n_in):
+        a = acts[a0 + i]
+        row = w0 + i * n_out
+        for j in range(n_out):
+            acts[z0 + j] += a * W[row + j]
+
+
+@kernel
+def backprop_row(W, w0, deltas, d0, p0, n_in, n_out):
+    """deltas[p0:p0+n_in] = W delta for delta = deltas[d0:d0+n_out] (before f')."""
+    for i in range(n_in):
+        row = w0 + i * n_out
+        acc = deltas.dtype.type(0.0)
+        for j in range(n_out):
+            acc += W[row + j] * deltas[d0 + j]
+        deltas[p0 + i] = acc
+
+
+@kernel
+def squared_norm(x, start, count):
+    total = 0.0
+    for i in range(start, start + count):
+        total += x[i] * x[i]
+    return total
+
+
+@kernel
+def inplace_update_layer(theta, velocity, optimizer, gamma, step, w0, b0, acts, a0, deltas,
+                         d0, n_in, n_out):
+    """theta <- theta - step * g (sgd) or v <- gamma v + step * g, theta <- theta - v, for one
+    layer whose gradient is the outer product g_ij = a_i delta_j (and g_j = delta_j for the
+    biases). Returns False when a new value is not finite (see ``inplace_update``)."""
+    zero = theta.dtype.type(0.0)
+    c = theta.dtype.type(step)
+    g = theta.dtype.type(gamma)
+    probe = zero
+    for i in range(n_in + 1):
+        # row n_in is the bias row: input 1, parameters at b0
+        a = c * acts[a0 + i] if i < n_in else c
+        row = w0 + i * n_out if i < n_in else b0
+        if optimizer == SGD:
+            for j in range(n_out):
+                t = theta[row + j] - a * deltas[d0 + j]
+                theta[row + j] = t
+                probe += t * zero
+        else:
+            for j in range(n_out):
+                v = g * velocity[row + j] + a * deltas[d0 + j]
+                velocity[row + j] = v
+                t = theta[row + j] - v
+                theta[row + j] = t
+                probe += t * zero + v * zero
+    return probe == zero
+
+
+@kernel
+def train_epoch_per_sample(
+    X, Y, theta, velocity, lookahead, order, shuffle_seed,
+    sizes, w_off, b_off, u_off, codes, act_params, loss_code, acts, deltas,
+    optimizer, schedule, learning_rate, schedule_b, momentum, clip_norm,
+    t_start, max_updates, grad_norm_sums,
+):
+    """One epoch of per-sample SGD / momentum / Nesterov, in place on theta and velocity.
+
+    Arguments and return values are those of :func:`fastmlp.kernels.epochs.train_epoch`
+    (without penalties, component clipping and batch size).
+    """
+    n = X.shape[0]
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    shuffle_rows(order, shuffle_seed)
+    loss_sum = 0.0
+    updates = 0
+    status = OK
+    alpha = learning_rate
+    for s in range(n):
+        if updates >= max_updates:
+            break
+        row = order[s]
+        point = theta
+        if optimizer == NESTEROV:
+            inplace_lookahead(theta, velocity, momentum, lookahead)
+            point = lookahead
+        for i in range(sizes[0]):
+            acts[i] = X[row, i]
+        for l in range(1, n_layers + 1):
+            forward_row(point, w_off[l - 1], b_off[l - 1], acts, u_off[l - 1], u_off[l],
+                        sizes[l - 1], sizes[l])
+            if l < n_layers:
+                inplace_activate(codes[l - 1], act_params[l - 1], acts, u_off[l],
+                                 u_off[l] + sizes[l])
+        loss = output_stage(acts, u_off[n_layers], deltas, Y, order, s, 1, n_out,
+                            codes[n_layers - 1], act_params[n_layers - 1], loss_code, 1.0)
+        if not np.isfinite(loss):
+            status = LOSS_NOT_FINITE
+            break
+        for l in range(n_layers, 1, -1):
+            backprop_row(point, w_off[l - 1], deltas, u_off[l], u_off[l - 1], sizes[l - 1],
+                         sizes[l])
+            inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, u_off[l - 1],
+                                        deltas, u_off[l - 1], sizes[l - 1])
+        # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2
+        total_sq = 0.0
+        for l in range(1, n_layers + 1):
+            a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
+            d_sq = squared_norm(deltas, u_off[l], sizes[l])
+            grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
+            total_sq += (a_sq + 1.0) * d_sq
+        alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
+        step = alpha
+        if clip_norm > 0.0 and np.sqrt(total_sq) > clip_norm:
+            step = alpha * (clip_norm / np.sqrt(total_sq))
+        finite = True
+        for l in range(1, n_layers + 1):
+            finite &= inplace_update_layer(theta, velocity, optimizer, momentum, step,
+                                           w_off[l - 1], b_off[l - 1], acts, u_off[l - 1],
+                                           deltas, u_off[l], sizes[l - 1], sizes[l])
+        if not finite:
+            status = PARAMS_NOT_FINITE
+            break
+        loss_sum += loss
+        updates += 1
+    return loss_sum, updates, updates, status, alpha
