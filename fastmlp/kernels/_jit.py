@@ -16,3 +16,6 @@ FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 kernel = njit(**OPTIONS)
+#: For a helper that two drivers share: copied into each at the IR level, which compiles
+#: faster than linking (and re-optimizing) one more layer of compiled functions.
+inlined = njit(inline="always", **OPTIONS)

@@ -19,7 +19,7 @@ cost per call that loops beat on tiny layers (see bench/README.md).
 
 import numpy as np
 
-from ._jit import kernel
+from ._jit import inlined, kernel
 from .activations import (
     SOFTMAX,
     inplace_activate,
@@ -59,32 +59,7 @@ def shuffle_rows(order, seed):
         order[j] = tmp
 
 
-@kernel
-def dense_forward(A, a0, W, w0, b0, Z, z0, m, n_in, n_out):
-    """Z (n_out, m) = W^T A + b for A (n_in, m): blocks of flat arrays, unit-major.
-    W and b both live in the parameter vector ``W``, at offsets w0 and b0."""
-    if m * n_in * n_out >= BLAS_MIN_MACS:
-        a2 = A[a0 : a0 + n_in * m].reshape(n_in, m)
-        w2 = W[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-        np.dot(w2.T, a2, Z[z0 : z0 + n_out * m].reshape(n_out, m))
-        for j in range(n_out):
-            b = W[b0 + j]
-            for r in range(m):
-                Z[z0 + j * m + r] += b
-        return
-    for j in range(n_out):
-        zj = z0 + j * m
-        b = W[b0 + j]
-        for r in range(m):
-            Z[zj + r] = b
-        for i in range(n_in):
-            w = W[w0 + i * n_out + j]
-            ai = a0 + i * m
-            for r in range(m):
-                Z[zj + r] += w * A[ai + r]
-
-
-@kernel
+@inlined
 def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk):
     """Forward pass of ``m`` rows already gathered into the input block of ``acts``.
 
@@ -98,7 +73,28 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
         n_out = sizes[l]
         a0 = chunk * u_off[l - 1]
         z0 = chunk * u_off[l]
-        dense_forward(acts, a0, theta, w_off[l - 1], b_off[l - 1], acts, z0, m, n_in, n_out)
+        w0 = w_off[l - 1]
+        b0 = b_off[l - 1]
+        # z (n_out, m) = W^T a + b, unit-major
+        if m * n_in * n_out >= BLAS_MIN_MACS:
+            a2 = acts[a0 : a0 + n_in * m].reshape(n_in, m)
+            w2 = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
+            np.dot(w2.T, a2, acts[z0 : z0 + n_out * m].reshape(n_out, m))
+            for j in range(n_out):
+                b = theta[b0 + j]
+                for r in range(m):
+                    acts[z0 + j * m + r] += b
+        else:
+            for j in range(n_out):
+                zj = z0 + j * m
+                b = theta[b0 + j]
+                for r in range(m):
+                    acts[zj + r] = b
+                for i in range(n_in):
+                    w = theta[w0 + i * n_out + j]
+                    ai = a0 + i * m
+                    for r in range(m):
+                        acts[zj + r] += w * acts[ai + r]
         if l < n_layers:
             inplace_activate(codes[l - 1], act_params[l - 1], acts, z0, z0 + m * n_out)
 
@@ -188,82 +184,74 @@ def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_
     return total
 
 
-@kernel
-def dense_backward(A, a0, D, d0, G, w0, b0, m, n_in, n_out, overwrite, scratch):
-    """Accumulate dE/dW = A D^T into ``G[w0:...]`` and dE/db = row sums of D into
-    ``G[b0:...]``, for A (n_in, m) and D (n_out, m) unit-major.
-
-    With ``overwrite`` the products replace what the gradient held (first chunk of a batch),
-    which lets BLAS write straight into the gradient; later chunks go through ``scratch``.
-    """
-    if m * n_in * n_out >= BLAS_MIN_MACS:
-        a2 = A[a0 : a0 + n_in * m].reshape(n_in, m)
-        d2 = D[d0 : d0 + n_out * m].reshape(n_out, m)
-        if overwrite:
-            np.dot(a2, d2.T, G[w0 : w0 + n_in * n_out].reshape(n_in, n_out))
-        else:
-            np.dot(a2, d2.T, scratch[: n_in * n_out].reshape(n_in, n_out))
-            for i in range(n_in * n_out):
-                G[w0 + i] += scratch[i]
-    else:
-        for i in range(n_in):
-            ai = a0 + i * m
-            for j in range(n_out):
-                dj = d0 + j * m
-                acc = G.dtype.type(0.0)
-                for r in range(m):
-                    acc += A[ai + r] * D[dj + r]
-                if overwrite:
-                    G[w0 + i * n_out + j] = acc
-                else:
-                    G[w0 + i * n_out + j] += acc
-    for j in range(n_out):
-        dj = d0 + j * m
-        acc = G.dtype.type(0.0)
-        for r in range(m):
-            acc += D[dj + r]
-        if overwrite:
-            G[b0 + j] = acc
-        else:
-            G[b0 + j] += acc
-
-
-@kernel
-def delta_backward(D, d0, W, w0, P, p0, m, n_in, n_out):
-    """P (n_in, m) = W D for D (n_out, m): deltas carried back one layer (unit-major)."""
-    if m * n_in * n_out >= BLAS_MIN_MACS:
-        d2 = D[d0 : d0 + n_out * m].reshape(n_out, m)
-        w2 = W[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-        np.dot(w2, d2, P[p0 : p0 + n_in * m].reshape(n_in, m))
-        return
-    for i in range(n_in):
-        pi = p0 + i * m
-        for r in range(m):
-            P[pi + r] = 0.0
-        for j in range(n_out):
-            w = W[w0 + i * n_out + j]
-            dj = d0 + j * m
-            for r in range(m):
-                P[pi + r] += w * D[dj + r]
-
-
-@kernel
+@inlined
 def backward_chunk(
     theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas, grad, m, chunk,
     overwrite, scratch,
 ):
     """Backpropagate the output deltas of ``m`` rows (set by :func:`output_stage`) by the delta
-    rule, adding the chunk's share of dE/dtheta into ``grad`` (or writing it, see
-    :func:`dense_backward`)."""
+    rule, adding the chunk's share of dE/dtheta into ``grad`` -- or writing it when
+    ``overwrite`` (the first chunk of a batch). ``scratch`` holds BLAS products of later
+    chunks before they are added."""
+    zero = grad.dtype.type(0.0)
     n_layers = sizes.shape[0] - 1
     for l in range(n_layers, 0, -1):
         n_in = sizes[l - 1]
         n_out = sizes[l]
         a0 = chunk * u_off[l - 1]
         d0 = chunk * u_off[l]
-        dense_backward(acts, a0, deltas, d0, grad, w_off[l - 1], b_off[l - 1], m, n_in, n_out,
-                       overwrite, scratch)
-        if l > 1:
-            delta_backward(deltas, d0, theta, w_off[l - 1], deltas, a0, m, n_in, n_out)
-            inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, a0, deltas, a0,
-                                        m * n_in)
+        w0 = w_off[l - 1]
+        b0 = b_off[l - 1]
+        blas = m * n_in * n_out >= BLAS_MIN_MACS
+        # dE/dW (n_in, n_out) = a delta^T. With ``overwrite`` (the batch's first chunk) the
+        # product replaces the gradient, so BLAS writes straight into it; later chunks add.
+        if blas:
+            a2 = acts[a0 : a0 + n_in * m].reshape(n_in, m)
+            d2 = deltas[d0 : d0 + n_out * m].reshape(n_out, m)
+            if overwrite:
+                np.dot(a2, d2.T, grad[w0 : w0 + n_in * n_out].reshape(n_in, n_out))
+            else:
+                np.dot(a2, d2.T, scratch[: n_in * n_out].reshape(n_in, n_out))
+                for i in range(n_in * n_out):
+                    grad[w0 + i] += scratch[i]
+        else:
+            for i in range(n_in):
+                ai = a0 + i * m
+                for j in range(n_out):
+                    dj = d0 + j * m
+                    acc = zero
+                    for r in range(m):
+                        acc += acts[ai + r] * deltas[dj + r]
+                    if overwrite:
+                        grad[w0 + i * n_out + j] = acc
+                    else:
+                        grad[w0 + i * n_out + j] += acc
+        # dE/db = row sums of delta
+        for j in range(n_out):
+            dj = d0 + j * m
+            acc = zero
+            for r in range(m):
+                acc += deltas[dj + r]
+            if overwrite:
+                grad[b0 + j] = acc
+            else:
+                grad[b0 + j] += acc
+        if l == 1:
+            break
+        # delta^(l-1) (n_in, m) = W delta^(l), then times f'(z^(l-1))
+        if blas:
+            d2 = deltas[d0 : d0 + n_out * m].reshape(n_out, m)
+            w2 = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
+            np.dot(w2, d2, deltas[a0 : a0 + n_in * m].reshape(n_in, m))
+        else:
+            for i in range(n_in):
+                pi = a0 + i * m
+                for r in range(m):
+                    deltas[pi + r] = zero
+                for j in range(n_out):
+                    w = theta[w0 + i * n_out + j]
+                    dj = d0 + j * m
+                    for r in range(m):
+                        deltas[pi + r] += w * deltas[dj + r]
+        inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, a0, deltas, a0,
+                                    m * n_in)

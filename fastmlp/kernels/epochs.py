@@ -8,7 +8,7 @@ rows and the batch size: a batch larger than a chunk accumulates its gradient ch
 """
 
 import numpy as np
-from ._jit import kernel
+from ._jit import inlined, kernel
 
 from .activations import inplace_activate_block
 from .dense import backward_chunk, forward_chunk, gather_rows, output_stage, shuffle_rows
@@ -17,15 +17,13 @@ from .updates import (
     NESTEROV,
     OK,
     PARAMS_NOT_FINITE,
-    accumulate_weight_grad_norms,
     inplace_add_penalty,
-    inplace_clip,
     inplace_lookahead,
-    inplace_update,
+    inplace_step,
     step_size,
 )
 
-@kernel
+@inlined
 def batch_loss_gradient(
     theta, X, Y, order, first, n_rows, sizes, w_off, b_off, u_off, codes, act_params,
     loss_code, acts, deltas, grad, scratch, chunk, need_grad,
@@ -83,12 +81,15 @@ def train_epoch(
     """
     n = X.shape[0]
     shuffle_rows(order, shuffle_seed)
+    need_grad = n > 0  # a bool variable, not the literal True: one compiled signature
     loss_sum = 0.0
     updates = 0
+    rows_done = 0
     status = OK
     alpha = learning_rate
-    first = 0
-    while first < n and updates < max_updates:
+    for first in range(0, n, batch_size):
+        if updates >= max_updates:
+            break
         rows = min(batch_size, n - first)
         point = theta
         if optimizer == NESTEROV:
@@ -96,21 +97,20 @@ def train_epoch(
             point = lookahead
         loss = batch_loss_gradient(point, X, Y, order, first, rows, sizes, w_off, b_off, u_off,
                                    codes, act_params, loss_code, acts, deltas, grad, scratch,
-                                   chunk, True)
+                                   chunk, need_grad)
         loss += inplace_add_penalty(point, grad, sizes, w_off, l1, l2)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
-        accumulate_weight_grad_norms(grad, sizes, w_off, grad_norm_sums)
-        inplace_clip(grad, clip_value, clip_norm)
         alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
-        if not inplace_update(theta, grad, velocity, optimizer, alpha, momentum):
+        if not inplace_step(theta, grad, velocity, sizes, w_off, grad_norm_sums, clip_value,
+                            clip_norm, optimizer, alpha, momentum):
             status = PARAMS_NOT_FINITE
             break
         loss_sum += loss * rows
         updates += 1
-        first += rows
-    return loss_sum, first, updates, status, alpha
+        rows_done += rows
+    return loss_sum, rows_done, updates, status, alpha
 
 
 @kernel
@@ -120,7 +120,8 @@ def loss_and_gradient(
 ):
     """Mean loss plus penalty over all rows of X, and (if ``need_grad``) its gradient."""
     order = np.arange(X.shape[0])
-    loss = batch_loss_gradient(theta, X, Y, order, 0, X.shape[0], sizes, w_off, b_off, u_off,
+    first = X.shape[0] - X.shape[0]  # an int64, not the literal 0: one compiled signature
+    loss = batch_loss_gradient(theta, X, Y, order, first, X.shape[0], sizes, w_off, b_off, u_off,
                                codes, act_params, loss_code, acts, deltas, grad, scratch, chunk,
                                need_grad)
     if need_grad:

@@ -54,40 +54,6 @@ def inplace_add_penalty(theta, grad, sizes, w_off, l1, l2):
 
 
 @kernel
-def accumulate_weight_grad_norms(grad, sizes, w_off, out):
-    """Add each layer's weight-gradient L2 norm to ``out[l]``."""
-    for l in range(sizes.shape[0] - 1):
-        start = w_off[l]
-        stop = start + sizes[l] * sizes[l + 1]
-        sq = 0.0
-        for i in range(start, stop):
-            sq += grad[i] * grad[i]
-        out[l] += np.sqrt(sq)
-
-
-@kernel
-def inplace_clip(grad, clip_value, clip_norm):
-    """Clip each component to [-clip_value, clip_value], then rescale the whole vector to
-    L2 norm ``clip_norm`` if it is longer. A bound of 0 means "no clipping"."""
-    if clip_value > 0.0:
-        c = grad.dtype.type(clip_value)
-        for i in range(grad.shape[0]):
-            if grad[i] > c:
-                grad[i] = c
-            elif grad[i] < -c:
-                grad[i] = -c
-    if clip_norm > 0.0:
-        sq = 0.0
-        for i in range(grad.shape[0]):
-            sq += grad[i] * grad[i]
-        norm = np.sqrt(sq)
-        if norm > clip_norm:
-            factor = grad.dtype.type(clip_norm / norm)
-            for i in range(grad.shape[0]):
-                grad[i] *= factor
-
-
-@kernel
 def step_size(schedule, a, b, t):
     """alpha_t of update number t (t = 1 at the first update):
     constant a; inverse a / (b + t); inverse_sqrt a / sqrt(t)."""
@@ -107,16 +73,39 @@ def inplace_lookahead(theta, velocity, gamma, out):
 
 
 @kernel
-def inplace_update(theta, grad, velocity, optimizer, alpha, gamma):
-    """Apply one update and return True when every new parameter is finite.
+def inplace_step(theta, grad, velocity, sizes, w_off, norm_sums, clip_value, clip_norm,
+                 optimizer, alpha, gamma):
+    """Apply one update from the batch gradient ``grad`` and return True when every new
+    parameter is finite.
 
-    sgd:       theta <- theta - alpha g
-    momentum:  v <- gamma v + alpha g;  theta <- theta - v
-    nesterov:  the same, with g taken at theta - gamma v by the caller.
+    1. add each layer's weight-gradient L2 norm to ``norm_sums[l]`` (before clipping);
+    2. clip each component to [-clip_value, clip_value], then rescale the whole vector to
+       L2 norm ``clip_norm`` if it is longer (a bound of 0 means no clipping);
+    3. sgd:      theta <- theta - alpha g
+       momentum: v <- gamma v + alpha g;  theta <- theta - v
+       nesterov: the same, with g taken at theta - gamma v by the caller.
 
     The finiteness test rides along the update loop: ``x * 0`` is 0 for finite x and NaN for
     NaN or inf, so one sum tells whether anything overflowed (no branch per element).
     """
+    for l in range(sizes.shape[0] - 1):
+        sq = 0.0
+        for i in range(w_off[l], w_off[l] + sizes[l] * sizes[l + 1]):
+            sq += grad[i] * grad[i]
+        norm_sums[l] += np.sqrt(sq)
+    if clip_value > 0.0:
+        c = grad.dtype.type(clip_value)
+        for i in range(grad.shape[0]):
+            grad[i] = min(max(grad[i], -c), c)
+    if clip_norm > 0.0:
+        sq = 0.0
+        for i in range(grad.shape[0]):
+            sq += grad[i] * grad[i]
+        norm = np.sqrt(sq)
+        if norm > clip_norm:
+            factor = grad.dtype.type(clip_norm / norm)
+            for i in range(grad.shape[0]):
+                grad[i] *= factor
     a = theta.dtype.type(alpha)
     zero = theta.dtype.type(0.0)
     probe = zero
@@ -133,4 +122,4 @@ def inplace_update(theta, grad, velocity, optimizer, alpha, gamma):
             t = theta[i] - v
             theta[i] = t
             probe += t * zero + v * zero
-    return probe == 0
+    return probe == zero
