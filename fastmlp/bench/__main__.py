@@ -1,0 +1,186 @@
+"""``python -m fastmlp.bench``: the benchmark sweep in one process, printed as a table.
+
+Every case times the same work (same network, data, batches and update rule) in fastmlp,
+reference.py and each installed peer (PyTorch, scikit-learn). Compilation is excluded from the
+timings: each runner is warmed up first, and fastmlp's warm-up time is reported on its own,
+along with a cold start (import + first fit) in a fresh process with an empty Numba cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .. import MLP
+from .cases import CASES, CASES_BY_NAME
+from .runners import RUNNERS, best_time, gemm_gflops
+
+STARTUP_SCRIPT = (
+    "import time; t = time.perf_counter(); import numpy as np, fastmlp; "
+    "X = np.random.default_rng(0).normal(size=(64, 3)); Y = (X[:, :2] > 0).astype(float); "
+    "fastmlp.MLP((3, 4, 2)).fit(X, Y, batch_size={batch}, epochs=2); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def run_case(case, peers, quick=False):
+    X, Y = case.data()
+    row = {"case": case.name, "samples": case.n_samples * (1 if case.mode == "forward"
+                                                             else case.epochs)}
+    began = time.perf_counter()
+    work = RUNNERS["fastmlp"](case, X, Y)
+    row["fastmlp_warmup_s"] = time.perf_counter() - began
+    for name in ["fastmlp", "reference"] + peers:
+        try:
+            prepared = work if name == "fastmlp" else RUNNERS[name](case, X, Y)
+        except ImportError:
+            continue
+        if prepared is None:
+            continue
+        seconds = best_time(prepared, min_total=0.1 if quick else 0.5,
+                            max_repeats=2 if quick else 5)
+        row[f"{name}_samples_per_s"] = row["samples"] / seconds
+    row["gflops"] = row["fastmlp_samples_per_s"] * case.flops_per_sample / 1e9
+    row["ns_per_sample"] = 1e9 / row["fastmlp_samples_per_s"]
+    return row
+
+
+def scaling(quick=False):
+    """Epoch time of fastmlp against N (mini-batch 64-32-10 / 32): linear means flat
+    time-per-sample."""
+    base = CASES_BY_NAME["mini-batch 64-32-10 /32"]
+    out = []
+    for n in ([2_500, 10_000] if quick else [5_000, 20_000, 80_000]):
+        case = base.smaller(n) if n <= base.n_samples else base.__class__(
+            **{**base.__dict__, "n_samples": n})
+        X, Y = case.data()
+        work = RUNNERS["fastmlp"](case, X, Y)
+        out.append((n, best_time(work, 0.2, 3)))
+    return out
+
+
+def startup():
+    """Import + first fit in fresh processes: with an empty Numba cache, then with it filled."""
+    result = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for batch in (1, 32):
+            script = STARTUP_SCRIPT.format(batch=batch)
+            label = "per-sample" if batch == 1 else "mini-batch"
+            for state in ("cold", "warm"):
+                out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                     capture_output=True, text=True).stdout
+                result[f"{label} {state}"] = float(out.strip().splitlines()[-1])
+    return result
+
+
+def format_table(rows, gemm, peers):
+    lines = []
+    header = (f"{'case':32} {'fastmlp/s':>11} {'ns/sample':>10} {'x ref':>8}"
+              + "".join(f" {'x ' + p:>10}" for p in peers)
+              + f" {'GFLOP/s':>8} {'%GEMM':>6} {'warm-up':>8}")
+    lines.append(header)
+    lines.append("-" * len(header))
+    for row in rows:
+        fast = row["fastmlp_samples_per_s"]
+        ratio = lambda name: (f"{fast / row[name + '_samples_per_s']:.1f}"  # noqa: E731
+                              if name + "_samples_per_s" in row else "-")
+        lines.append(f"{row['case']:32} {fast:>11,.0f} {row['ns_per_sample']:>10.0f} "
+                     f"{ratio('reference'):>8}" + "".join(f" {ratio(p):>10}" for p in peers)
+                     + f" {row['gflops']:>8.2f} {100 * row['gflops'] / gemm:>5.1f}%"
+                     + f" {row['fastmlp_warmup_s']:>7.2f}s")
+    return "\n".join(lines)
+
+
+def write_png(rows, peers, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ["fastmlp", "reference"] + peers
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        values = [row.get(f"{name}_samples_per_s", np.nan) for row in rows]
+        ax.bar(np.arange(len(rows)) + k * width, values, width, label=name)
+    ax.set_yscale("log")
+    ax.set_ylabel("samples / s (log)")
+    ax.set_xticks(np.arange(len(rows)) + 0.4 - width / 2)
+    ax.set_xticklabels([row["case"] for row in rows], rotation=20, ha="right", fontsize=8)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fastmlp.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rows and repeats")
+    parser.add_argument("--cases", nargs="*", help="case names (default: all)")
+    parser.add_argument("--peers", nargs="*", default=["pytorch", "sklearn"])
+    parser.add_argument("--json", help="write the results as JSON to this path")
+    parser.add_argument("--png", help="write a bar chart (needs matplotlib) to this path")
+    parser.add_argument("--no-startup", action="store_true", help="skip the cold-start runs")
+    args = parser.parse_args(argv)
+
+    peers = []
+    for peer, module in (("pytorch", "torch"), ("sklearn", "sklearn")):
+        if peer in args.peers:
+            try:
+                __import__(module)
+                peers.append(peer)
+            except ImportError:
+                print(f"({peer} not installed: skipped)")
+    cases = [CASES_BY_NAME[c] for c in args.cases] if args.cases else CASES
+    if args.quick:
+        cases = [c.smaller(2_000) for c in cases]
+
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, NumPy {np.__version__}")
+    versions = {"numpy": np.__version__}
+    import numba
+    versions["numba"] = numba.__version__
+    if "pytorch" in peers:
+        import torch
+        versions["torch"] = torch.__version__
+        print(f"PyTorch {torch.__version__} with {torch.get_num_threads()} threads")
+    if "sklearn" in peers:
+        import sklearn
+        versions["sklearn"] = sklearn.__version__
+    gemm = gemm_gflops(1024 if args.quick else 2048)
+    print(f"large-GEMM rate (float32, SciPy BLAS via Numba): {gemm:.1f} GFLOP/s")
+
+    rows = [run_case(case, peers, args.quick) for case in cases]
+    print(format_table(rows, gemm, peers))
+    print("x ref / x peer: how many times more samples/s than that implementation; GFLOP/s "
+          "counts 6 flops per weight per sample (forward, delta, gradient) plus updates.")
+
+    result = {"versions": versions, "gemm_gflops": gemm, "rows": rows}
+    scale = scaling(args.quick)
+    base_n, base_t = scale[0]
+    print("epoch time against N (64-32-10 / 32): " + ", ".join(
+        f"N={n}: {t * 1e3:.1f} ms ({t / base_t / (n / base_n):.2f}x linear)" for n, t in scale))
+    result["scaling"] = scale
+    if not args.no_startup:
+        start = startup()
+        print("start-up, import + first fit in a new process: " + ", ".join(
+            f"{k} {v:.2f} s" for k, v in start.items()))
+        result["startup_s"] = start
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(result, fh, indent=2)
+    if args.png:
+        write_png(rows, peers, args.png)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""Runners: ``prepare(case, X, Y)`` returns a callable that does the case's work once.
+
+Preparation builds the model, compiles or warms up whatever needs it, and is not timed; every
+call of the returned function starts from the same initial parameters. A runner returns None
+when it cannot express the case (scikit-learn has no sigmoid output with squared error, for
+example), and raises ImportError when its library is absent.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from .. import MLP, reference
+from .cases import Case
+
+
+def prepare_fastmlp(case: Case, X, Y):
+    net = MLP(case.layer_sizes, case.activation, case.output_activation, case.loss,
+              dtype=case.dtype, seed=0)
+    if case.mode == "forward":
+        net.forward(X[:2])
+        return lambda: net.forward(X)
+    start = net.params.copy()
+    options = dict(optimizer="sgd", learning_rate=case.learning_rate,
+                   batch_size=case.batch_size, epochs=case.epochs, seed=0)
+    net.fit(X[:4], Y[:4], **{**options, "epochs": 1})
+
+    def work():
+        net.params = start
+        net.fit(X, Y, **options)
+    return work
+
+
+def prepare_reference(case: Case, X, Y):
+    net = MLP(case.layer_sizes, case.activation, case.output_activation, case.loss,
+              dtype=case.dtype, seed=0)
+    sizes, acts = list(case.layer_sizes), list(net.activations)
+    params = [net._activation_param(a) for a in acts]
+    if case.mode == "forward":
+        return lambda: reference.forward(net.params, sizes, acts, params, X)[1][-1]
+    return lambda: reference.train(net.params, sizes, acts, params, case.loss, X, Y,
+                                   optimizer="sgd", learning_rate=case.learning_rate,
+                                   batch_size=case.batch_size, epochs=case.epochs, rng=0)
+
+
+_TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
+                      "identity": "Identity"}
+
+
+def prepare_torch(case: Case, X, Y):
+    import torch
+
+    if case.activation not in _TORCH_ACTIVATIONS:
+        return None
+    dtype = getattr(torch, case.dtype)
+    layers = []
+    sizes = case.layer_sizes
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(n_in, n_out, dtype=dtype))
+        if l < len(sizes) - 2:
+            layers.append(getattr(torch.nn, _TORCH_ACTIVATIONS[case.activation])())
+    if case.loss == "mse" and case.output_activation == "sigmoid":
+        layers.append(torch.nn.Sigmoid())
+        # the notes' mse sums over outputs and averages over rows
+        loss_fn = lambda out, target: ((out - target) ** 2).sum() / out.shape[0]  # noqa: E731
+        target = torch.from_numpy(Y)
+    elif case.loss == "cross_entropy":
+        loss_fn = torch.nn.CrossEntropyLoss()  # softmax folded into the loss
+        target = torch.from_numpy(Y.argmax(axis=1))
+    else:
+        return None
+    model = torch.nn.Sequential(*layers)
+    start = [p.detach().clone() for p in model.parameters()]
+    Xt = torch.from_numpy(X)
+    n = len(X)
+    batch = case.batch_size or n
+    optimizer = torch.optim.SGD(model.parameters(), lr=case.learning_rate)
+    generator = torch.Generator().manual_seed(0)
+
+    if case.mode == "forward":
+        def infer():
+            with torch.no_grad():
+                return torch.softmax(model(Xt), dim=1)
+        return infer
+
+    def work():
+        with torch.no_grad():
+            for p, p0 in zip(model.parameters(), start):
+                p.copy_(p0)
+        for _ in range(case.epochs):
+            order = torch.randperm(n, generator=generator)
+            for first in range(0, n, batch):
+                rows = order[first : first + batch]
+                optimizer.zero_grad()
+                loss = loss_fn(model(Xt[rows]), target[rows])
+                loss.backward()
+                optimizer.step()
+    return work
+
+
+def prepare_sklearn(case: Case, X, Y):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    if case.loss != "cross_entropy" or case.activation not in ("sigmoid", "tanh", "relu"):
+        return None
+    activation = {"sigmoid": "logistic"}.get(case.activation, case.activation)
+    y = Y.argmax(axis=1)
+
+    def make(epochs):
+        return MLPClassifier(hidden_layer_sizes=case.layer_sizes[1:-1], activation=activation,
+                             solver="sgd", batch_size=case.batch_size or len(X),
+                             learning_rate_init=case.learning_rate, momentum=0.0,
+                             nesterovs_momentum=False, alpha=0.0, max_iter=epochs,
+                             shuffle=True, tol=0.0, n_iter_no_change=10**9, random_state=0)
+
+    def fit(epochs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return make(epochs).fit(X, y)
+
+    if case.mode == "forward":
+        clf = fit(1)
+        return lambda: clf.predict_proba(X)
+    return lambda: fit(case.epochs)
+
+
+RUNNERS = {
+    "fastmlp": prepare_fastmlp,
+    "reference": prepare_reference,
+    "pytorch": prepare_torch,
+    "sklearn": prepare_sklearn,
+}
+
+
+def best_time(work, min_total: float = 0.3, max_repeats: int = 5) -> float:
+    """Best wall time of repeated calls: at least one, and more while the total stays below
+    ``min_total`` seconds (up to ``max_repeats``)."""
+    times = []
+    while True:
+        began = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - began)
+        if len(times) >= max_repeats or sum(times) >= min_total:
+            return min(times)
+
+
+def gemm_gflops(n: int = 2048, dtype="float32", repeats: int = 3) -> float:
+    """This machine's large-matrix multiply rate, in GFLOP/s, through the BLAS that the
+    kernels call (SciPy's, via Numba)."""
+    from ..kernels.blas import matmul_into
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(n, n)).astype(dtype)
+    b = rng.normal(size=(n, n)).astype(dtype)
+    out = np.empty((n, n), dtype)
+    matmul_into(a, b, out)
+    best = min(_timed(lambda: matmul_into(a, b, out)) for _ in range(repeats))
+    return 2.0 * n**3 / best / 1e9
+
+
+def _timed(work) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began
