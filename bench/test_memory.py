@@ -1,0 +1,61 @@
+"""Nothing inside an epoch allocates: Numba's runtime counts its allocations, and a kernel
+call allocates exactly one wrapper per array argument however many rows or steps it runs."""
+
+import numpy as np
+import pytest
+from numba.core.runtime import _nrt_python, rtsys
+
+import fastmlp
+
+
+@pytest.fixture(autouse=True)
+def nrt_stats():
+    was_enabled = _nrt_python.memsys_stats_enabled()
+    _nrt_python.memsys_enable_stats()
+    yield
+    if not was_enabled:
+        _nrt_python.memsys_disable_stats()
+
+
+def allocations(work):
+    work()  # compile first
+    before = rtsys.get_allocation_stats()
+    work()
+    after = rtsys.get_allocation_stats()
+    assert after.alloc - before.alloc == after.free - before.free  # nothing leaked
+    return after.alloc - before.alloc
+
+
+@pytest.mark.parametrize("batch_size,extra", [(1, {}), (7, {}), (None, {}),
+                                              (1, dict(l2=0.01)),
+                                              (16, dict(optimizer="nesterov", clip_norm=1.0))])
+def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra):
+    rng = np.random.default_rng(0)
+    counts = []
+    for n in (50, 5_000):
+        X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
+        net = fastmlp.MLP((8, 16, 3), seed=0)
+        counts.append(allocations(
+            lambda: net.fit(X, Y, batch_size=batch_size, epochs=1, **extra)))
+    # one Numba wrapper per array argument of the epoch kernel, whatever N and the step count
+    assert counts[0] == counts[1] <= 17
+
+
+def test_more_epochs_allocate_per_epoch_not_per_step():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(500, 8)), rng.uniform(size=(500, 3))
+    net = fastmlp.MLP((8, 16, 3), seed=0)
+    one = allocations(lambda: net.fit(X, Y, batch_size=4, epochs=1))
+    five = allocations(lambda: net.fit(X, Y, batch_size=4, epochs=5))
+    assert five == 5 * one
+
+
+def test_inference_and_gradient_allocate_independently_of_rows():
+    rng = np.random.default_rng(0)
+    counts = []
+    for n in (10, 3_000):
+        X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
+        net = fastmlp.MLP((8, 300, 3), seed=0)  # wide enough for the BLAS branch
+        counts.append((allocations(lambda: net.forward(X)),
+                       allocations(lambda: net.gradient(X, Y))))
+    assert counts[0] == counts[1]
