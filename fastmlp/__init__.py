@@ -5,11 +5,16 @@ in-place sgd / momentum / Nesterov updates); :class:`MLP` is the thin, validatin
 and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
+from . import metrics, model_selection
 from .datasets import load_digits, one_hot
 from .diagnostics import Diagnosis
 from .history import DivergenceError, History
 from .network import MLP
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
-__all__ = ["MLP", "History", "DivergenceError", "Diagnosis", "load_digits", "one_hot", "__version__"]
+__all__ = [
+    "MLP", "History", "DivergenceError", "Diagnosis", "load_digits", "one_hot",
+    "set_num_threads", "get_num_threads", "metrics", "model_selection", "__version__",
+]
