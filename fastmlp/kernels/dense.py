@@ -36,13 +36,32 @@ BLAS_MIN_MACS = 8192
 
 
 @kernel
-def gather_rows(X, order, first, m, acts):
-    """Copy rows ``X[order[first:first+m]]`` into the unit-major input block at ``acts[0]``."""
+def gather_rows(X, order, first, m, acts, row_major):
+    """Copy rows ``X[order[first:first+m]]`` into the input block at ``acts[0]``.
+
+    The block is unit-major like every other layer's, except when the first layer's product
+    goes to BLAS (``row_major``, see :func:`input_row_major`): then the rows are copied as
+    they are, contiguously, and BLAS reads them transposed. Transposing a wide input here
+    would cost as much as the matrix product itself.
+    """
     n_in = X.shape[1]
-    for r in range(m):
-        row = order[first + r]
-        for i in range(n_in):
-            acts[i * m + r] = X[row, i]
+    if row_major:
+        for r in range(m):
+            row = order[first + r]
+            for i in range(n_in):
+                acts[r * n_in + i] = X[row, i]
+    else:
+        for r in range(m):
+            row = order[first + r]
+            for i in range(n_in):
+                acts[i * m + r] = X[row, i]
+
+
+@kernel
+def input_row_major(sizes, m):
+    """Whether a chunk of m rows keeps its input block row-major: exactly when the first
+    layer's products go to BLAS."""
+    return m * sizes[0] * sizes[1] >= BLAS_MIN_MACS
 
 
 @kernel
@@ -77,9 +96,12 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
         b0 = b_off[l - 1]
         # z (n_out, m) = W^T a + b, unit-major
         if m * n_in * n_out >= BLAS_MIN_MACS:
-            a2 = acts[a0 : a0 + n_in * m].reshape(n_in, m)
             w2 = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-            np.dot(w2.T, a2, acts[z0 : z0 + n_out * m].reshape(n_out, m))
+            z2 = acts[z0 : z0 + n_out * m].reshape(n_out, m)
+            if l == 1:  # row-major input block (see gather_rows)
+                np.dot(w2.T, acts[: m * n_in].reshape(m, n_in).T, z2)
+            else:
+                np.dot(w2.T, acts[a0 : a0 + n_in * m].reshape(n_in, m), z2)
             for j in range(n_out):
                 b = theta[b0 + j]
                 for r in range(m):
@@ -206,12 +228,14 @@ def backward_chunk(
         # dE/dW (n_in, n_out) = a delta^T. With ``overwrite`` (the batch's first chunk) the
         # product replaces the gradient, so BLAS writes straight into it; later chunks add.
         if blas:
-            a2 = acts[a0 : a0 + n_in * m].reshape(n_in, m)
             d2 = deltas[d0 : d0 + n_out * m].reshape(n_out, m)
-            if overwrite:
-                np.dot(a2, d2.T, grad[w0 : w0 + n_in * n_out].reshape(n_in, n_out))
+            target = grad[w0 : w0 + n_in * n_out] if overwrite else scratch[: n_in * n_out]
+            if l == 1:  # row-major input block (see gather_rows)
+                np.dot(acts[: m * n_in].reshape(m, n_in).T, d2.T, target.reshape(n_in, n_out))
             else:
-                np.dot(a2, d2.T, scratch[: n_in * n_out].reshape(n_in, n_out))
+                np.dot(acts[a0 : a0 + n_in * m].reshape(n_in, m), d2.T,
+                       target.reshape(n_in, n_out))
+            if not overwrite:
                 for i in range(n_in * n_out):
                     grad[w0 + i] += scratch[i]
         else:

@@ -11,7 +11,14 @@ import numpy as np
 from ._jit import inlined, kernel
 
 from .activations import inplace_activate_block
-from .dense import backward_chunk, forward_chunk, gather_rows, output_stage, shuffle_rows
+from .dense import (
+    backward_chunk,
+    forward_chunk,
+    gather_rows,
+    input_row_major,
+    output_stage,
+    shuffle_rows,
+)
 from .updates import (
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -38,7 +45,7 @@ def batch_loss_gradient(
     done = 0
     while done < n_rows:
         m = min(chunk, n_rows - done)
-        gather_rows(X, order, first + done, m, acts)
+        gather_rows(X, order, first + done, m, acts, input_row_major(sizes, m))
         forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
         total += output_stage(acts, z0, deltas, Y, order, first + done, m, n_out,
                               codes[n_layers - 1], act_params[n_layers - 1], loss_code, scale)
@@ -143,7 +150,7 @@ def forward(theta, X, sizes, w_off, b_off, u_off, codes, act_params, acts, chunk
     first = 0
     while first < n:
         m = min(chunk, n - first)
-        gather_rows(X, order, first, m, acts)
+        gather_rows(X, order, first, m, acts, input_row_major(sizes, m))
         forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
         inplace_activate_block(codes[n_layers - 1], act_params[n_layers - 1], acts, z0, n_out, m)
         for r in range(m):
