@@ -37,8 +37,10 @@ def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra):
         net = fastmlp.MLP((8, 16, 3), seed=0)
         counts.append(allocations(
             lambda: net.fit(X, Y, batch_size=batch_size, epochs=1, **extra)))
-    # one Numba wrapper per array argument of the epoch kernel, whatever N and the step count
-    assert counts[0] == counts[1] <= 17
+    # one Numba wrapper per array argument of the epoch kernel, whatever N and the step count:
+    # 17 for the general kernel, 18 for the per-sample one (which adds its block buffers but
+    # has no gradient or scratch array)
+    assert counts[0] == counts[1] <= 18
 
 
 def test_more_epochs_allocate_per_epoch_not_per_step():

@@ -14,6 +14,9 @@ from .kernels import per_sample
 from .kernels.updates import LOSS_NOT_FINITE, OK
 from .layout import LOSSES, OPTIMIZERS, SCHEDULES, lookup
 
+#: Rows copied at a time, in visiting order, by the per-sample kernel (see its module).
+PER_SAMPLE_BLOCK_ROWS = 4096
+
 
 def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_size=1,
         epochs=10, shuffle=True, seed=None, schedule="constant", schedule_b=1.0,
@@ -138,13 +141,19 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
 
     # Per-sample runs whose gradient keeps its outer-product form take the fused loop.
     fused = batch == 1 and l1 == 0.0 and l2 == 0.0 and clip_value is None
+    if fused:
+        block = min(n, PER_SAMPLE_BLOCK_ROWS)
+        block_X = np.empty((block, X.shape[1]), net.dtype)
+        block_Y = np.empty((block, Y.shape[1]), net.dtype)
+        block_order = np.arange(block, dtype=np.int64)
 
     def run_epoch(shuffle_seed, t_start, max_updates, norm_sums):
         if fused:
             return per_sample.train_epoch_per_sample(
                 X, Y, theta, velocity, lookahead, order, shuffle_seed, *layout_args,
                 loss_code, acts, deltas, opt_code, schedule_code, learning_rate, schedule_b,
-                momentum, clip_norm or 0.0, t_start, max_updates, norm_sums)
+                momentum, clip_norm or 0.0, t_start, max_updates, norm_sums, block_X, block_Y,
+                block_order)
         return kernels.train_epoch(
             X, Y, theta, velocity, lookahead, grad, order, shuffle_seed, *layout_args,
             loss_code, acts, deltas, scratch, chunk, opt_code, schedule_code, learning_rate,

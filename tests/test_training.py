@@ -155,3 +155,18 @@ def test_digits_reach_high_held_out_accuracy():
             epochs=20, seed=0)
     accuracy = np.mean(net.predict(X[test]).argmax(axis=1) == y[test])
     assert accuracy > 0.93
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_fused_per_sample_kernel_equals_general_kernel_across_blocks(optimizer):
+    # 5000 shuffled rows cross the per-sample kernel's 4096-row copy blocks; a clip_value
+    # that never binds sends the same run through the general chunked kernel instead
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(5000, 4)), rng.uniform(size=(5000, 2))
+    fused, general = make_net((4, 6, 2)), make_net((4, 6, 2))
+    h1 = fused.fit(X, Y, optimizer=optimizer, learning_rate=0.05, epochs=2, seed=11)
+    h2 = general.fit(X, Y, optimizer=optimizer, learning_rate=0.05, epochs=2, seed=11,
+                     clip_value=1e300)
+    np.testing.assert_allclose(fused.params, general.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
+    np.testing.assert_allclose(h1.grad_norms, h2.grad_norms, rtol=1e-9)

@@ -9,6 +9,12 @@ and component clipping change that outer-product structure, so those runs take t
 path of :mod:`fastmlp.kernels.epochs` instead.
 
 Buffers ``acts`` and ``deltas`` hold one row: layer l's units start at ``u_off[l]``.
+
+Rows are visited through a block buffer: each block of ``Xb.shape[0]`` rows is first copied in
+the epoch's (shuffled) order, then trained on sequentially. The copy's loads are independent
+of each other, so the CPU overlaps their cache misses; read one at a time inside the training
+loop, a shuffled row of a large X costs a full memory latency per sample (measured: 553 vs 234
+ns/sample on 200,000 rows of the 3-4-2 network).
 """
 
 import numpy as np
@@ -91,12 +97,13 @@ def train_epoch_per_sample(
     X, Y, theta, velocity, lookahead, order, shuffle_seed,
     sizes, w_off, b_off, u_off, codes, act_params, loss_code, acts, deltas,
     optimizer, schedule, learning_rate, schedule_b, momentum, clip_norm,
-    t_start, max_updates, grad_norm_sums,
+    t_start, max_updates, grad_norm_sums, Xb, Yb, block_order,
 ):
     """One epoch of per-sample SGD / momentum / Nesterov, in place on theta and velocity.
 
     Arguments and return values are those of :func:`fastmlp.kernels.epochs.train_epoch`
-    (without penalties, component clipping and batch size).
+    (without penalties, component clipping and batch size), plus the block buffers
+    ``Xb`` (B, n_in), ``Yb`` (B, n_out) and ``block_order`` = arange(B).
     """
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
@@ -106,23 +113,31 @@ def train_epoch_per_sample(
     updates = 0
     status = OK
     alpha = learning_rate
+    block = Xb.shape[0]
     for s in range(n):
         if updates >= max_updates:
             break
-        row = order[s]
+        row = s % block
+        if row == 0:
+            for r in range(min(block, n - s)):
+                source = order[s + r]
+                for i in range(sizes[0]):
+                    Xb[r, i] = X[source, i]
+                for k in range(n_out):
+                    Yb[r, k] = Y[source, k]
         point = theta
         if optimizer == NESTEROV:
             inplace_lookahead(theta, velocity, momentum, lookahead)
             point = lookahead
         for i in range(sizes[0]):
-            acts[i] = X[row, i]
+            acts[i] = Xb[row, i]
         for l in range(1, n_layers + 1):
             forward_row(point, w_off[l - 1], b_off[l - 1], acts, u_off[l - 1], u_off[l],
                         sizes[l - 1], sizes[l])
             if l < n_layers:
                 inplace_activate(codes[l - 1], act_params[l - 1], acts, u_off[l],
                                  u_off[l] + sizes[l])
-        loss = output_stage(acts, u_off[n_layers], deltas, Y, order, s, 1, n_out,
+        loss = output_stage(acts, u_off[n_layers], deltas, Yb, block_order, row, 1, n_out,
                             codes[n_layers - 1], act_params[n_layers - 1], loss_code, 1.0)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
