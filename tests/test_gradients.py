@@ -130,3 +130,27 @@ def test_extreme_preactivations_give_finite_stable_losses():
     bce.weights[0][...] = -500.0
     value = bce.loss(np.array([[1.0, 1.0]]), np.array([[1.0]]))
     assert value == pytest.approx(1000.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype,rel", [(np.float64, 4e-16), (np.float32, 2e-7)])
+def test_fast_exp_is_accurate_and_keeps_nan(dtype, rel):
+    from numba import njit
+
+    from fastmlp.kernels.fastexp import fast_exp
+
+    @njit
+    def apply(x, out):
+        for i in range(x.shape[0]):
+            out[i] = fast_exp(x[i])
+
+    limit = 700 if dtype == np.float64 else 85
+    x = np.concatenate([np.linspace(-limit, limit, 200_001),
+                        np.random.default_rng(0).normal(size=10_000)]).astype(dtype)
+    out = np.empty_like(x)
+    apply(x, out)
+    exact = np.exp(x.astype(np.float64))
+    assert np.max(np.abs(out - exact) / exact) < rel
+    special = np.array([np.nan, 1e4, -1e4], dtype)
+    out = np.empty_like(special)
+    apply(special, out)
+    assert np.isnan(out[0]) and np.isfinite(out[1:]).all() and out[2] < 1e-37

@@ -6,7 +6,8 @@ function and defeat ``cache=True``). The code is tested once per layer and row r
 element, so the loops below stay tight and vectorizable.
 
 Every derivative is written in terms of the activation's *output* ``a = f(z)``; the backward
-pass then needs only the stored activations, not the pre-activations:
+pass then needs only the stored activations, not the pre-activations. Sigmoid and softmax use
+the vectorizable exp of :mod:`fastmlp.kernels.fastexp`.
 
 ========== ================================ ==========================================
 code       f(z)                             f'(z) written with a = f(z)
@@ -26,6 +27,7 @@ SOFTMAX    exp(z_k) / sum_j exp(z_j)        handled per row by the output stage
 
 import numpy as np
 from ._jit import kernel
+from .fastexp import fast_exp
 
 IDENTITY = 0
 SIGMOID = 1
@@ -56,7 +58,7 @@ def inplace_activate(code, param, buf, start, stop):
         return
     elif code == SIGMOID:
         for i in range(start, stop):
-            buf[i] = one / (one + np.exp(-buf[i]))
+            buf[i] = one / (one + fast_exp(-buf[i]))
     elif code == TANH:
         for i in range(start, stop):
             buf[i] = np.tanh(buf[i])
@@ -143,7 +145,7 @@ def inplace_activate_block(code, param, buf, start, n_units, m):
             zmax = max(zmax, buf[start + k * m + r])
         total = buf.dtype.type(0.0)
         for k in range(n_units):
-            e = np.exp(buf[start + k * m + r] - zmax)
+            e = fast_exp(buf[start + k * m + r] - zmax)
             buf[start + k * m + r] = e
             total += e
         inv = one / total

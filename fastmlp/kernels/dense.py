@@ -20,6 +20,7 @@ cost per call that loops beat on tiny layers (see bench/README.md).
 import numpy as np
 
 from ._jit import inlined, kernel
+from .fastexp import fast_exp
 from .activations import (
     SOFTMAX,
     inplace_activate,
@@ -145,8 +146,8 @@ def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_
                 at = z0 + k * m + r
                 z = acts[at]
                 d = Y[row, k]
-                total += max(z, zero) - d * z + np.log1p(np.exp(-abs(z)))
-                o = one / (one + np.exp(-z))
+                total += max(z, zero) - d * z + np.log1p(fast_exp(-abs(z)))
+                o = one / (one + fast_exp(-z))
                 acts[at] = o
                 deltas[at] = s * (o - d)
     elif code == SOFTMAX:
@@ -159,7 +160,7 @@ def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_
             expsum = zero
             for k in range(n_out):
                 at = z0 + k * m + r
-                e = np.exp(acts[at] - zmax)
+                e = fast_exp(acts[at] - zmax)
                 deltas[at] = e
                 expsum += e
             inv = one / expsum
