@@ -110,8 +110,8 @@ def train_epoch(
             status = LOSS_NOT_FINITE
             break
         alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
-        if not inplace_step(theta, grad, velocity, sizes, w_off, grad_norm_sums, clip_value,
-                            clip_norm, optimizer, alpha, momentum):
+        if not inplace_step(theta, grad, velocity, sizes, w_off, b_off, grad_norm_sums,
+                            clip_value, clip_norm, optimizer, alpha, momentum):
             status = PARAMS_NOT_FINITE
             break
         loss_sum += loss * rows

@@ -73,22 +73,64 @@ def inplace_lookahead(theta, velocity, gamma, out):
 
 
 @kernel
-def inplace_step(theta, grad, velocity, sizes, w_off, norm_sums, clip_value, clip_norm,
+def inplace_update_range(theta, grad, velocity, start, stop, optimizer, alpha, gamma):
+    """Update ``theta[start:stop]`` from ``grad`` and return (finite, sum of g^2).
+
+    sgd:       theta <- theta - alpha g
+    momentum:  v <- gamma v + alpha g;  theta <- theta - v
+    nesterov:  the same, with g taken at theta - gamma v by the caller.
+
+    The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
+    inf, so one sum tells whether anything overflowed (no branch per element).
+    """
+    a = theta.dtype.type(alpha)
+    zero = theta.dtype.type(0.0)
+    probe = zero
+    sq = 0.0
+    if optimizer == SGD:
+        for i in range(start, stop):
+            g = grad[i]
+            sq += g * g
+            t = theta[i] - a * g
+            theta[i] = t
+            probe += t * zero
+    else:
+        c = theta.dtype.type(gamma)
+        for i in range(start, stop):
+            g = grad[i]
+            sq += g * g
+            v = c * velocity[i] + a * g
+            velocity[i] = v
+            t = theta[i] - v
+            theta[i] = t
+            probe += t * zero + v * zero
+    return probe == zero, sq
+
+
+@kernel
+def inplace_step(theta, grad, velocity, sizes, w_off, b_off, norm_sums, clip_value, clip_norm,
                  optimizer, alpha, gamma):
-    """Apply one update from the batch gradient ``grad`` and return True when every new
+    """Apply one update from the batch gradient ``grad``; return True when every new
     parameter is finite.
 
-    1. add each layer's weight-gradient L2 norm to ``norm_sums[l]`` (before clipping);
-    2. clip each component to [-clip_value, clip_value], then rescale the whole vector to
-       L2 norm ``clip_norm`` if it is longer (a bound of 0 means no clipping);
-    3. sgd:      theta <- theta - alpha g
-       momentum: v <- gamma v + alpha g;  theta <- theta - v
-       nesterov: the same, with g taken at theta - gamma v by the caller.
-
-    The finiteness test rides along the update loop: ``x * 0`` is 0 for finite x and NaN for
-    NaN or inf, so one sum tells whether anything overflowed (no branch per element).
+    Each layer's weight-gradient L2 norm (before clipping) is added to ``norm_sums[l]``.
+    Clipping: each component to [-clip_value, clip_value], then the whole vector rescaled to
+    L2 norm ``clip_norm`` if it is longer (a bound of 0 means no clipping). Without clipping,
+    norms and update share one pass over the parameters.
     """
-    for l in range(sizes.shape[0] - 1):
+    finite = True
+    n_layers = sizes.shape[0] - 1
+    if clip_value == 0.0 and clip_norm == 0.0:
+        for l in range(n_layers):
+            w_end = w_off[l] + sizes[l] * sizes[l + 1]
+            ok_w, sq = inplace_update_range(theta, grad, velocity, w_off[l], w_end, optimizer,
+                                            alpha, gamma)
+            ok_b, _ = inplace_update_range(theta, grad, velocity, b_off[l],
+                                           b_off[l] + sizes[l + 1], optimizer, alpha, gamma)
+            norm_sums[l] += np.sqrt(sq)
+            finite = finite and ok_w and ok_b
+        return finite
+    for l in range(n_layers):
         sq = 0.0
         for i in range(w_off[l], w_off[l] + sizes[l] * sizes[l + 1]):
             sq += grad[i] * grad[i]
@@ -106,20 +148,6 @@ def inplace_step(theta, grad, velocity, sizes, w_off, norm_sums, clip_value, cli
             factor = grad.dtype.type(clip_norm / norm)
             for i in range(grad.shape[0]):
                 grad[i] *= factor
-    a = theta.dtype.type(alpha)
-    zero = theta.dtype.type(0.0)
-    probe = zero
-    if optimizer == SGD:
-        for i in range(theta.shape[0]):
-            t = theta[i] - a * grad[i]
-            theta[i] = t
-            probe += t * zero
-    else:
-        g = theta.dtype.type(gamma)
-        for i in range(theta.shape[0]):
-            v = g * velocity[i] + a * grad[i]
-            velocity[i] = v
-            t = theta[i] - v
-            theta[i] = t
-            probe += t * zero + v * zero
-    return probe == zero
+    finite, _ = inplace_update_range(theta, grad, velocity, 0, theta.shape[0], optimizer,
+                                     alpha, gamma)
+    return finite
