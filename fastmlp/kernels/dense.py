@@ -48,9 +48,10 @@ def gather_rows(X, order, first, m, acts, row_major):
     n_in = X.shape[1]
     if row_major:
         for r in range(m):
-            row = order[first + r]
+            src = X[order[first + r]]
+            dst = acts[r * n_in : (r + 1) * n_in]
             for i in range(n_in):
-                acts[r * n_in + i] = X[row, i]
+                dst[i] = src[i]
     else:
         for r in range(m):
             row = order[first + r]
@@ -105,19 +106,21 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
                 np.dot(w2.T, acts[a0 : a0 + n_in * m].reshape(n_in, m), z2)
             for j in range(n_out):
                 b = theta[b0 + j]
+                z = acts[z0 + j * m : z0 + (j + 1) * m]
                 for r in range(m):
-                    acts[z0 + j * m + r] += b
+                    z[r] += b
         else:
+            # views indexed from 0 keep the row loops vectorizable (see activations.py)
             for j in range(n_out):
-                zj = z0 + j * m
+                z = acts[z0 + j * m : z0 + (j + 1) * m]
                 b = theta[b0 + j]
                 for r in range(m):
-                    acts[zj + r] = b
+                    z[r] = b
                 for i in range(n_in):
                     w = theta[w0 + i * n_out + j]
-                    ai = a0 + i * m
+                    a = acts[a0 + i * m : a0 + (i + 1) * m]
                     for r in range(m):
-                        acts[zj + r] += w * acts[ai + r]
+                        z[r] += w * a[r]
         if l < n_layers:
             inplace_activate(codes[l - 1], act_params[l - 1], acts, z0, z0 + m * n_out)
 
@@ -237,26 +240,27 @@ def backward_chunk(
                 np.dot(acts[a0 : a0 + n_in * m].reshape(n_in, m), d2.T,
                        target.reshape(n_in, n_out))
             if not overwrite:
+                g = grad[w0 : w0 + n_in * n_out]
                 for i in range(n_in * n_out):
-                    grad[w0 + i] += scratch[i]
+                    g[i] += scratch[i]
         else:
             for i in range(n_in):
-                ai = a0 + i * m
+                a = acts[a0 + i * m : a0 + (i + 1) * m]
                 for j in range(n_out):
-                    dj = d0 + j * m
+                    d = deltas[d0 + j * m : d0 + (j + 1) * m]
                     acc = zero
                     for r in range(m):
-                        acc += acts[ai + r] * deltas[dj + r]
+                        acc += a[r] * d[r]
                     if overwrite:
                         grad[w0 + i * n_out + j] = acc
                     else:
                         grad[w0 + i * n_out + j] += acc
         # dE/db = row sums of delta
         for j in range(n_out):
-            dj = d0 + j * m
+            d = deltas[d0 + j * m : d0 + (j + 1) * m]
             acc = zero
             for r in range(m):
-                acc += deltas[dj + r]
+                acc += d[r]
             if overwrite:
                 grad[b0 + j] = acc
             else:
@@ -270,13 +274,13 @@ def backward_chunk(
             np.dot(w2, d2, deltas[a0 : a0 + n_in * m].reshape(n_in, m))
         else:
             for i in range(n_in):
-                pi = a0 + i * m
+                p = deltas[a0 + i * m : a0 + (i + 1) * m]
                 for r in range(m):
-                    deltas[pi + r] = zero
+                    p[r] = zero
                 for j in range(n_out):
                     w = theta[w0 + i * n_out + j]
-                    dj = d0 + j * m
+                    d = deltas[d0 + j * m : d0 + (j + 1) * m]
                     for r in range(m):
-                        deltas[pi + r] += w * deltas[dj + r]
+                        p[r] += w * d[r]
         inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, a0, deltas, a0,
                                     m * n_in)

@@ -35,31 +35,35 @@ from .updates import (
 @kernel
 def forward_row(W, w0, b0, acts, a0, z0, n_in, n_out):
     """acts[z0:z0+n_out] = a W + b for the row a = acts[a0:a0+n_in]."""
+    z = acts[z0 : z0 + n_out]  # views from 0 keep the loops vectorizable
+    b = W[b0 : b0 + n_out]
     for j in range(n_out):
-        acts[z0 + j] = W[b0 + j]
+        z[j] = b[j]
     for i in range(n_in):
         a = acts[a0 + i]
-        row = w0 + i * n_out
+        w = W[w0 + i * n_out : w0 + (i + 1) * n_out]
         for j in range(n_out):
-            acts[z0 + j] += a * W[row + j]
+            z[j] += a * w[j]
 
 
 @kernel
 def backprop_row(W, w0, deltas, d0, p0, n_in, n_out):
     """deltas[p0:p0+n_in] = W delta for delta = deltas[d0:d0+n_out] (before f')."""
+    d = deltas[d0 : d0 + n_out]
     for i in range(n_in):
-        row = w0 + i * n_out
+        w = W[w0 + i * n_out : w0 + (i + 1) * n_out]
         acc = deltas.dtype.type(0.0)
         for j in range(n_out):
-            acc += W[row + j] * deltas[d0 + j]
+            acc += w[j] * d[j]
         deltas[p0 + i] = acc
 
 
 @kernel
 def squared_norm(x, start, count):
     total = 0.0
-    for i in range(start, start + count):
-        total += x[i] * x[i]
+    v = x[start : start + count]
+    for i in range(count):
+        total += v[i] * v[i]
     return total
 
 
@@ -73,21 +77,24 @@ def inplace_update_layer(theta, velocity, optimizer, gamma, step, w0, b0, acts, 
     c = theta.dtype.type(step)
     g = theta.dtype.type(gamma)
     probe = zero
+    d = deltas[d0 : d0 + n_out]
     for i in range(n_in + 1):
         # row n_in is the bias row: input 1, parameters at b0
         a = c * acts[a0 + i] if i < n_in else c
         row = w0 + i * n_out if i < n_in else b0
+        th = theta[row : row + n_out]  # views from 0 keep the loops vectorizable
         if optimizer == SGD:
             for j in range(n_out):
-                t = theta[row + j] - a * deltas[d0 + j]
-                theta[row + j] = t
+                t = th[j] - a * d[j]
+                th[j] = t
                 probe += t * zero
         else:
+            ve = velocity[row : row + n_out]
             for j in range(n_out):
-                v = g * velocity[row + j] + a * deltas[d0 + j]
-                velocity[row + j] = v
-                t = theta[row + j] - v
-                theta[row + j] = t
+                v = g * ve[j] + a * d[j]
+                ve[j] = v
+                t = th[j] - v
+                th[j] = t
                 probe += t * zero + v * zero
     return probe == zero
 

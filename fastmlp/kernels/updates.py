@@ -34,21 +34,20 @@ def inplace_add_penalty(theta, grad, sizes, w_off, l1, l2):
     c1 = grad.dtype.type(l1)
     c2 = grad.dtype.type(l2)
     zero = grad.dtype.type(0.0)
+    one = grad.dtype.type(1.0)
     sq = 0.0
     ab = 0.0
     for l in range(sizes.shape[0] - 1):
         start = w_off[l]
         stop = start + sizes[l] * sizes[l + 1]
-        for i in range(start, stop):
-            w = theta[i]
+        W = theta[start:stop]  # views from 0 keep the loop vectorizable
+        G = grad[start:stop]
+        for i in range(stop - start):
+            w = W[i]
             sq += w * w
             ab += abs(w)
-            g = c2 * w
-            if w > zero:
-                g += c1
-            elif w < zero:
-                g -= c1
-            grad[i] += g
+            sign = one if w > zero else (-one if w < zero else zero)
+            G[i] += c2 * w + c1 * sign
     penalty = l1 * ab + 0.5 * l2 * sq
     return penalty
 
@@ -87,22 +86,25 @@ def inplace_update_range(theta, grad, velocity, start, stop, optimizer, alpha, g
     zero = theta.dtype.type(0.0)
     probe = zero
     sq = 0.0
+    th = theta[start:stop]  # views from 0 keep the loop vectorizable
+    gr = grad[start:stop]
     if optimizer == SGD:
-        for i in range(start, stop):
-            g = grad[i]
+        for i in range(stop - start):
+            g = gr[i]
             sq += g * g
-            t = theta[i] - a * g
-            theta[i] = t
+            t = th[i] - a * g
+            th[i] = t
             probe += t * zero
     else:
         c = theta.dtype.type(gamma)
-        for i in range(start, stop):
-            g = grad[i]
+        ve = velocity[start:stop]
+        for i in range(stop - start):
+            g = gr[i]
             sq += g * g
-            v = c * velocity[i] + a * g
-            velocity[i] = v
-            t = theta[i] - v
-            theta[i] = t
+            v = c * ve[i] + a * g
+            ve[i] = v
+            t = th[i] - v
+            th[i] = t
             probe += t * zero + v * zero
     return probe == zero, sq
 
@@ -131,9 +133,10 @@ def inplace_step(theta, grad, velocity, sizes, w_off, b_off, norm_sums, clip_val
             finite = finite and ok_w and ok_b
         return finite
     for l in range(n_layers):
+        g = grad[w_off[l] : w_off[l] + sizes[l] * sizes[l + 1]]
         sq = 0.0
-        for i in range(w_off[l], w_off[l] + sizes[l] * sizes[l + 1]):
-            sq += grad[i] * grad[i]
+        for i in range(g.shape[0]):
+            sq += g[i] * g[i]
         norm_sums[l] += np.sqrt(sq)
     if clip_value > 0.0:
         c = grad.dtype.type(clip_value)
