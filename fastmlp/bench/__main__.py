@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 import os
 import platform
 import subprocess
@@ -19,7 +20,6 @@ import time
 
 import numpy as np
 
-from .. import MLP
 from .cases import CASES, CASES_BY_NAME
 from .runners import RUNNERS, best_time, gemm_gflops
 
@@ -59,8 +59,7 @@ def scaling(quick=False):
     base = CASES_BY_NAME["mini-batch 64-32-10 /32"]
     out = []
     for n in ([2_500, 10_000] if quick else [5_000, 20_000, 80_000]):
-        case = base.smaller(n) if n <= base.n_samples else base.__class__(
-            **{**base.__dict__, "n_samples": n})
+        case = replace(base, n_samples=n)
         X, Y = case.data()
         work = RUNNERS["fastmlp"](case, X, Y)
         out.append((n, best_time(work, 0.2, 3)))

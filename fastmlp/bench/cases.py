@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,7 +47,6 @@ class Case:
 
     def smaller(self, n_samples: int) -> "Case":
         """The same case on fewer rows (quick smoke runs)."""
-        from dataclasses import replace
         return replace(self, n_samples=min(n_samples, self.n_samples))
 
 

@@ -151,6 +151,7 @@ def inplace_step(theta, grad, velocity, sizes, w_off, b_off, norm_sums, clip_val
             factor = grad.dtype.type(clip_norm / norm)
             for i in range(grad.shape[0]):
                 grad[i] *= factor
-    finite, _ = inplace_update_range(theta, grad, velocity, 0, theta.shape[0], optimizer,
-                                     alpha, gamma)
+    # w_off[0] is 0; a variable rather than the literal keeps one compiled signature
+    finite, _ = inplace_update_range(theta, grad, velocity, w_off[0], theta.shape[0],
+                                     optimizer, alpha, gamma)
     return finite
