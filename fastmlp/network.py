@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import numbers
+import os
+import tempfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -142,10 +145,57 @@ class MLP:
     def copy(self) -> "MLP":
         """An independent network with the same configuration and parameters."""
         clone = MLP.__new__(MLP)
-        clone.__dict__.update(self.__dict__)
-        clone._params = self._params.copy()
-        clone.weights, clone.biases = self.layout.unflatten(clone._params)
+        clone.__setstate__({**self.__getstate__(), "_params": self._params.copy()})
         return clone
+
+    # Pickling (joblib workers, saved models) would turn the views into independent copies;
+    # they are left out and rebuilt over the unpickled parameter vector instead.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["weights"], state["biases"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.weights, self.biases = self.layout.unflatten(self._params)
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this network's architecture."""
+        return dict(layer_sizes=list(self.layer_sizes), activation=list(self.activations[:-1]),
+                    output_activation=self.activations[-1], loss=self.loss_name,
+                    dtype=self.dtype.name, init=self.init, init_scale=self.init_scale,
+                    bias_init=self.bias_init, leaky_relu_slope=self.leaky_relu_slope,
+                    elu_alpha=self.elu_alpha)
+
+    def save(self, path) -> None:
+        """Write configuration and parameters to ``path`` (an ``.npz`` file).
+
+        The file is written under a temporary name and then renamed over ``path``, so an
+        interrupted save never leaves a half-written file.
+        """
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, params=self._params, config=json.dumps(self.config()),
+                         format_version=1)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path) -> "MLP":
+        """Read a network written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as data:
+            if "config" not in data or "params" not in data:
+                raise ValueError(f"{os.fspath(path)!r} is not a file written by MLP.save")
+            config = json.loads(str(data["config"]))
+            params = data["params"]
+        net = cls(**config, seed=0)
+        net.params = params  # checks shape and finiteness
+        return net
 
     def _activation_param(self, name: str) -> float:
         if name == "leaky_relu":
