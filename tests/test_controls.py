@@ -3,10 +3,9 @@ diagnostics, each against a literal NumPy transcription."""
 
 import numpy as np
 import pytest
+from helpers import make_data, make_net, ref_loss_grad
 
 import fastmlp
-
-from helpers import make_data, make_net, ref_loss_grad
 
 
 def one_full_batch_step(net, X, Y, alpha, clip_value=None, clip_norm=None, l1=0.0, l2=0.0):

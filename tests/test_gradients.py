@@ -3,11 +3,19 @@ for every activation x loss x depth (1, 2 and 3 weight layers)."""
 
 import numpy as np
 import pytest
+from helpers import (
+    DEPTH_SIZES,
+    HIDDEN,
+    OUTPUT_LOSS,
+    finite_difference_gradient,
+    make_data,
+    make_net,
+    max_rel_err,
+    ref_loss_grad,
+    ref_spec,
+)
 
 from fastmlp import reference
-
-from helpers import (DEPTH_SIZES, HIDDEN, OUTPUT_LOSS, finite_difference_gradient, make_data,
-                     make_net, max_rel_err, ref_loss_grad, ref_spec)
 
 CASES = [(hidden, out, loss, depth)
          for depth in (1, 2, 3)

@@ -4,10 +4,9 @@ import pickle
 
 import numpy as np
 import pytest
+from helpers import make_data
 
 import fastmlp
-
-from helpers import make_data
 
 
 def net():

@@ -3,11 +3,10 @@ lecture notes' classic problems (XOR, the 3-J-2 network)."""
 
 import numpy as np
 import pytest
+from helpers import make_data, make_net, ref_loss_grad
 
 import fastmlp
 from fastmlp import reference
-
-from helpers import make_data, make_net, ref_loss_grad
 
 
 def transcribed_training(net, X, Y, optimizer, alpha, gamma, batch, epochs):

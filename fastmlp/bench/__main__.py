@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 
 import numpy as np
 

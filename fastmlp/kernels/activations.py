@@ -26,6 +26,7 @@ SOFTMAX    exp(z_k) / sum_j exp(z_j)        handled per row by the output stage
 """
 
 import numpy as np
+
 from ._jit import kernel
 from .fastexp import fast_exp
 

@@ -10,22 +10,25 @@ Memory layout shared by the kernels (built once by :mod:`fastmlp.layout`):
 * ``acts`` -- one flat buffer for the activations of a chunk of at most ``chunk`` rows. Layer
   l's block starts at ``chunk * u_off[l]`` and is *unit-major*: value (unit u, row r) sits at
   ``u * m + r`` for a chunk of m rows. Every inner loop then runs over rows, contiguous and
-  long enough to vectorize, and each block is contiguous for BLAS.
+  long enough to vectorize, and each block is contiguous for BLAS. One exception: when the
+  first layer's product goes to BLAS, the input block (layer 0) holds the rows as they are,
+  row-major, and BLAS reads it transposed (see :func:`gather_rows`).
 * ``deltas`` -- same shape and offsets as ``acts``; layer 0's block is unused.
 
 Small products run as loops, large ones through ``np.dot`` (SciPy's BLAS), which has a fixed
-cost per call that loops beat on tiny layers (see bench/README.md).
+cost per call that loops beat on tiny layers (see bench/README.md). Loops run over views
+indexed from 0, which Numba compiles without negative-index tests, so LLVM can vectorize them.
 """
 
 import numpy as np
 
 from ._jit import inlined, kernel
-from .fastexp import fast_exp
 from .activations import (
     SOFTMAX,
     inplace_activate,
     inplace_multiply_derivative,
 )
+from .fastexp import fast_exp
 
 MSE = 0
 HALF_MSE = 1

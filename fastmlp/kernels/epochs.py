@@ -8,8 +8,8 @@ rows and the batch size: a batch larger than a chunk accumulates its gradient ch
 """
 
 import numpy as np
-from ._jit import inlined, kernel
 
+from ._jit import inlined, kernel
 from .activations import inplace_activate_block
 from .dense import (
     backward_chunk,
@@ -29,6 +29,7 @@ from .updates import (
     inplace_step,
     step_size,
 )
+
 
 @inlined
 def batch_loss_gradient(

@@ -32,6 +32,7 @@ from .updates import (
     step_size,
 )
 
+
 @kernel
 def forward_row(W, w0, b0, acts, a0, z0, n_in, n_out):
     """acts[z0:z0+n_out] = a W + b for the row a = acts[a0:a0+n_in]."""

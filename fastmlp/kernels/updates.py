@@ -6,6 +6,7 @@ All functions work on the flat layout of :mod:`fastmlp.kernels.dense`; a "weight
 """
 
 import numpy as np
+
 from ._jit import kernel
 
 SGD = 0
