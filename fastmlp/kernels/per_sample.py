@@ -73,14 +73,17 @@ def inplace_update_layer(theta, velocity, optimizer, gamma, step, w0, b0, acts, 
                          d0, n_in, n_out):
     """theta <- theta - step * g (sgd) or v <- gamma v + step * g, theta <- theta - v, for one
     layer whose gradient is the outer product g_ij = a_i delta_j (and g_j = delta_j for the
-    biases). Returns False when a new value is not finite (see ``inplace_update``)."""
+    biases). Returns (finite, |a|^2, |delta|^2): finite is False when a new value is not
+    finite (see ``fastmlp.kernels.updates.inplace_update_range``)."""
     zero = theta.dtype.type(0.0)
     c = theta.dtype.type(step)
     g = theta.dtype.type(gamma)
     probe = zero
+    a_sq = 0.0
     d = deltas[d0 : d0 + n_out]
     for i in range(n_in + 1):
         # row n_in is the bias row: input 1, parameters at b0
+        a_sq += acts[a0 + i] * acts[a0 + i] if i < n_in else 0.0
         a = c * acts[a0 + i] if i < n_in else c
         row = w0 + i * n_out if i < n_in else b0
         th = theta[row : row + n_out]  # views from 0 keep the loops vectorizable
@@ -97,7 +100,10 @@ def inplace_update_layer(theta, velocity, optimizer, gamma, step, w0, b0, acts, 
                 t = th[j] - v
                 th[j] = t
                 probe += t * zero + v * zero
-    return probe == zero
+    d_sq = 0.0
+    for j in range(n_out):
+        d_sq += d[j] * d[j]
+    return probe == zero, a_sq, d_sq
 
 
 @kernel
@@ -122,11 +128,13 @@ def train_epoch_per_sample(
     status = OK
     alpha = learning_rate
     block = Xb.shape[0]
+    row = block - 1  # position in the block buffer (a counter: no division per sample)
     for s in range(n):
         if updates >= max_updates:
             break
-        row = s % block
-        if row == 0:
+        row += 1
+        if row == block:
+            row = 0
             for r in range(min(block, n - s)):
                 source = order[s + r]
                 for i in range(sizes[0]):
@@ -155,22 +163,35 @@ def train_epoch_per_sample(
                          sizes[l])
             inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, u_off[l - 1],
                                         deltas, u_off[l - 1], sizes[l - 1])
-        # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2
-        total_sq = 0.0
-        for l in range(1, n_layers + 1):
-            a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
-            d_sq = squared_norm(deltas, u_off[l], sizes[l])
-            grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
-            total_sq += (a_sq + 1.0) * d_sq
         alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
-        step = alpha
-        if clip_norm > 0.0 and np.sqrt(total_sq) > clip_norm:
-            step = alpha * (clip_norm / np.sqrt(total_sq))
         finite = True
-        for l in range(1, n_layers + 1):
-            finite &= inplace_update_layer(theta, velocity, optimizer, momentum, step,
-                                           w_off[l - 1], b_off[l - 1], acts, u_off[l - 1],
-                                           deltas, u_off[l], sizes[l - 1], sizes[l])
+        if clip_norm > 0.0:
+            # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
+            # The step needs the norm before any update, hence this separate pass.
+            total_sq = 0.0
+            for l in range(1, n_layers + 1):
+                a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
+                d_sq = squared_norm(deltas, u_off[l], sizes[l])
+                grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
+                total_sq += (a_sq + 1.0) * d_sq
+            step = alpha
+            if np.sqrt(total_sq) > clip_norm:
+                step = alpha * (clip_norm / np.sqrt(total_sq))
+            for l in range(1, n_layers + 1):
+                ok, _, _ = inplace_update_layer(theta, velocity, optimizer, momentum, step,
+                                                w_off[l - 1], b_off[l - 1], acts,
+                                                u_off[l - 1], deltas, u_off[l], sizes[l - 1],
+                                                sizes[l])
+                finite = finite and ok
+        else:
+            # without clipping, the norms come out of the update loop itself
+            for l in range(1, n_layers + 1):
+                ok, a_sq, d_sq = inplace_update_layer(theta, velocity, optimizer, momentum,
+                                                      alpha, w_off[l - 1], b_off[l - 1], acts,
+                                                      u_off[l - 1], deltas, u_off[l],
+                                                      sizes[l - 1], sizes[l])
+                grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
+                finite = finite and ok
         if not finite:
             status = PARAMS_NOT_FINITE
             break
