@@ -148,7 +148,7 @@ def best_time(work, min_total: float = 0.3, max_repeats: int = 5) -> float:
             return min(times)
 
 
-def gemm_gflops(n: int = 2048, dtype="float32", repeats: int = 3) -> float:
+def gemm_gflops(n: int = 2048, dtype="float32", repeats: int = 5) -> float:
     """This machine's large-matrix multiply rate, in GFLOP/s, through the BLAS that the
     kernels call (SciPy's, via Numba)."""
     from ..kernels.blas import matmul_into
