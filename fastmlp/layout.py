@@ -24,7 +24,6 @@ ACTIVATIONS = {
 }
 #: ``softmax`` normalizes a whole row, so it is only an output activation.
 OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": act.SOFTMAX}
-CODE_NAMES = {code: name for name, code in OUTPUT_ACTIVATIONS.items() if name != "logistic"}
 
 LOSSES = {
     "mse": dense.MSE,

@@ -41,9 +41,6 @@ ELU = 7
 STEP = 8
 SOFTMAX = 9
 
-#: Codes whose derivative is defined in terms of the output (all but STEP and SOFTMAX).
-DIFFERENTIABLE = (IDENTITY, SIGMOID, TANH, ARCTAN, SOFTSIGN, RELU, LEAKY_RELU, ELU)
-
 
 @kernel
 def inplace_activate(code, param, buf, start, stop):
