@@ -45,7 +45,7 @@ def test_fastmlp_and_reference_do_the_same_work(case):
     start = net.params.copy()
     net.fit(X, Y, learning_rate=case.learning_rate, batch_size=case.batch_size,
             epochs=case.epochs, shuffle=False)
-    params = [net._activation_param(a) for a in net.activations]
+    params = list(net.activation_params)
     theta, _ = reference.train(start, list(case.layer_sizes), list(net.activations), params,
                                case.loss, X.astype(float), Y.astype(float),
                                learning_rate=case.learning_rate, batch_size=case.batch_size,

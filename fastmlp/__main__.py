@@ -54,7 +54,7 @@ def main(argv=None) -> int:
                                          shuffle=False))
     Xt, Yt = X[train].astype(net.dtype), Y[train].astype(net.dtype)
     slow = _best_of(1, lambda: reference.train(
-        start_params, list(net.layer_sizes), list(net.activations), [0.0, 0.0],
+        start_params, list(net.layer_sizes), list(net.activations), list(net.activation_params),
         "cross_entropy", Xt, Yt, optimizer="momentum", learning_rate=args.learning_rate,
         batch_size=args.batch_size, epochs=n_epochs, shuffle=False))
     rows = n_epochs * len(train)

@@ -103,7 +103,7 @@ def diagnose(net, X, Y) -> Diagnosis:
 
     X = np.asarray(X, dtype=np.float64)
     acts = list(net.activations)
-    params = [net._activation_param(a) for a in acts]
+    params = list(net.activation_params)
     zs, _ = reference.forward(net.params.astype(np.float64), list(net.layer_sizes), acts,
                               params, X)
     dead, saturated = {}, {}

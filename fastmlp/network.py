@@ -139,6 +139,12 @@ class MLP:
         self._params[...] = values
 
     @property
+    def activation_params(self) -> tuple[float, ...]:
+        """Per weight layer, the parameter of its activation: the leaky-ReLU slope, the ELU
+        alpha, or 0.0 (the form :mod:`fastmlp.reference` takes)."""
+        return tuple(float(p) for p in self._act_params)
+
+    @property
     def n_params(self) -> int:
         return self.layout.n_params
 

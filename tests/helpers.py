@@ -47,7 +47,7 @@ def make_data(net, n=7, seed=1, margin=1e-2):
 
 def ref_spec(net):
     """(sizes, activations, params) of a network, as reference.py takes them."""
-    params = [net._activation_param(a) for a in net.activations]
+    params = list(net.activation_params)
     return list(net.layer_sizes), list(net.activations), params
 
 

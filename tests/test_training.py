@@ -58,7 +58,7 @@ def test_reference_train_matches_kernel_with_softmax_and_batches(optimizer):
     net = make_net((4, 6, 3), "relu", "softmax", "cross_entropy")
     X, Y = make_data(net, n=23)
     sizes = list(net.layer_sizes)
-    params = [net._activation_param(a) for a in net.activations]
+    params = list(net.activation_params)
     theta, losses = reference.train(net.params, sizes, list(net.activations), params,
                                     "cross_entropy", X, Y, optimizer=optimizer,
                                     learning_rate=0.2, momentum=0.7, batch_size=4, epochs=4,

@@ -38,7 +38,7 @@ def prepare_reference(case: Case, X, Y):
     net = MLP(case.layer_sizes, case.activation, case.output_activation, case.loss,
               dtype=case.dtype, seed=0)
     sizes, acts = list(case.layer_sizes), list(net.activations)
-    params = [net._activation_param(a) for a in acts]
+    params = list(net.activation_params)
     if case.mode == "forward":
         return lambda: reference.forward(net.params, sizes, acts, params, X)[1][-1]
     return lambda: reference.train(net.params, sizes, acts, params, case.loss, X, Y,
