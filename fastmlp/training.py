@@ -146,14 +146,19 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
         block_X = np.empty((block, X.shape[1]), net.dtype)
         block_Y = np.empty((block, Y.shape[1]), net.dtype)
         block_order = np.arange(block, dtype=np.int64)
+        work, work_norm_sums = per_sample.workspace(P, int(net.layout.u_off[-1]),
+                                                    net.layout.n_layers, net.dtype)
 
     def run_epoch(shuffle_seed, t_start, max_updates, norm_sums):
         if fused:
-            return per_sample.train_epoch_per_sample(
-                X, Y, theta, velocity, lookahead, order, shuffle_seed, *layout_args,
-                loss_code, acts, deltas, opt_code, schedule_code, learning_rate, schedule_b,
-                momentum, clip_norm or 0.0, t_start, max_updates, norm_sums, block_X, block_Y,
-                block_order)
+            # the kernel accumulates into the copy that lives next to its work buffer
+            work_norm_sums[:] = norm_sums
+            result = per_sample.train_epoch_per_sample(
+                X, Y, theta, velocity, order, shuffle_seed, *layout_args, loss_code,
+                opt_code, schedule_code, learning_rate, schedule_b, momentum, clip_norm or 0.0,
+                t_start, max_updates, work_norm_sums, block_X, block_Y, block_order, work)
+            norm_sums[:] = work_norm_sums
+            return result
         return kernels.train_epoch(
             X, Y, theta, velocity, lookahead, grad, order, shuffle_seed, *layout_args,
             loss_code, acts, deltas, scratch, chunk, opt_code, schedule_code, learning_rate,

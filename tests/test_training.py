@@ -169,3 +169,27 @@ def test_fused_per_sample_kernel_equals_general_kernel_across_blocks(optimizer):
     np.testing.assert_allclose(fused.params, general.params, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
     np.testing.assert_allclose(h1.grad_norms, h2.grad_norms, rtol=1e-9)
+
+
+@pytest.mark.parametrize("activation", ["identity", "sigmoid", "tanh", "arctan", "softsign",
+                                        "relu", "leaky_relu", "elu"])
+@pytest.mark.parametrize("output_activation,loss", [("sigmoid", "mse"), ("tanh", "half_mse"),
+                                                    ("identity", "mse"),
+                                                    ("sigmoid", "binary_cross_entropy"),
+                                                    ("softmax", "cross_entropy")])
+def test_fused_per_sample_kernel_equals_general_kernel_for_each_activation(
+        activation, output_activation, loss):
+    # the per-sample kernel computes each unit's f and f' one value at a time, the general
+    # kernel (checked against reference.py elsewhere) a whole layer at a time
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3))
+    Y = np.eye(2)[rng.integers(0, 2, 300)] if loss.endswith("entropy") else rng.uniform(
+        size=(300, 2))
+    nets = [fastmlp.MLP((3, 5, 4, 2), activation=activation,
+                        output_activation=output_activation, loss=loss, seed=2)
+            for _ in range(2)]
+    h1 = nets[0].fit(X, Y, learning_rate=0.05, epochs=2, seed=4)
+    h2 = nets[1].fit(X, Y, learning_rate=0.05, epochs=2, seed=4, clip_value=1e300)
+    np.testing.assert_allclose(nets[0].params, nets[1].params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
+    np.testing.assert_allclose(h1.grad_norms, h2.grad_norms, rtol=1e-9)

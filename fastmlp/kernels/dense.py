@@ -25,6 +25,8 @@ import numpy as np
 from ._jit import inlined, kernel
 from .activations import (
     SOFTMAX,
+    activation_value,
+    derivative_value,
     inplace_activate,
     inplace_multiply_derivative,
 )
@@ -128,8 +130,7 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
             inplace_activate(codes[l - 1], act_params[l - 1], acts, z0, z0 + m * n_out)
 
 
-@kernel
-def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_code, scale):
+def _output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_code, scale):
     """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
     of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
 
@@ -200,17 +201,25 @@ def output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_
                     p = acts[at]
                     deltas[at] = s * p * (coef * (p - Y[row, k]) - gp)
     else:
-        inplace_activate(code, param, acts, z0, z0 + n_out * m)
+        # element-wise output: activation, loss and delta in one pass, value by value
+        p = acts.dtype.type(param)
         for k in range(n_out):
             for r in range(m):
                 at = z0 + k * m + r
-                diff = acts[at] - Y[order[first + r], k]
+                o = activation_value(code, p, acts[at])
+                diff = o - Y[order[first + r], k]
                 total += diff * diff
-                deltas[at] = s * coef * diff
-        inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
+                acts[at] = o
+                deltas[at] = s * coef * diff * derivative_value(code, p, o)
     if loss_code == HALF_MSE:
         total *= 0.5
     return total
+
+
+output_stage = kernel(_output_stage)
+#: The same, copied into its caller: the per-sample kernel, where a call per row costs
+#: a measurable share of the row's time.
+output_stage_inlined = inlined(_output_stage)
 
 
 @inlined

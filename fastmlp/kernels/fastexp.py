@@ -4,8 +4,8 @@
 this project's machine; Numba vectorizes it only through Intel's SVML, which the PyPI builds
 of llvmlite do not include). Sigmoid and softmax layers are then bound by exp. Here exp is
 written out -- range reduction x = n ln2 + r with |r| <= ln2/2, a degree-13 Taylor polynomial
-for e^r (truncation error below 1e-17 relative), and 2^n assembled from its bit pattern -- in
-branch-free arithmetic that LLVM turns into SIMD code. float32 uses a degree-7 polynomial
+for e^r evaluated by Estrin's scheme (truncation error below 1e-17 relative), and 2^n
+assembled from its bit pattern -- in branch-free arithmetic that LLVM turns into SIMD code. float32 uses a degree-7 polynomial
 (error below 2e-8 relative, under float32's rounding).
 
 Inputs are clamped to the range where 2^n is a normal float, so results saturate at about
@@ -48,20 +48,21 @@ def exp64(x):
     x = np.float64(-708.0) if x < np.float64(-708.0) else x
     n = np.floor(x * np.float64(LOG2E) + np.float64(0.5))
     r = (x - n * np.float64(LN2_HI)) - n * np.float64(LN2_LO)
-    p = np.float64(1 / 6227020800)
-    p = p * r + np.float64(1 / 479001600)
-    p = p * r + np.float64(1 / 39916800)
-    p = p * r + np.float64(1 / 3628800)
-    p = p * r + np.float64(1 / 362880)
-    p = p * r + np.float64(1 / 40320)
-    p = p * r + np.float64(1 / 5040)
-    p = p * r + np.float64(1 / 720)
-    p = p * r + np.float64(1 / 120)
-    p = p * r + np.float64(1 / 24)
-    p = p * r + np.float64(1 / 6)
-    p = p * r + np.float64(0.5)
-    p = p * r + np.float64(1.0)
-    p = p * r + np.float64(1.0)
+    # Estrin's scheme: the same polynomial as Horner's rule, but 4 dependent steps deep
+    # instead of 13. Per-sample SGD waits on every exp in turn (each row's update needs the
+    # previous one), so the depth shows there: 3-4-2 sigmoid SGD took 162 -> 148 ns/sample.
+    r2 = r * r
+    r4 = r2 * r2
+    c23 = np.float64(1 / 2) + r * np.float64(1 / 6)
+    c45 = np.float64(1 / 24) + r * np.float64(1 / 120)
+    c67 = np.float64(1 / 720) + r * np.float64(1 / 5040)
+    c89 = np.float64(1 / 40320) + r * np.float64(1 / 362880)
+    c1011 = np.float64(1 / 3628800) + r * np.float64(1 / 39916800)
+    c1213 = np.float64(1 / 479001600) + r * np.float64(1 / 6227020800)
+    low = (r + r2 * c23) + r4 * (c45 + r2 * c67)
+    high = (c89 + r2 * c1011) + r4 * c1213
+    # the 1 comes last: the rounding errors of the small terms then stay small against it
+    p = np.float64(1.0) + (low + (r4 * r4) * high)
     return p * pow2(n)
 
 
@@ -72,14 +73,11 @@ def exp32(x):
     x = np.float32(-87.0) if x < np.float32(-87.0) else x
     n = np.floor(x * np.float32(LOG2E) + np.float32(0.5))
     r = (x - n * np.float32(0.693145751953125)) - n * np.float32(1.428606765330187e-06)
-    p = np.float32(1 / 5040)
-    p = p * r + np.float32(1 / 720)
-    p = p * r + np.float32(1 / 120)
-    p = p * r + np.float32(1 / 24)
-    p = p * r + np.float32(1 / 6)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
-    p = p * r + np.float32(1.0)
+    r2 = r * r
+    c23 = np.float32(1 / 2) + r * np.float32(1 / 6)
+    c45 = np.float32(1 / 24) + r * np.float32(1 / 120)
+    c67 = np.float32(1 / 720) + r * np.float32(1 / 5040)
+    p = np.float32(1.0) + ((r + r2 * c23) + (r2 * r2) * (c45 + r2 * c67))
     return p * pow2(n)
 
 

@@ -4,11 +4,21 @@
 For one row the weight gradient of layer l is the outer product a^(l-1) delta^(l)^T, so it is
 never stored: the update ``W_ij -= alpha * a_i * delta_j`` is applied straight from the
 activations and deltas, and the gradient's norm (for ``clip_norm`` and the per-layer norms of
-the history) is ``|a^(l-1)| * |delta^(l)|`` without a pass over the weights. Weight penalties
-and component clipping change that outer-product structure, so those runs take the general
-path of :mod:`fastmlp.kernels.epochs` instead.
+the history) is ``|a^(l-1)| * |delta^(l)|`` without a pass over the weights. Without
+``clip_norm`` each layer's backward step and update share one pass over its weights: row i of
+W gives delta_i of the layer below (read before the row is updated), then is updated. Weight
+penalties and component clipping change the outer-product structure, so those runs take the
+general path of :mod:`fastmlp.kernels.epochs` instead.
 
-Buffers ``acts`` and ``deltas`` hold one row: layer l's units start at ``u_off[l]``.
+The loop works on one contiguous ``work`` buffer, into which the parameters and velocity are
+copied for the epoch, followed in memory by ``grad_norm_sums`` (see :func:`workspace`): all
+that the loop writes for every row (parameters, velocity, look-ahead point, activations,
+deltas, norm sums) then sits in one block of memory. Spread over separate arrays, a store to one array and a
+later load from another whose addresses agree modulo 4096 bytes make the CPU hold the load
+back as if it depended on the store ("4K aliasing"); which arrays collide depends on where
+NumPy happened to allocate them. Measured on the 3-4-2 network: 135-137 ns/sample with
+the contiguous buffer, 190-240 ns/sample with the norm sums alone placed at a colliding
+address (``python bench/microbench.py``).
 
 Rows are visited through a block buffer: each block of ``Xb.shape[0]`` rows is first copied in
 the epoch's (shuffled) order, then trained on sequentially. The copy's loads are independent
@@ -19,9 +29,9 @@ ns/sample on 200,000 rows of the 3-4-2 network).
 
 import numpy as np
 
-from ._jit import kernel
-from .activations import inplace_activate, inplace_multiply_derivative
-from .dense import output_stage, shuffle_rows
+from ._jit import inlined, kernel
+from .activations import derivative_value, inplace_activate
+from .dense import output_stage_inlined, shuffle_rows
 from .updates import (
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -33,95 +43,156 @@ from .updates import (
 )
 
 
-@kernel
-def forward_row(W, w0, b0, acts, a0, z0, n_in, n_out):
-    """acts[z0:z0+n_out] = a W + b for the row a = acts[a0:a0+n_in]."""
+def workspace(n_params: int, n_units: int, n_layers: int, dtype):
+    """The buffers that :func:`train_epoch_per_sample` writes for every row, in one block of
+    memory (see the module docstring).
+
+    Returns
+    -------
+    work : array of ``dtype``, 3 * n_params + 2 * n_units
+        Room for the parameters, velocity and look-ahead point, then one row's activations
+        and deltas (``n_units`` = ``u_off[-1]``).
+    norm_sums : float64 array (n_layers,), zeros
+        Pass it as ``grad_norm_sums``: it directly follows ``work``.
+    """
+    dtype = np.dtype(dtype)
+    work_bytes = (3 * n_params + 2 * n_units) * dtype.itemsize
+    norms_at = -(-work_bytes // 8) * 8  # float64-aligned (NumPy's allocations are 16-aligned)
+    block = np.zeros(norms_at + 8 * n_layers, np.uint8)
+    return block[:work_bytes].view(dtype), block[norms_at:].view(np.float64)
+
+
+@inlined
+def forward_layer_row(W, w0, b0, acts, a0, z0, n_in, n_out, code, param, activate):
+    """acts[z0:z0+n_out] = f(a W + b) for the row a = acts[a0:a0+n_in]; just a W + b when not
+    ``activate`` (the output layer, whose activation belongs to the output stage)."""
     z = acts[z0 : z0 + n_out]  # views from 0 keep the loops vectorizable
+    a = acts[a0 : a0 + n_in]
     b = W[b0 : b0 + n_out]
     for j in range(n_out):
         z[j] = b[j]
     for i in range(n_in):
-        a = acts[a0 + i]
-        w = W[w0 + i * n_out : w0 + (i + 1) * n_out]
+        ai = a[i]
+        wi = W[w0 + i * n_out : w0 + (i + 1) * n_out]
         for j in range(n_out):
-            z[j] += a * w[j]
+            z[j] += ai * wi[j]
+    if activate:
+        inplace_activate(code, param, acts, z0, z0 + n_out)
 
 
-@kernel
-def backprop_row(W, w0, deltas, d0, p0, n_in, n_out):
-    """deltas[p0:p0+n_in] = W delta for delta = deltas[d0:d0+n_out] (before f')."""
-    d = deltas[d0 : d0 + n_out]
-    for i in range(n_in):
-        w = W[w0 + i * n_out : w0 + (i + 1) * n_out]
-        acc = deltas.dtype.type(0.0)
-        for j in range(n_out):
-            acc += w[j] * d[j]
-        deltas[p0 + i] = acc
-
-
-@kernel
-def squared_norm(x, start, count):
+@inlined
+def squared_norm(v):
     total = 0.0
-    v = x[start : start + count]
-    for i in range(count):
+    for i in range(v.shape[0]):
         total += v[i] * v[i]
     return total
 
 
-@kernel
-def inplace_update_layer(theta, velocity, optimizer, gamma, step, w0, b0, acts, a0, deltas,
-                         d0, n_in, n_out):
-    """theta <- theta - step * g (sgd) or v <- gamma v + step * g, theta <- theta - v, for one
-    layer whose gradient is the outer product g_ij = a_i delta_j (and g_j = delta_j for the
-    biases). Returns (finite, |a|^2, |delta|^2): finite is False when a new value is not
-    finite (see ``fastmlp.kernels.updates.inplace_update_range``)."""
+@inlined
+def delta_below(w_row, d, n_out, code, param, a_i):
+    """delta_i = (sum_j w_ij delta_j) f'(z_i) of unit i in the layer below, from row i of W,
+    the deltas d of the layer and that unit's activation a_i."""
+    acc = d.dtype.type(0.0)
+    for j in range(n_out):
+        acc += w_row[j] * d[j]
+    return acc * derivative_value(code, param, a_i)
+
+
+@inlined
+def backprop_row(W, w0, deltas, d0, p0, n_in, n_out, acts, code, param):
+    """deltas[p0:p0+n_in] = (W delta) * f'(z) for delta = deltas[d0:d0+n_out], with f' taken
+    from the activations acts[p0:p0+n_in] of the layer below."""
+    d = deltas[d0 : d0 + n_out]
+    prev = deltas[p0 : p0 + n_in]
+    a = acts[p0 : p0 + n_in]
+    p = deltas.dtype.type(param)
+    for i in range(n_in):
+        prev[i] = delta_below(W[w0 + i * n_out : w0 + (i + 1) * n_out], d, n_out, code, p,
+                              a[i])
+
+
+@inlined
+def backprop_and_update_layer(point, theta, velocity, optimizer, gamma, step, w0, b0, acts,
+                              a0, deltas, d0, n_in, n_out, code, param, propagate):
+    """One layer's backward step and update, in one pass over its weights.
+
+    The layer's inputs are a = acts[a0:a0+n_in] and its deltas d = deltas[d0:d0+n_out]. When
+    ``propagate``, row i of W (read at ``point``: theta, or Nesterov's look-ahead) first gives
+    the delta of unit i below, into deltas[a0 + i], before the row is updated. The update is
+    theta <- theta - step * g (sgd) or v <- gamma v + step * g, theta <- theta - v, with the
+    gradient g = a d^T for W and d for b.
+
+    Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite (a sum of
+    ``x * 0`` is NaN exactly then, see ``fastmlp.kernels.updates.inplace_update_range``).
+    """
     zero = theta.dtype.type(0.0)
+    one = theta.dtype.type(1.0)
     c = theta.dtype.type(step)
     g = theta.dtype.type(gamma)
+    p = theta.dtype.type(param)
+    a = acts[a0 : a0 + n_in]  # views from 0 keep the loops vectorizable
+    d = deltas[d0 : d0 + n_out]
+    prev = deltas[a0 : a0 + n_in]
     probe = zero
     a_sq = 0.0
-    d = deltas[d0 : d0 + n_out]
+    d_sq = 0.0
+    for j in range(n_out):
+        d_sq += d[j] * d[j]
+    # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
     for i in range(n_in + 1):
-        # row n_in is the bias row: input 1, parameters at b0
-        a_sq += acts[a0 + i] * acts[a0 + i] if i < n_in else 0.0
-        a = c * acts[a0 + i] if i < n_in else c
-        row = w0 + i * n_out if i < n_in else b0
-        th = theta[row : row + n_out]  # views from 0 keep the loops vectorizable
+        weights = i < n_in
+        a_i = a[i] if weights else one
+        row = w0 + i * n_out if weights else b0
+        if propagate and weights:
+            prev[i] = delta_below(point[row : row + n_out], d, n_out, code, p, a_i)
+        if weights:
+            a_sq += a_i * a_i
+        ca = c * a_i
+        th = theta[row : row + n_out]
         if optimizer == SGD:
             for j in range(n_out):
-                t = th[j] - a * d[j]
+                t = th[j] - ca * d[j]
                 th[j] = t
                 probe += t * zero
         else:
             ve = velocity[row : row + n_out]
             for j in range(n_out):
-                v = g * ve[j] + a * d[j]
+                v = g * ve[j] + ca * d[j]
                 ve[j] = v
                 t = th[j] - v
                 th[j] = t
                 probe += t * zero + v * zero
-    d_sq = 0.0
-    for j in range(n_out):
-        d_sq += d[j] * d[j]
     return probe == zero, a_sq, d_sq
 
 
 @kernel
 def train_epoch_per_sample(
-    X, Y, theta, velocity, lookahead, order, shuffle_seed,
-    sizes, w_off, b_off, u_off, codes, act_params, loss_code, acts, deltas,
+    X, Y, theta, velocity, order, shuffle_seed,
+    sizes, w_off, b_off, u_off, codes, act_params, loss_code,
     optimizer, schedule, learning_rate, schedule_b, momentum, clip_norm,
-    t_start, max_updates, grad_norm_sums, Xb, Yb, block_order,
+    t_start, max_updates, grad_norm_sums, Xb, Yb, block_order, work,
 ):
     """One epoch of per-sample SGD / momentum / Nesterov, in place on theta and velocity.
 
     Arguments and return values are those of :func:`fastmlp.kernels.epochs.train_epoch`
-    (without penalties, component clipping and batch size), plus the block buffers
-    ``Xb`` (B, n_in), ``Yb`` (B, n_out) and ``block_order`` = arange(B).
+    (without penalties, component clipping, batch size and the chunk buffers), plus the block
+    buffers ``Xb`` (B, n_in), ``Yb`` (B, n_out), ``block_order`` = arange(B), and ``work``
+    from :func:`workspace` (whose ``norm_sums`` should be ``grad_norm_sums``).
     """
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
     n_out = sizes[n_layers]
+    n_params = theta.shape[0]
+    n_units = u_off[n_layers + 1]
+    # the epoch runs on copies in one contiguous buffer (see the module docstring)
+    params = work[:n_params]
+    vel = work[n_params : 2 * n_params]
+    lookahead = work[2 * n_params : 3 * n_params]
+    acts = work[3 * n_params : 3 * n_params + n_units]
+    deltas = work[3 * n_params + n_units : 3 * n_params + 2 * n_units]
+    params[:] = theta
+    vel[:] = velocity
+
     shuffle_rows(order, shuffle_seed)
     loss_sum = 0.0
     updates = 0
@@ -141,55 +212,52 @@ def train_epoch_per_sample(
                     Xb[r, i] = X[source, i]
                 for k in range(n_out):
                     Yb[r, k] = Y[source, k]
-        point = theta
+        point = params
         if optimizer == NESTEROV:
-            inplace_lookahead(theta, velocity, momentum, lookahead)
+            inplace_lookahead(params, vel, momentum, lookahead)
             point = lookahead
         for i in range(sizes[0]):
             acts[i] = Xb[row, i]
         for l in range(1, n_layers + 1):
-            forward_row(point, w_off[l - 1], b_off[l - 1], acts, u_off[l - 1], u_off[l],
-                        sizes[l - 1], sizes[l])
-            if l < n_layers:
-                inplace_activate(codes[l - 1], act_params[l - 1], acts, u_off[l],
-                                 u_off[l] + sizes[l])
-        loss = output_stage(acts, u_off[n_layers], deltas, Yb, block_order, row, 1, n_out,
-                            codes[n_layers - 1], act_params[n_layers - 1], loss_code, 1.0)
+            forward_layer_row(point, w_off[l - 1], b_off[l - 1], acts, u_off[l - 1], u_off[l],
+                              sizes[l - 1], sizes[l], codes[l - 1], act_params[l - 1],
+                              l < n_layers)
+        loss = output_stage_inlined(acts, u_off[n_layers], deltas, Yb, block_order, row, 1,
+                                    n_out, codes[n_layers - 1], act_params[n_layers - 1],
+                                    loss_code, 1.0)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
-        for l in range(n_layers, 1, -1):
-            backprop_row(point, w_off[l - 1], deltas, u_off[l], u_off[l - 1], sizes[l - 1],
-                         sizes[l])
-            inplace_multiply_derivative(codes[l - 2], act_params[l - 2], acts, u_off[l - 1],
-                                        deltas, u_off[l - 1], sizes[l - 1])
         alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
         finite = True
         if clip_norm > 0.0:
             # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
-            # The step needs the norm before any update, hence this separate pass.
+            # The step needs the norm before any update, so every delta comes first.
+            for l in range(n_layers, 1, -1):
+                backprop_row(point, w_off[l - 1], deltas, u_off[l], u_off[l - 1],
+                             sizes[l - 1], sizes[l], acts, codes[l - 2], act_params[l - 2])
             total_sq = 0.0
             for l in range(1, n_layers + 1):
-                a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
-                d_sq = squared_norm(deltas, u_off[l], sizes[l])
+                a_sq = squared_norm(acts[u_off[l - 1] : u_off[l - 1] + sizes[l - 1]])
+                d_sq = squared_norm(deltas[u_off[l] : u_off[l] + sizes[l]])
                 grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
                 total_sq += (a_sq + 1.0) * d_sq
             step = alpha
             if np.sqrt(total_sq) > clip_norm:
                 step = alpha * (clip_norm / np.sqrt(total_sq))
             for l in range(1, n_layers + 1):
-                ok, _, _ = inplace_update_layer(theta, velocity, optimizer, momentum, step,
-                                                w_off[l - 1], b_off[l - 1], acts,
-                                                u_off[l - 1], deltas, u_off[l], sizes[l - 1],
-                                                sizes[l])
+                ok, _, _ = backprop_and_update_layer(
+                    point, params, vel, optimizer, momentum, step, w_off[l - 1], b_off[l - 1],
+                    acts, u_off[l - 1], deltas, u_off[l], sizes[l - 1], sizes[l],
+                    codes[l - 1], act_params[l - 1], False)
                 finite = finite and ok
         else:
-            # without clipping, the norms come out of the update loop itself
-            for l in range(1, n_layers + 1):
-                ok, a_sq, d_sq = inplace_update_layer(theta, velocity, optimizer, momentum,
-                                                      alpha, w_off[l - 1], b_off[l - 1], acts,
-                                                      u_off[l - 1], deltas, u_off[l],
-                                                      sizes[l - 1], sizes[l])
+            for l in range(n_layers, 0, -1):
+                # codes[l - 2] is the activation of the layer below (unused for l = 1)
+                ok, a_sq, d_sq = backprop_and_update_layer(
+                    point, params, vel, optimizer, momentum, alpha, w_off[l - 1],
+                    b_off[l - 1], acts, u_off[l - 1], deltas, u_off[l], sizes[l - 1],
+                    sizes[l], codes[max(l - 2, 0)], act_params[max(l - 2, 0)], l > 1)
                 grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
                 finite = finite and ok
         if not finite:
@@ -197,4 +265,6 @@ def train_epoch_per_sample(
             break
         loss_sum += loss
         updates += 1
+    theta[:] = params
+    velocity[:] = vel
     return loss_sum, updates, updates, status, alpha
