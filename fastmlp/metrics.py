@@ -157,7 +157,8 @@ def _union(yt: np.ndarray, yp: np.ndarray) -> np.ndarray:
 
 
 def _confusion(yt: np.ndarray, yp: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Confusion matrix over ``labels`` (any order); rows whose labels are not listed are skipped."""
+    """Confusion matrix over ``labels`` (any order); rows whose labels are not listed are
+    skipped."""
     n_labels = labels.size
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]

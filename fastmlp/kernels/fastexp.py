@@ -5,8 +5,8 @@ this project's machine; Numba vectorizes it only through Intel's SVML, which the
 of llvmlite do not include). Sigmoid and softmax layers are then bound by exp. Here exp is
 written out -- range reduction x = n ln2 + r with |r| <= ln2/2, a degree-13 Taylor polynomial
 for e^r evaluated by Estrin's scheme (truncation error below 1e-17 relative), and 2^n
-assembled from its bit pattern -- in branch-free arithmetic that LLVM turns into SIMD code. float32 uses a degree-7 polynomial
-(error below 2e-8 relative, under float32's rounding).
+assembled from its bit pattern -- in branch-free arithmetic that LLVM turns into SIMD code.
+float32 uses a degree-7 polynomial (error below 2e-8 relative, under float32's rounding).
 
 Inputs are clamped to the range where 2^n is a normal float, so results saturate at about
 1e-308 / 1e308 (float64) or 1e-38 / 1e38 (float32) instead of reaching 0 or inf; NaN stays
