@@ -6,6 +6,11 @@
    indexed from 0 (Numba's negative-index test blocks vectorization in the first).
 2. The cost of launching a 2-thread ``prange`` region against the serial loop, by work size.
 3. The vectorizable exp of fastmlp.kernels.fastexp against np.exp in compiled code.
+4. 4K aliasing in per-sample SGD (3-4-2 network): the per-sample kernel with its gradient-norm
+   sums placed at each offset modulo 4096 bytes from its work buffer (colliding with the
+   parameters and activations for offsets below the buffer's ~800 bytes), then the same kernel
+   called from different C-stack depths (the residual effect: see bench/README.md).
+5. The epoch shuffle against Fisher-Yates with Numba's np.random.randint.
 
 Stand-alone measurement code, not part of the library (whose Numba code lives in
 fastmlp/kernels): plain njit functions, compiled once before timing, best of repeats.
@@ -77,6 +82,52 @@ def best(work, repeats=20):
     return min(times)
 
 
+@njit
+def shuffle_randint(order, seed):
+    np.random.seed(seed)
+    for i in range(order.shape[0] - 1, 0, -1):
+        j = np.random.randint(0, i + 1)
+        order[i], order[j] = order[j], order[i]
+
+
+def per_sample_placement():
+    """ns/sample of per-sample SGD on 4000 rows of the 3-4-2 network, by placement."""
+    import fastmlp
+    from fastmlp.kernels import per_sample
+
+    n_rows = 4000
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(n_rows, 3)), rng.uniform(size=(n_rows, 2))
+    net = fastmlp.MLP((3, 4, 2), activation="sigmoid", output_activation="sigmoid", seed=0)
+    n_params, n_units = net.n_params, int(net.layout.u_off[-1])
+    work, _ = per_sample.workspace(n_params, n_units, 2, np.float64)
+    arena = np.zeros(4 * 4096, np.uint8)  # room to put the norm sums anywhere in a page
+
+    def run(norm_sums):
+        args = (X, Y, net.params, np.zeros(n_params), np.arange(n_rows), 5,
+                *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, 1 << 62, norm_sums,
+                np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
+        return best(lambda: per_sample.train_epoch_per_sample(*args), 40) / n_rows * 1e9
+
+    base = (work.ctypes.data - arena.ctypes.data) % 4096
+    cells = []
+    for offset in range(0, 4096, 256):
+        start = 4096 + base + offset
+        cells.append(f"{offset}:{run(arena[start : start + 16].view(np.float64)):.0f}")
+    print("per-sample 3-4-2, norm sums at offset (bytes, mod 4096) from the work buffer -> "
+          "ns/sample:\n  " + " ".join(cells))
+    _, norm_sums = per_sample.workspace(n_params, n_units, 2, np.float64)
+    work[:] = 0.0
+
+    def nested(depth):  # each level adds C frames (map -> lambda) under the kernel call
+        if depth == 0:
+            return run(norm_sums)
+        return list(map(lambda _: nested(depth - 1), [0]))[0]
+
+    print("per-sample 3-4-2 (contiguous work buffer) called at C-stack depths 0..15 -> "
+          "ns/sample:\n  " + " ".join(f"{nested(d):.0f}" for d in range(16)))
+
+
 def main():
     x = np.random.default_rng(0).normal(size=1_000_000).astype(np.float32)
     for name, fn in (("offset indexing", sigmoid_offset), ("view from 0", sigmoid_view)):
@@ -95,6 +146,13 @@ def main():
         ser = best(lambda: sum_serial(v))
         print(f"  {n:>9} additions: parallel {par * 1e6:8.2f} us, serial {ser * 1e6:8.2f} us")
     print("threading layer:", numba.threading_layer())
+    per_sample_placement()
+    from fastmlp.kernels.dense import shuffle_rows
+
+    order = np.arange(20_000)
+    for name, fn in (("np.random.randint", shuffle_randint), ("SplitMix64 + Lemire", shuffle_rows)):
+        seconds = best(lambda: fn(order, 3))
+        print(f"shuffle of 20,000 rows, {name}: {seconds / order.size * 1e9:.1f} ns/row")
 
 
 if __name__ == "__main__":
