@@ -229,17 +229,28 @@ def _output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss
                     at = z0 + k * m + r
                     p = acts[at]
                     deltas[at] = s * p * (coef * (p - Y[row, k]) - gp)
-    else:
-        # element-wise output: activation, loss and delta in one pass, value by value
+    elif m == 1:
+        # one row (the per-sample kernel): activation, loss and delta value by value, each
+        # kept in a register
         p = acts.dtype.type(param)
+        row = order[first]
+        for k in range(n_out):
+            o = activation_value(code, p, acts[z0 + k])
+            diff = o - Y[row, k]
+            total += diff * diff
+            acts[z0 + k] = o
+            deltas[z0 + k] = s * coef * diff * derivative_value(code, p, o)
+    else:
+        # whole-layer passes, each a single vectorizable formula (the one-value form above
+        # tests the code per value: measured 6-9% slower on full-batch 3-4-2 / 64-32-10)
+        inplace_activate(code, param, acts, z0, z0 + n_out * m)
         for k in range(n_out):
             for r in range(m):
                 at = z0 + k * m + r
-                o = activation_value(code, p, acts[at])
-                diff = o - Y[order[first + r], k]
+                diff = acts[at] - Y[order[first + r], k]
                 total += diff * diff
-                acts[at] = o
-                deltas[at] = s * coef * diff * derivative_value(code, p, o)
+                deltas[at] = s * coef * diff
+        inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
     if loss_code == HALF_MSE:
         total *= 0.5
     return total
