@@ -11,6 +11,8 @@
    parameters and activations for offsets below the buffer's ~800 bytes), then the same kernel
    called from different C-stack depths (the residual effect: see bench/README.md).
 5. The epoch shuffle against Fisher-Yates with Numba's np.random.randint.
+6. A full-batch gradient over 20,000 rows on one thread (BLAS on its default threads) against
+   the rows split across two threads (fastmlp.parallel), by network size.
 
 Stand-alone measurement code, not part of the library (whose Numba code lives in
 fastmlp/kernels): plain njit functions, compiled once before timing, best of repeats.
@@ -128,6 +130,33 @@ def per_sample_placement():
           "ns/sample:\n  " + " ".join(f"{nested(d):.0f}" for d in range(16)))
 
 
+def row_parallel_gradient():
+    """Full-batch gradient, 20,000 rows: serial kernel against the 2-thread split."""
+    import fastmlp
+    from fastmlp import parallel
+    from fastmlp.kernels import epochs
+    from fastmlp.layout import LOSSES
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    for sizes in ((3, 4, 2), (64, 32, 10), (256, 64, 10), (784, 128, 10), (64, 256, 256, 10)):
+        X = rng.normal(size=(n, sizes[0])).astype(np.float32)
+        Y = fastmlp.one_hot(rng.integers(0, sizes[-1], n), sizes[-1]).astype(np.float32)
+        net = fastmlp.MLP(sizes, output_activation="softmax", loss="cross_entropy",
+                          dtype="float32", seed=0)
+        chunk, acts, deltas, scratch, grad = net._chunk_buffers(n)
+        serial = best(lambda: epochs.loss_and_gradient(
+            net.params, X, Y, *net._layout_args(), LOSSES[net.loss_name], acts, deltas, grad,
+            scratch, chunk, 0.0, 0.0, True), 10)
+        split = parallel.buffers(net, n, 2)
+        two = best(lambda: parallel.loss_and_gradient(net, net.params, X, Y, 0.0, 0.0, True,
+                                                      split, grad), 10)
+        macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        print(f"full-batch gradient {'-'.join(map(str, sizes))} ({macs} MACs/row): "
+              f"1 thread {serial / n * 1e9:.0f} ns/row, 2 threads {two / n * 1e9:.0f} ns/row "
+              f"({serial / two:.2f}x)")
+
+
 def main():
     x = np.random.default_rng(0).normal(size=1_000_000).astype(np.float32)
     for name, fn in (("offset indexing", sigmoid_offset), ("view from 0", sigmoid_view)):
@@ -153,6 +182,7 @@ def main():
     for name, fn in (("np.random.randint", shuffle_randint), ("SplitMix64 + Lemire", shuffle_rows)):
         seconds = best(lambda: fn(order, 3))
         print(f"shuffle of 20,000 rows, {name}: {seconds / order.size * 1e9:.1f} ns/row")
+    row_parallel_gradient()
 
 
 if __name__ == "__main__":

@@ -26,10 +26,17 @@ def allocations(work):
     return after.alloc - before.alloc
 
 
+@pytest.fixture
+def one_thread():
+    fastmlp.set_num_threads(1)
+    yield
+    fastmlp.set_num_threads(None)
+
+
 @pytest.mark.parametrize("batch_size,extra", [(1, {}), (7, {}), (None, {}),
                                               (1, dict(l2=0.01)),
                                               (16, dict(optimizer="nesterov", clip_norm=1.0))])
-def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra):
+def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra, one_thread):
     rng = np.random.default_rng(0)
     counts = []
     for n in (50, 5_000):
@@ -43,7 +50,23 @@ def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra):
     assert counts[0] == counts[1] <= 18
 
 
-def test_more_epochs_allocate_per_epoch_not_per_step():
+def test_row_parallel_full_batch_allocations_do_not_grow_with_rows():
+    rng = np.random.default_rng(0)
+    counts = []
+    fastmlp.set_num_threads(2)
+    try:
+        for n in (5_000, 20_000):  # both split across 2 threads (fastmlp.parallel)
+            X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
+            net = fastmlp.MLP((8, 16, 3), seed=0)
+            counts.append(allocations(lambda: net.fit(X, Y, batch_size=None, epochs=1)))
+    finally:
+        fastmlp.set_num_threads(None)
+    # the wrappers of 2 slice-gradient calls (13 array arguments each, plus the row order
+    # each builds), the penalty (4 arrays) and the update (7), called from Python: 39
+    assert counts[0] == counts[1] <= 39
+
+
+def test_more_epochs_allocate_per_epoch_not_per_step(one_thread):
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(500, 8)), rng.uniform(size=(500, 3))
     net = fastmlp.MLP((8, 16, 3), seed=0)
@@ -52,12 +75,17 @@ def test_more_epochs_allocate_per_epoch_not_per_step():
     assert five == 5 * one
 
 
-def test_inference_and_gradient_allocate_independently_of_rows():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_inference_and_gradient_allocate_independently_of_rows(threads):
+    fastmlp.set_num_threads(threads)
     rng = np.random.default_rng(0)
     counts = []
-    for n in (10, 3_000):
-        X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
-        net = fastmlp.MLP((8, 300, 3), seed=0)  # wide enough for the BLAS branch
-        counts.append((allocations(lambda: net.forward(X)),
-                       allocations(lambda: net.gradient(X, Y))))
+    try:
+        for n in (5_000, 30_000):  # split across the threads in both cases when threads=2
+            X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
+            net = fastmlp.MLP((8, 300, 3), seed=0)  # wide enough for the BLAS branch
+            counts.append((allocations(lambda: net.forward(X)),
+                           allocations(lambda: net.gradient(X, Y))))
+    finally:
+        fastmlp.set_num_threads(None)
     assert counts[0] == counts[1]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validation as check
+from . import parallel
 from .initializers import INITS, initialize
 from .kernels import epochs
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
@@ -243,8 +244,12 @@ class MLP:
         ndarray (n, layer_sizes[-1]) of the network's dtype
         """
         X = check.as_features(X, self.layer_sizes[0], self.dtype)
-        chunk, acts, _, _, _ = self._chunk_buffers(X.shape[0])
         out = np.empty((X.shape[0], self.layer_sizes[-1]), self.dtype)
+        threads = parallel.threads_for(self, X.shape[0])
+        if threads > 1:
+            return parallel.forward(self, self._params, X, out,
+                                    parallel.buffers(self, X.shape[0], threads))
+        chunk, acts, _, _, _ = self._chunk_buffers(X.shape[0])
         epochs.forward(self._params, X, *self._layout_args(), acts, chunk, out)
         return out
 
@@ -258,9 +263,15 @@ class MLP:
         l1 = check.non_negative_number(l1, "l1")
         l2 = check.non_negative_number(l2, "l2")
         chunk, acts, deltas, scratch, grad = self._chunk_buffers(X.shape[0])
-        value = epochs.loss_and_gradient(
-            self._params, X, Y, *self._layout_args(), LOSSES[self.loss_name], acts, deltas,
-            grad, scratch, chunk, l1, l2, need_grad)
+        threads = parallel.threads_for(self, X.shape[0])
+        if threads > 1:
+            value = parallel.loss_and_gradient(self, self._params, X, Y, l1, l2, need_grad,
+                                               parallel.buffers(self, X.shape[0], threads),
+                                               grad)
+        else:
+            value = epochs.loss_and_gradient(
+                self._params, X, Y, *self._layout_args(), LOSSES[self.loss_name], acts,
+                deltas, grad, scratch, chunk, l1, l2, need_grad)
         return float(value), grad
 
     def loss(self, X, Y, l1: float = 0.0, l2: float = 0.0) -> float:

@@ -8,10 +8,19 @@ import time
 import numpy as np
 
 from . import _validation as check
+from . import parallel
 from .history import DivergenceError, History
 from .kernels import epochs as kernels
 from .kernels import per_sample
-from .kernels.updates import LOSS_NOT_FINITE, OK
+from .kernels.updates import (
+    LOSS_NOT_FINITE,
+    NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
+    inplace_lookahead,
+    inplace_step,
+    step_size,
+)
 from .layout import LOSSES, OPTIMIZERS, SCHEDULES, lookup
 
 #: Rows copied at a time, in visiting order, by the per-sample kernel (see its module).
@@ -133,8 +142,15 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
     start_theta = np.empty_like(theta)
     start_velocity = np.empty_like(velocity)
     rng = np.random.default_rng(seed)
+    # full-data passes (full batch, validation, grad_tol) split their rows across threads
+    # where that pays (fastmlp.parallel); thread_buffers are per thread, None for one thread
+    full_threads = parallel.threads_for(net, n)
+    full_thread_buffers = parallel.buffers(net, n, full_threads) if full_threads > 1 else None
     if validation_data is not None:
         val_buffers = net._chunk_buffers(Xv.shape[0])
+        val_threads = parallel.threads_for(net, Xv.shape[0])
+        val_thread_buffers = (parallel.buffers(net, Xv.shape[0], val_threads)
+                              if val_threads > 1 else None)
     if grad_tol is not None:
         full_buffers = net._chunk_buffers(n)
     best_theta = theta.copy() if early_stopping else None
@@ -150,6 +166,11 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
                                                     net.layout.n_layers, net.dtype)
 
     def run_epoch(shuffle_seed, t_start, max_updates, norm_sums):
+        if batch == n and full_thread_buffers is not None:
+            return _full_batch_step(net, X, Y, theta, velocity, lookahead, grad,
+                                    full_thread_buffers, opt_code, schedule_code, learning_rate,
+                                    schedule_b, momentum, clip_value or 0.0, clip_norm or 0.0,
+                                    l1, l2, t_start, max_updates, norm_sums)
         if fused:
             # the kernel accumulates into the copy that lives next to its work buffer
             work_norm_sums[:] = norm_sums
@@ -165,10 +186,14 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
             schedule_b, momentum, clip_value or 0.0, clip_norm or 0.0, l1, l2, batch, t_start,
             max_updates, norm_sums)
 
-    def full_data_loss(Xd, Yd, buffers, with_grad, penalties):
+    def full_data_loss(Xd, Yd, buffers, thread_buffers, with_grad, penalties):
         c, a, d, s, g = buffers
-        value = kernels.loss_and_gradient(theta, Xd, Yd, *layout_args, loss_code, a, d, g, s,
-                                          c, *penalties, with_grad)
+        if thread_buffers is not None:
+            value = parallel.loss_and_gradient(net, theta, Xd, Yd, *penalties, with_grad,
+                                               thread_buffers, g)
+        else:
+            value = kernels.loss_and_gradient(theta, Xd, Yd, *layout_args, loss_code, a, d, g,
+                                              s, c, *penalties, with_grad)
         return value, g
 
     history = History(net.layout.n_layers)
@@ -202,7 +227,8 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
         epoch_loss = loss_sum / rows
         val_loss = None
         if validation_data is not None:
-            val_loss = float(full_data_loss(Xv, Yv, val_buffers, False, (0.0, 0.0))[0])
+            val_loss = float(full_data_loss(Xv, Yv, val_buffers, val_thread_buffers, False,
+                                            (0.0, 0.0))[0])
         history.append(epoch_loss, alpha, norm_sums / updates, time.perf_counter() - began,
                        val_loss)
 
@@ -227,7 +253,7 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
             history.stop_reason = "tol"
             break
         if grad_tol is not None:
-            _, g = full_data_loss(X, Y, full_buffers, True, (l1, l2))
+            _, g = full_data_loss(X, Y, full_buffers, full_thread_buffers, True, (l1, l2))
             if np.linalg.norm(g) < grad_tol:
                 history.stop_reason = "grad_tol"
                 break
@@ -237,6 +263,30 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
     if early_stopping:
         np.copyto(theta, best_theta)
     return history
+
+
+def _full_batch_step(net, X, Y, theta, velocity, lookahead, grad, thread_buffers, optimizer,
+                     schedule, learning_rate, schedule_b, momentum, clip_value, clip_norm, l1,
+                     l2, t_start, max_updates, norm_sums):
+    """One full-batch update with the gradient computed row-parallel: the steps of
+    :func:`kernels.epochs.train_epoch` for a single batch, with the same return values
+    (row order does not matter to a full-batch gradient, so nothing is shuffled)."""
+    n = X.shape[0]
+    alpha = step_size(schedule, learning_rate, schedule_b, t_start + 1)
+    if max_updates < 1:
+        return 0.0, 0, 0, OK, learning_rate
+    point = theta
+    if optimizer == NESTEROV:
+        inplace_lookahead(theta, velocity, momentum, lookahead)
+        point = lookahead
+    loss = parallel.loss_and_gradient(net, point, X, Y, l1, l2, True, thread_buffers, grad)
+    if not np.isfinite(loss):
+        return 0.0, 0, 0, LOSS_NOT_FINITE, learning_rate
+    sizes, w_off, b_off = net._layout_args()[:3]
+    if not inplace_step(theta, grad, velocity, sizes, w_off, b_off, norm_sums, clip_value,
+                        clip_norm, optimizer, alpha, momentum):
+        return 0.0, 0, 0, PARAMS_NOT_FINITE, alpha
+    return loss * n, n, 1, OK, alpha
 
 
 def _print_epoch(epoch: int, epochs: int, history: History) -> None:
