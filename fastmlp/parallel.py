@@ -23,8 +23,8 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .kernels import epochs
-from .layout import LOSSES
 from .kernels.updates import inplace_add_penalty
+from .layout import LOSSES
 from .threads import get_num_threads
 
 #: Each thread gets at least this many rows (8 chunks of the kernels; 3-4-2, the cheapest
