@@ -159,107 +159,114 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
             inplace_activate(codes[l - 1], act_params[l - 1], acts, z0, z0 + m * n_out)
 
 
-def _output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_code, scale):
-    """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
-    of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
+def _make_output_stage(one_value_path):
+    """The output stage, with or without its one-row path (``one_value_path``, a constant
+    that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
+    of the chunk drivers keeps their cold compile about 0.4 s shorter."""
 
-    Targets are ``Y[order[first + r]]``. Writes the activated outputs over z, and
-    ``scale * dE_r/dz`` (scale = 1/batch rows: the gradient of the *mean* loss) into
-    ``deltas`` at the same offsets. Returns the *sum* of the rows' losses
-    (``mse``: sum_k (o-d)^2; ``half_mse``: half that; ``cross_entropy``: -sum_k d log p;
-    ``binary_cross_entropy``: -sum_k [d log o + (1-d) log(1-o)]).
-    """
-    zero = acts.dtype.type(0.0)
-    one = acts.dtype.type(1.0)
-    s = acts.dtype.type(scale)
-    coef = acts.dtype.type(2.0) if loss_code == MSE else one
-    total = 0.0
-    if loss_code == BINARY_CROSS_ENTROPY:
-        # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
-        for r in range(m):
-            row = order[first + r]
-            for k in range(n_out):
-                at = z0 + k * m + r
-                z = acts[at]
-                d = Y[row, k]
-                total += max(z, zero) - d * z + np.log1p(fast_exp(-abs(z)))
-                o = one / (one + fast_exp(-z))
-                acts[at] = o
-                deltas[at] = s * (o - d)
-    elif code == SOFTMAX:
-        for r in range(m):
-            row = order[first + r]
-            zmax = acts[z0 + r]
-            for k in range(1, n_out):
-                zmax = max(zmax, acts[z0 + k * m + r])
-            # exp(z - max) parks in deltas until z itself is no longer needed
-            expsum = zero
-            for k in range(n_out):
-                at = z0 + k * m + r
-                e = fast_exp(acts[at] - zmax)
-                deltas[at] = e
-                expsum += e
-            inv = one / expsum
-            if loss_code == CROSS_ENTROPY:
-                # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
-                log_norm = zmax + np.log(expsum)
-                dsum = zero
-                for k in range(n_out):
-                    d = Y[row, k]
-                    dsum += d
-                    if d != zero:
-                        total -= d * (acts[z0 + k * m + r] - log_norm)
-                # dE/dz_k = p_k * sum_j d_j - d_k  (= p - d for one-hot targets)
-                for k in range(n_out):
-                    at = z0 + k * m + r
-                    p = deltas[at] * inv
-                    acts[at] = p
-                    deltas[at] = s * (p * dsum - Y[row, k])
-            else:
-                # squared error through the softmax Jacobian: dE/dz_k = p_k (g_k - sum_j g_j p_j)
-                gp = zero
-                for k in range(n_out):
-                    at = z0 + k * m + r
-                    p = deltas[at] * inv
-                    acts[at] = p
-                    diff = p - Y[row, k]
-                    total += diff * diff
-                    gp += coef * diff * p
-                for k in range(n_out):
-                    at = z0 + k * m + r
-                    p = acts[at]
-                    deltas[at] = s * p * (coef * (p - Y[row, k]) - gp)
-    elif m == 1:
-        # one row (the per-sample kernel): activation, loss and delta value by value, each
-        # kept in a register
-        p = acts.dtype.type(param)
-        row = order[first]
-        for k in range(n_out):
-            o = activation_value(code, p, acts[z0 + k])
-            diff = o - Y[row, k]
-            total += diff * diff
-            acts[z0 + k] = o
-            deltas[z0 + k] = s * coef * diff * derivative_value(code, p, o)
-    else:
-        # whole-layer passes, each a single vectorizable formula (the one-value form above
-        # tests the code per value: measured 6-9% slower on full-batch 3-4-2 / 64-32-10)
-        inplace_activate(code, param, acts, z0, z0 + n_out * m)
-        for k in range(n_out):
+    def _output_stage(acts, z0, deltas, Y, order, first, m, n_out, code, param, loss_code, scale):
+        """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
+        of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
+
+        Targets are ``Y[order[first + r]]``. Writes the activated outputs over z, and
+        ``scale * dE_r/dz`` (scale = 1/batch rows: the gradient of the *mean* loss) into
+        ``deltas`` at the same offsets. Returns the *sum* of the rows' losses
+        (``mse``: sum_k (o-d)^2; ``half_mse``: half that; ``cross_entropy``: -sum_k d log p;
+        ``binary_cross_entropy``: -sum_k [d log o + (1-d) log(1-o)]).
+        """
+        zero = acts.dtype.type(0.0)
+        one = acts.dtype.type(1.0)
+        s = acts.dtype.type(scale)
+        coef = acts.dtype.type(2.0) if loss_code == MSE else one
+        total = 0.0
+        if loss_code == BINARY_CROSS_ENTROPY:
+            # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
             for r in range(m):
-                at = z0 + k * m + r
-                diff = acts[at] - Y[order[first + r], k]
+                row = order[first + r]
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    z = acts[at]
+                    d = Y[row, k]
+                    total += max(z, zero) - d * z + np.log1p(fast_exp(-abs(z)))
+                    o = one / (one + fast_exp(-z))
+                    acts[at] = o
+                    deltas[at] = s * (o - d)
+        elif code == SOFTMAX:
+            for r in range(m):
+                row = order[first + r]
+                zmax = acts[z0 + r]
+                for k in range(1, n_out):
+                    zmax = max(zmax, acts[z0 + k * m + r])
+                # exp(z - max) parks in deltas until z itself is no longer needed
+                expsum = zero
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    e = fast_exp(acts[at] - zmax)
+                    deltas[at] = e
+                    expsum += e
+                inv = one / expsum
+                if loss_code == CROSS_ENTROPY:
+                    # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
+                    log_norm = zmax + np.log(expsum)
+                    dsum = zero
+                    for k in range(n_out):
+                        d = Y[row, k]
+                        dsum += d
+                        if d != zero:
+                            total -= d * (acts[z0 + k * m + r] - log_norm)
+                    # dE/dz_k = p_k * sum_j d_j - d_k  (= p - d for one-hot targets)
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = deltas[at] * inv
+                        acts[at] = p
+                        deltas[at] = s * (p * dsum - Y[row, k])
+                else:
+                    # squared error through the softmax Jacobian: dE/dz_k = p_k (g_k - sum_j g_j p_j)
+                    gp = zero
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = deltas[at] * inv
+                        acts[at] = p
+                        diff = p - Y[row, k]
+                        total += diff * diff
+                        gp += coef * diff * p
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = acts[at]
+                        deltas[at] = s * p * (coef * (p - Y[row, k]) - gp)
+        elif one_value_path and m == 1:
+            # one row (the per-sample kernel): activation, loss and delta value by value, each
+            # kept in a register
+            p = acts.dtype.type(param)
+            row = order[first]
+            for k in range(n_out):
+                o = activation_value(code, p, acts[z0 + k])
+                diff = o - Y[row, k]
                 total += diff * diff
-                deltas[at] = s * coef * diff
-        inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
-    if loss_code == HALF_MSE:
-        total *= 0.5
-    return total
+                acts[z0 + k] = o
+                deltas[z0 + k] = s * coef * diff * derivative_value(code, p, o)
+        else:
+            # whole-layer passes, each a single vectorizable formula (the one-value form above
+            # tests the code per value: measured 6-9% slower on full-batch 3-4-2 / 64-32-10)
+            inplace_activate(code, param, acts, z0, z0 + n_out * m)
+            for k in range(n_out):
+                for r in range(m):
+                    at = z0 + k * m + r
+                    diff = acts[at] - Y[order[first + r], k]
+                    total += diff * diff
+                    deltas[at] = s * coef * diff
+            inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
+        if loss_code == HALF_MSE:
+            total *= 0.5
+        return total
+
+    return _output_stage
 
 
-output_stage = kernel(_output_stage)
-#: The same, copied into its caller: the per-sample kernel, where a call per row costs
-#: a measurable share of the row's time.
-output_stage_inlined = inlined(_output_stage)
+output_stage = kernel(_make_output_stage(False))
+#: With the one-row path, copied into its caller: the per-sample kernel, where a call per row
+#: costs a measurable share of the row's time.
+output_stage_inlined = inlined(_make_output_stage(True))
 
 
 @inlined
