@@ -31,6 +31,7 @@ from .activations import (
     inplace_multiply_derivative,
 )
 from .fastexp import fast_exp
+from .indexing import unsigned
 
 MSE = 0
 HALF_MSE = 1
@@ -221,7 +222,8 @@ def _make_output_stage(one_value_path):
                         acts[at] = p
                         deltas[at] = s * (p * dsum - Y[row, k])
                 else:
-                    # squared error through the softmax Jacobian: dE/dz_k = p_k (g_k - sum_j g_j p_j)
+                    # squared error through the softmax Jacobian:
+                    # dE/dz_k = p_k (g_k - sum_j g_j p_j)
                     gp = zero
                     for k in range(n_out):
                         at = z0 + k * m + r
@@ -236,15 +238,16 @@ def _make_output_stage(one_value_path):
                         deltas[at] = s * p * (coef * (p - Y[row, k]) - gp)
         elif one_value_path and m == 1:
             # one row (the per-sample kernel): activation, loss and delta value by value, each
-            # kept in a register
+            # kept in a register; unsigned indices skip the negative-index tests
             p = acts.dtype.type(param)
-            row = order[first]
+            row = unsigned(order[first])
             for k in range(n_out):
-                o = activation_value(code, p, acts[z0 + k])
+                at = unsigned(z0 + k)
+                o = activation_value(code, p, acts[at])
                 diff = o - Y[row, k]
                 total += diff * diff
-                acts[z0 + k] = o
-                deltas[z0 + k] = s * coef * diff * derivative_value(code, p, o)
+                acts[at] = o
+                deltas[at] = s * coef * diff * derivative_value(code, p, o)
         else:
             # whole-layer passes, each a single vectorizable formula (the one-value form above
             # tests the code per value: measured 6-9% slower on full-batch 3-4-2 / 64-32-10)

@@ -32,6 +32,7 @@ import numpy as np
 from ._jit import inlined, kernel
 from .activations import derivative_value, inplace_activate
 from .dense import output_stage_inlined, shuffle_rows
+from .indexing import borrowed, unsigned
 from .updates import (
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -66,35 +67,35 @@ def workspace(n_params: int, n_units: int, n_layers: int, dtype):
 def forward_layer_row(W, w0, b0, acts, a0, z0, n_in, n_out, code, param, activate):
     """acts[z0:z0+n_out] = f(a W + b) for the row a = acts[a0:a0+n_in]; just a W + b when not
     ``activate`` (the output layer, whose activation belongs to the output stage)."""
-    z = acts[z0 : z0 + n_out]  # views from 0 keep the loops vectorizable
-    a = acts[a0 : a0 + n_in]
-    b = W[b0 : b0 + n_out]
     for j in range(n_out):
-        z[j] = b[j]
+        acts[unsigned(z0 + j)] = W[unsigned(b0 + j)]
     for i in range(n_in):
-        ai = a[i]
-        wi = W[w0 + i * n_out : w0 + (i + 1) * n_out]
+        a_i = acts[unsigned(a0 + i)]
+        row = w0 + i * n_out
         for j in range(n_out):
-            z[j] += ai * wi[j]
+            acts[unsigned(z0 + j)] += a_i * W[unsigned(row + j)]
     if activate:
         inplace_activate(code, param, acts, z0, z0 + n_out)
 
 
 @inlined
-def squared_norm(v):
+def squared_norm(v, start, count):
+    """The squared norm of v[start:start+count]."""
     total = 0.0
-    for i in range(v.shape[0]):
-        total += v[i] * v[i]
+    for i in range(count):
+        x = v[unsigned(start + i)]
+        total += x * x
     return total
 
 
 @inlined
-def delta_below(w_row, d, n_out, code, param, a_i):
-    """delta_i = (sum_j w_ij delta_j) f'(z_i) of unit i in the layer below, from row i of W,
-    the deltas d of the layer and that unit's activation a_i."""
-    acc = d.dtype.type(0.0)
+def delta_below(W, row, deltas, d0, n_out, code, param, a_i):
+    """delta_i = (sum_j w_ij delta_j) f'(z_i) of unit i in the layer below, from row i of W
+    (at ``W[row]``), the deltas deltas[d0:d0+n_out] of the layer and that unit's activation
+    a_i."""
+    acc = deltas.dtype.type(0.0)
     for j in range(n_out):
-        acc += w_row[j] * d[j]
+        acc += W[unsigned(row + j)] * deltas[unsigned(d0 + j)]
     return acc * derivative_value(code, param, a_i)
 
 
@@ -102,13 +103,10 @@ def delta_below(w_row, d, n_out, code, param, a_i):
 def backprop_row(W, w0, deltas, d0, p0, n_in, n_out, acts, code, param):
     """deltas[p0:p0+n_in] = (W delta) * f'(z) for delta = deltas[d0:d0+n_out], with f' taken
     from the activations acts[p0:p0+n_in] of the layer below."""
-    d = deltas[d0 : d0 + n_out]
-    prev = deltas[p0 : p0 + n_in]
-    a = acts[p0 : p0 + n_in]
     p = deltas.dtype.type(param)
     for i in range(n_in):
-        prev[i] = delta_below(W[w0 + i * n_out : w0 + (i + 1) * n_out], d, n_out, code, p,
-                              a[i])
+        deltas[unsigned(p0 + i)] = delta_below(W, w0 + i * n_out, deltas, d0, n_out, code, p,
+                                               acts[unsigned(p0 + i)])
 
 
 @inlined
@@ -130,37 +128,32 @@ def backprop_and_update_layer(point, theta, velocity, optimizer, gamma, step, w0
     c = theta.dtype.type(step)
     g = theta.dtype.type(gamma)
     p = theta.dtype.type(param)
-    a = acts[a0 : a0 + n_in]  # views from 0 keep the loops vectorizable
-    d = deltas[d0 : d0 + n_out]
-    prev = deltas[a0 : a0 + n_in]
     probe = zero
     a_sq = 0.0
-    d_sq = 0.0
-    for j in range(n_out):
-        d_sq += d[j] * d[j]
+    d_sq = squared_norm(deltas, d0, n_out)
     # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
     for i in range(n_in + 1):
         weights = i < n_in
-        a_i = a[i] if weights else one
+        a_i = acts[unsigned(a0 + i)] if weights else one
         row = w0 + i * n_out if weights else b0
         if propagate and weights:
-            prev[i] = delta_below(point[row : row + n_out], d, n_out, code, p, a_i)
+            deltas[unsigned(a0 + i)] = delta_below(point, row, deltas, d0, n_out, code, p, a_i)
         if weights:
             a_sq += a_i * a_i
         ca = c * a_i
-        th = theta[row : row + n_out]
         if optimizer == SGD:
             for j in range(n_out):
-                t = th[j] - ca * d[j]
-                th[j] = t
+                at = unsigned(row + j)
+                t = theta[at] - ca * deltas[unsigned(d0 + j)]
+                theta[at] = t
                 probe += t * zero
         else:
-            ve = velocity[row : row + n_out]
             for j in range(n_out):
-                v = g * ve[j] + ca * d[j]
-                ve[j] = v
-                t = th[j] - v
-                th[j] = t
+                at = unsigned(row + j)
+                v = g * velocity[at] + ca * deltas[unsigned(d0 + j)]
+                velocity[at] = v
+                t = theta[at] - v
+                theta[at] = t
                 probe += t * zero + v * zero
     return probe == zero, a_sq, d_sq
 
@@ -179,6 +172,12 @@ def train_epoch_per_sample(
     buffers ``Xb`` (B, n_in), ``Yb`` (B, n_out), ``block_order`` = arange(B), and ``work``
     from :func:`workspace` (whose ``norm_sums`` should be ``grad_norm_sums``).
     """
+    # arrays passed into the inlined helpers, borrowed: no reference counting per row
+    # (see fastmlp.kernels.indexing)
+    work = borrowed(work)
+    Xb = borrowed(Xb)
+    Yb = borrowed(Yb)
+    block_order = borrowed(block_order)
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
     n_out = sizes[n_layers]
@@ -217,7 +216,7 @@ def train_epoch_per_sample(
             inplace_lookahead(params, vel, momentum, lookahead)
             point = lookahead
         for i in range(sizes[0]):
-            acts[i] = Xb[row, i]
+            acts[i] = Xb[unsigned(row), i]
         for l in range(1, n_layers + 1):
             forward_layer_row(point, w_off[l - 1], b_off[l - 1], acts, u_off[l - 1], u_off[l],
                               sizes[l - 1], sizes[l], codes[l - 1], act_params[l - 1],
@@ -238,8 +237,8 @@ def train_epoch_per_sample(
                              sizes[l - 1], sizes[l], acts, codes[l - 2], act_params[l - 2])
             total_sq = 0.0
             for l in range(1, n_layers + 1):
-                a_sq = squared_norm(acts[u_off[l - 1] : u_off[l - 1] + sizes[l - 1]])
-                d_sq = squared_norm(deltas[u_off[l] : u_off[l] + sizes[l]])
+                a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
+                d_sq = squared_norm(deltas, u_off[l], sizes[l])
                 grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
                 total_sq += (a_sq + 1.0) * d_sq
             step = alpha
