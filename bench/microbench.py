@@ -6,10 +6,10 @@
    indexed from 0 (Numba's negative-index test blocks vectorization in the first).
 2. The cost of launching a 2-thread ``prange`` region against the serial loop, by work size.
 3. The vectorizable exp of fastmlp.kernels.fastexp against np.exp in compiled code.
-4. 4K aliasing in per-sample SGD (3-4-2 network): the per-sample kernel with its gradient-norm
-   sums placed at each offset modulo 4096 bytes from its work buffer (colliding with the
-   parameters and activations for offsets below the buffer's ~800 bytes), then the same kernel
-   called from different C-stack depths (the residual effect: see bench/README.md).
+4. Per-sample SGD (3-4-2 network) over time: the kernel with its gradient-norm sums at an
+   offset from its work buffer that would 4K-alias and at one that would not, and a
+   hand-written loop with every size a constant, interleaved in rounds (the host's
+   time-varying slow state: see bench/README.md).
 5. The epoch shuffle against Fisher-Yates with Numba's np.random.randint.
 6. A full-batch gradient over 20,000 rows on one thread (BLAS on its default threads) against
    the rows split across two threads (fastmlp.parallel), by network size.
@@ -92,8 +92,43 @@ def shuffle_randint(order, seed):
         order[i], order[j] = order[j], order[i]
 
 
-def per_sample_placement():
-    """ns/sample of per-sample SGD on 4000 rows of the 3-4-2 network, by placement."""
+@njit(**OPTIONS)
+def hand_written_3_4_2(X, Y, W1, b1, W2, b2, lr):
+    """Per-sample SGD of the 3-4-2 sigmoid network with half squared error, every size a
+    constant: the floor the general kernel is compared with (no norms, no checks)."""
+    h = np.empty(4)
+    d2 = np.empty(2)
+    loss = 0.0
+    for s in range(X.shape[0]):
+        for j in range(4):
+            z = b1[j]
+            for i in range(3):
+                z += X[s, i] * W1[i, j]
+            h[j] = 1.0 / (1.0 + fast_exp(-z))
+        for k in range(2):
+            z = b2[k]
+            for j in range(4):
+                z += h[j] * W2[j, k]
+            o = 1.0 / (1.0 + fast_exp(-z))
+            e = o - Y[s, k]
+            loss += 0.5 * e * e
+            d2[k] = e * o * (1.0 - o)
+        for j in range(4):
+            d1 = (W2[j, 0] * d2[0] + W2[j, 1] * d2[1]) * h[j] * (1.0 - h[j])
+            for k in range(2):
+                W2[j, k] -= lr * h[j] * d2[k]
+            for i in range(3):
+                W1[i, j] -= lr * X[s, i] * d1
+            b1[j] -= lr * d1
+        for k in range(2):
+            b2[k] -= lr * d2[k]
+    return loss
+
+
+def per_sample_over_time(rounds=30):
+    """Per-sample SGD, 3-4-2 network, 4000 rows: the kernel with its gradient-norm sums at a
+    colliding and a non-colliding offset (mod 4096 bytes) from its work buffer, and the
+    hand-written loop, interleaved call by call; one line per round of 20 calls each."""
     import fastmlp
     from fastmlp.kernels import per_sample
 
@@ -103,31 +138,46 @@ def per_sample_placement():
     net = fastmlp.MLP((3, 4, 2), activation="sigmoid", output_activation="sigmoid", seed=0)
     n_params, n_units = net.n_params, int(net.layout.u_off[-1])
     work, _ = per_sample.workspace(n_params, n_units, 2, np.float64)
-    arena = np.zeros(4 * 4096, np.uint8)  # room to put the norm sums anywhere in a page
+    arena = np.zeros(3 * 4096, np.uint8)  # room to put the norm sums anywhere in a page
+    base = (work.ctypes.data - arena.ctypes.data) % 4096
 
-    def run(norm_sums):
-        args = (X, Y, net.params, np.zeros(n_params), np.arange(n_rows), 5,
+    def kernel_with_norm_sums_at(offset):
+        norm_sums = arena[4096 + base + offset:][:16].view(np.float64)
+        args = (X, Y, net.params.copy(), np.zeros(n_params), np.arange(n_rows), 5,
                 *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, 1 << 62, norm_sums,
                 np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
-        return best(lambda: per_sample.train_epoch_per_sample(*args), 40) / n_rows * 1e9
+        return lambda: per_sample.train_epoch_per_sample(*args)
 
-    base = (work.ctypes.data - arena.ctypes.data) % 4096
-    cells = []
-    for offset in range(0, 4096, 256):
-        start = 4096 + base + offset
-        cells.append(f"{offset}:{run(arena[start : start + 16].view(np.float64)):.0f}")
-    print("per-sample 3-4-2, norm sums at offset (bytes, mod 4096) from the work buffer -> "
-          "ns/sample:\n  " + " ".join(cells))
-    _, norm_sums = per_sample.workspace(n_params, n_units, 2, np.float64)
-    work[:] = 0.0
-
-    def nested(depth):  # each level adds C frames (map -> lambda) under the kernel call
-        if depth == 0:
-            return run(norm_sums)
-        return list(map(lambda _: nested(depth - 1), [0]))[0]
-
-    print("per-sample 3-4-2 (contiguous work buffer) called at C-stack depths 0..15 -> "
-          "ns/sample:\n  " + " ".join(f"{nested(d):.0f}" for d in range(16)))
+    hand_params = [rng.normal(size=shape) * 0.5 for shape in ((3, 4), (4,), (4, 2), (2,))]
+    runners = {
+        "kernel, colliding": kernel_with_norm_sums_at(0),
+        "kernel, apart": kernel_with_norm_sums_at(2048),
+        "hand-written": lambda: hand_written_3_4_2(X, Y, *hand_params, 0.1),
+    }
+    for run in runners.values():
+        run()
+    print("per-sample 3-4-2, ns/sample, median of each round of 20 interleaved calls "
+          "(norm sums colliding with the work buffer / 2048 bytes apart / hand-written):")
+    medians = []
+    for _ in range(rounds):
+        times = {name: [] for name in runners}
+        for _ in range(20):
+            for name, run in runners.items():
+                began = time.perf_counter()
+                run()
+                times[name].append((time.perf_counter() - began) / n_rows * 1e9)
+        medians.append([np.median(t) for t in times.values()])
+        time.sleep(0.2)
+    medians = np.array(medians)
+    print("  " + " ".join("/".join(f"{v:.0f}" for v in row) for row in medians))
+    fastest = medians.min(axis=0)
+    slow = medians[:, 1] > 1.3 * fastest[1]
+    print(f"  rounds with the kernel over 1.3x its best: {slow.sum()} of {rounds}; "
+          f"median colliding/apart ratio {np.median(medians[:, 0] / medians[:, 1]):.2f}")
+    if slow.any() and (~slow).any():
+        for label, rows in (("slow", slow), ("fast", ~slow)):
+            print(f"  {label} rounds, mean ns/sample: kernel "
+                  f"{medians[rows, 1].mean():.0f}, hand-written {medians[rows, 2].mean():.0f}")
 
 
 def row_parallel_gradient():
@@ -175,7 +225,7 @@ def main():
         ser = best(lambda: sum_serial(v))
         print(f"  {n:>9} additions: parallel {par * 1e6:8.2f} us, serial {ser * 1e6:8.2f} us")
     print("threading layer:", numba.threading_layer())
-    per_sample_placement()
+    per_sample_over_time()
     from fastmlp.kernels.dense import shuffle_rows
 
     order = np.arange(20_000)

@@ -131,6 +131,11 @@ def main(argv=None) -> int:
     parser.add_argument("--png", help="write a bar chart (needs matplotlib) to this path")
     parser.add_argument("--no-startup", action="store_true", help="skip the cold-start runs")
     args = parser.parse_args(argv)
+    if args.png:
+        try:  # before the sweep, not after minutes of it
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--png needs matplotlib (pip install matplotlib)")
 
     peers = []
     for peer, module in (("pytorch", "torch"), ("sklearn", "sklearn")):

@@ -20,13 +20,15 @@ from .cases import Case
 def prepare_fastmlp(case: Case, X, Y):
     net = MLP(case.layer_sizes, case.activation, case.output_activation, case.loss,
               dtype=case.dtype, seed=0)
+    # warm-ups run on all of X: fewer rows can take other code paths (one thread instead of
+    # a row split), whose compilation would then land in the timed calls
     if case.mode == "forward":
-        net.forward(X[:2])
+        net.forward(X)
         return lambda: net.forward(X)
     start = net.params.copy()
     options = dict(optimizer="sgd", learning_rate=case.learning_rate,
                    batch_size=case.batch_size, epochs=case.epochs, seed=0)
-    net.fit(X[:4], Y[:4], **{**options, "epochs": 1})
+    net.fit(X, Y, **{**options, "epochs": 1})
 
     def work():
         net.params = start

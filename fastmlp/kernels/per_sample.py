@@ -11,14 +11,11 @@ penalties and component clipping change the outer-product structure, so those ru
 general path of :mod:`fastmlp.kernels.epochs` instead.
 
 The loop works on one contiguous ``work`` buffer, into which the parameters and velocity are
-copied for the epoch, followed in memory by ``grad_norm_sums`` (see :func:`workspace`): all
-that the loop writes for every row (parameters, velocity, look-ahead point, activations,
-deltas, norm sums) then sits in one block of memory. Spread over separate arrays, a store to
-one array and a later load from another whose addresses agree modulo 4096 bytes make the CPU
-hold the load back as if it depended on the store ("4K aliasing"), and which arrays collide
-depends on where NumPy happened to allocate them. Measured on the 3-4-2 network: 134-137
-ns/sample with the contiguous buffer, 195-238 with the norm sums alone placed at a colliding
-address (``python bench/microbench.py``; bench/README.md has the rest of the story).
+copied for the epoch, followed in memory by ``grad_norm_sums`` (see :func:`workspace`), so
+all that the loop writes for every row sits in one block of memory. Inside the loop, arrays
+are borrowed (not reference-counted) and indexed with unsigned integers instead of sliced
+into views (see :mod:`fastmlp.kernels.indexing`): measured on the 3-4-2 network, 113-115
+ns/sample against 133-134 with views (bench/README.md).
 
 Rows are visited through a block buffer: each block of ``Xb.shape[0]`` rows is first copied in
 the epoch's (shuffled) order, then trained on sequentially. The copy's loads are independent
