@@ -13,6 +13,7 @@
 5. The epoch shuffle against Fisher-Yates with Numba's np.random.randint.
 6. A full-batch gradient over 20,000 rows on one thread (BLAS on its default threads) against
    the rows split across two threads (fastmlp.parallel), by network size.
+7. Shuffled against in-order mini-batch epochs by N (the next chunk's rows are prefetched).
 
 Stand-alone measurement code, not part of the library (whose Numba code lives in
 fastmlp/kernels): plain njit functions, compiled once before timing, best of repeats.
@@ -207,6 +208,32 @@ def row_parallel_gradient():
               f"({serial / two:.2f}x)")
 
 
+def shuffled_epochs_by_size():
+    """Mini-batch 64-32-10 / 32 epochs, float32, shuffled and in order, by N (interleaved)."""
+    from dataclasses import replace
+
+    import fastmlp
+    from fastmlp.bench.cases import CASES_BY_NAME
+
+    case = CASES_BY_NAME["mini-batch 64-32-10 /32"]
+    data = {n: replace(case, n_samples=n).data() for n in (5_000, 20_000, 80_000)}
+    net = fastmlp.MLP((64, 32, 10), "sigmoid", "softmax", "cross_entropy", dtype="float32",
+                      seed=0)
+    start = net.params.copy()
+    times = {(n, shuffle): [] for n in data for shuffle in (True, False)}
+    for _ in range(9):
+        for n, (X, Y) in data.items():
+            for shuffle in (True, False):
+                net.params = start
+                began = time.perf_counter()
+                net.fit(X, Y, batch_size=32, epochs=1, learning_rate=0.1, shuffle=shuffle,
+                        seed=0)
+                times[n, shuffle].append((time.perf_counter() - began) / n * 1e9)
+    for (n, shuffle), t in times.items():
+        print(f"mini-batch 64-32-10 / 32, N={n}, {'shuffled' if shuffle else 'in order'}: "
+              f"min {np.min(t[1:]):.0f}, median {np.median(t[1:]):.0f} ns/sample")
+
+
 def main():
     x = np.random.default_rng(0).normal(size=1_000_000).astype(np.float32)
     for name, fn in (("offset indexing", sigmoid_offset), ("view from 0", sigmoid_view)):
@@ -233,6 +260,7 @@ def main():
         seconds = best(lambda: fn(order, 3))
         print(f"shuffle of 20,000 rows, {name}: {seconds / order.size * 1e9:.1f} ns/row")
     row_parallel_gradient()
+    shuffled_epochs_by_size()
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from .activations import (
     inplace_multiply_derivative,
 )
 from .fastexp import fast_exp
-from .indexing import unsigned
+from .indexing import prefetch, unsigned
 
 MSE = 0
 HALF_MSE = 1
@@ -63,6 +63,17 @@ def gather_rows(X, order, first, m, acts, row_major):
             row = order[first + r]
             for i in range(n_in):
                 acts[i * m + r] = X[row, i]
+
+
+@inlined
+def prefetch_rows(A, order, first, m):
+    """Start loading rows ``A[order[first:first+m]]`` (``m`` clipped to the rows of
+    ``order``) into the cache, without waiting for them."""
+    line = max(1, 64 // A.itemsize)  # values per 64-byte cache line
+    for r in range(first, min(first + m, order.shape[0])):
+        row = order[r]
+        for i in range(0, A.shape[1], line):
+            prefetch(A, row, i)
 
 
 @kernel

@@ -17,6 +17,7 @@ from .dense import (
     gather_rows,
     input_row_major,
     output_stage,
+    prefetch_rows,
     shuffle_rows,
 )
 from .updates import (
@@ -47,6 +48,10 @@ def batch_loss_gradient(
     while done < n_rows:
         m = min(chunk, n_rows - done)
         gather_rows(X, order, first + done, m, acts, input_row_major(sizes, m))
+        # start loading the next chunk's rows (shuffled: scattered over X and Y) now, so that
+        # their cache misses overlap this chunk's work instead of stalling the next gather
+        prefetch_rows(X, order, first + done + m, chunk)
+        prefetch_rows(Y, order, first + done + m, chunk)
         forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
         total += output_stage(acts, z0, deltas, Y, order, first + done, m, n_out,
                               codes[n_layers - 1], act_params[n_layers - 1], loss_code, scale)
