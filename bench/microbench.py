@@ -16,7 +16,8 @@
 7. Shuffled against in-order mini-batch epochs by N (the next chunk's rows are prefetched).
 
 Stand-alone measurement code, not part of the library (whose Numba code lives in
-fastmlp/kernels): plain njit functions, compiled once before timing, best of repeats.
+fastmlp/kernels): plain njit functions, compiled once before timing; best of repeats,
+or medians of rounds where variants are interleaved call by call (sections 4 and 7).
 """
 
 import time

@@ -20,11 +20,12 @@ runs a few hundred instructions per iteration (the per-sample kernel,
 
 ``prefetch(X, row, col)``
     Asks the CPU to start loading the cache line holding ``X[row, col]``, without waiting for
-    it (LLVM's ``llvm.prefetch``; never faults). The mini-batch gather uses it to fetch the
-    next batch's shuffled rows while the current batch trains.
+    it (LLVM's ``llvm.prefetch``; never faults). The mini-batch driver uses it to fetch the
+    next chunk's shuffled rows while the current chunk trains
+    (:func:`fastmlp.kernels.dense.prefetch_rows`).
 
 Measured on per-sample SGD of the 3-4-2 network (4000 rows, best of 150 interleaved calls,
-``bench/README.md``): 129-133 ns/sample with views, 122-124 with borrowed views, 113-115
+``bench/README.md``): 133-134 ns/sample with views, 122-124 with borrowed views, 113-115
 with borrowed arrays and unsigned indices.
 """
 
