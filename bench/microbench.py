@@ -203,7 +203,7 @@ def per_sample_over_time(rounds=30):
     def kernel_with_norm_sums_at(offset):
         norm_sums = arena[4096 + base + offset:][:16].view(np.float64)
         args = (X, Y, net.params.copy(), np.zeros(n_params), np.arange(n_rows), 5,
-                *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, 1 << 62, norm_sums,
+                *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, norm_sums,
                 np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
         return lambda: per_sample.train_epoch_per_sample(*args)
 
@@ -220,7 +220,7 @@ def per_sample_over_time(rounds=30):
     run_constant()
     check_norms = np.zeros(2)
     check = (X, Y, net.params.copy(), np.zeros(n_params), np.arange(n_rows), 5,
-             *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, 1 << 62, check_norms,
+             *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, check_norms,
              np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
     per_sample.train_epoch_per_sample(*check)
     assert np.array_equal(check[2], theta) and np.allclose(check_norms, norm_sums)

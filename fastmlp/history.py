@@ -8,9 +8,11 @@ import numpy as np
 class DivergenceError(ArithmeticError):
     """Training produced a NaN or infinite loss or parameter.
 
-    The network's parameters have been restored to the last finite state before this is
-    raised. Attributes: ``epoch`` (0-based index of the epoch that diverged) and ``history``
-    (the :class:`History` up to the failure, ``stop_reason == "diverged"``).
+    Before this is raised, the network's parameters are restored to those at the end of the
+    last completed epoch (the start of the fit when the first epoch diverged; the best
+    validation epoch's with early stopping). Attributes: ``epoch`` (0-based index of the
+    epoch that diverged) and ``history`` (the :class:`History` up to the failure,
+    ``stop_reason == "diverged"``).
     """
 
     def __init__(self, message: str, epoch: int, history: "History"):

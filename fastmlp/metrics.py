@@ -33,8 +33,8 @@ an :class:`UndefinedMetricWarning` says which metric and which labels were affec
 macro average silently dragged down by an empty class does not go unnoticed. Silence it
 with ``warnings.filterwarnings("ignore", category=UndefinedMetricWarning)``.
 
-Labels may be integers, floats holding whole numbers, booleans or strings, but ``y_true``
-and ``y_pred`` must hold the same kind.
+Labels may be numbers (integers, booleans or floats, compared exactly: 0.1 + 0.2 is not the
+label 0.3) or strings, but ``y_true`` and ``y_pred`` must hold the same kind.
 """
 
 from __future__ import annotations
@@ -105,7 +105,10 @@ def _as_label_array(y: ArrayLike, name: str) -> tuple[np.ndarray, str]:
         elif all(isinstance(v, (int, float, np.number, bool)) for v in items):
             a = np.array(items).reshape(a.shape)
         else:
-            raise ValueError(f"{name} mixes strings and numbers; use one kind of label")
+            odd = [v for v in items if not isinstance(v, (str, int, float, np.number))]
+            what = (f"holds {type(odd[0]).__name__} values such as {odd[0]!r}" if odd
+                    else "mixes strings and numbers")
+            raise ValueError(f"{name} {what}; labels must be all numbers or all strings")
     if a.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array of labels, got shape {a.shape}; convert one-hot "
@@ -324,7 +327,7 @@ def confusion_matrix(
     Parameters
     ----------
     y_true : array-like of shape (n,)
-        Actual labels (ints, whole-number floats, booleans or strings).
+        Actual labels (numbers or strings, see the module docstring).
     y_pred : array-like of shape (n,)
         Predicted labels, of the same kind as ``y_true``.
     labels : array-like of shape (k,), optional

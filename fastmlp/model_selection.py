@@ -518,16 +518,19 @@ def balanced_bootstrap(y: ArrayLike, n_samples: int, seed: Seed = None) -> Split
 # ------------------------------------------------------------------------------- scoring
 
 
-def as_labels(Y: ArrayLike, outputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def as_labels(
+    Y: ArrayLike, outputs: ArrayLike, classes: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Turn targets and network outputs into class labels for the classification metrics.
 
-    The rule, applied to targets and predictions independently of the model:
+    The rule:
 
     * 2-D with more than one column (one-hot targets, softmax or per-class outputs): the
       label is the column index of the largest value (``argmax`` along axis 1).
-    * 2-D with one column (a single sigmoid output, or 0/1 targets as a column):
-      predictions are thresholded, label 1 when the output is above 0.5 and 0 otherwise;
-      targets are taken as they are.
+    * 2-D with one column (a single sigmoid or tanh output, or two-class targets as a
+      column): targets are taken as they are; a prediction is the upper of the two
+      ``classes`` when the output is above their midpoint, else the lower. So 0/1 targets
+      threshold a sigmoid at 0.5, and -1/+1 targets (the perceptron's) a tanh at 0.
     * 1-D: already labels, used as they are.
 
     Targets stored as floats holding whole numbers (0.0/1.0) become int64, so that they
@@ -539,6 +542,11 @@ def as_labels(Y: ArrayLike, outputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]
         Targets.
     outputs : array-like of shape (n,) or (n, k)
         What the model's ``predict`` returned.
+    classes : (low, high) or None
+        The two classes of a single output. None takes them from ``Y`` when it holds
+        exactly two numbers, else (0, 1). Pass them when ``Y`` is part of a larger data set
+        (one test fold may hold a single class): :func:`cross_validate` and
+        :func:`bootstrap_632` take them from all of ``Y``.
 
     Returns
     -------
@@ -550,7 +558,10 @@ def as_labels(Y: ArrayLike, outputs: ArrayLike) -> tuple[np.ndarray, np.ndarray]
         raise ValueError(
             f"Y and outputs must have the same number of rows, got {Y.shape[0]} and {out.shape[0]}"
         )
-    return _target_labels(Y), _output_labels(out)
+    y_true = _target_labels(Y)
+    if classes is None:
+        classes = _two_classes(y_true)
+    return y_true, _output_labels(out, classes)
 
 
 def _target_labels(Y: np.ndarray) -> np.ndarray:
@@ -565,12 +576,23 @@ def _target_labels(Y: np.ndarray) -> np.ndarray:
     return Y
 
 
-def _output_labels(out: np.ndarray) -> np.ndarray:
+def _two_classes(labels: np.ndarray) -> tuple[float, float]:
+    """The two numeric classes among ``labels``, low first, or (0, 1) when there are not
+    exactly two."""
+    if labels.dtype.kind in "biuf":
+        found = np.unique(labels)
+        if found.size == 2:
+            return found[0].item(), found[1].item()
+    return 0, 1
+
+
+def _output_labels(out: np.ndarray, classes: tuple[float, float]) -> np.ndarray:
     if out.ndim == 2 and out.shape[1] > 1:
         return np.argmax(out, axis=1)
     if out.ndim == 2 and out.shape[1] == 1:
-        # Strictly above: an undecided sigmoid output of exactly 0.5 counts as negative.
-        return (out[:, 0] > 0.5).astype(np.int64)
+        # Strictly above: an undecided output (0.5 for a sigmoid) counts as the lower class.
+        low, high = classes
+        return np.where(out[:, 0] > (low + high) / 2, high, low)
     if out.ndim != 1:
         raise ValueError(f"model outputs must be 1-D or 2-D, got shape {out.shape}")
     return out
@@ -622,19 +644,21 @@ class _Scorer:
 
     func: Callable[..., Any]
     raw: bool
+    classes: tuple[float, float]  # of a single output column: see as_labels
     kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __call__(self, Y_true: np.ndarray, outputs: np.ndarray) -> float:
         if self.raw:
             return float(self.func(Y_true, outputs, **self.kwargs))
-        y_true, y_pred = as_labels(Y_true, outputs)
+        y_true, y_pred = as_labels(Y_true, outputs, self.classes)
         return float(self.func(y_true, y_pred, **self.kwargs))
 
 
 def _named_average(Y: np.ndarray) -> dict[str, Any]:
-    """Averaging for named metrics: binary with pos_label 1 for 0/1 classes, else macro."""
+    """Averaging for named metrics: binary with pos_label 1 for 0/1 and -1/+1 classes,
+    else macro."""
     classes = np.unique(_target_labels(Y))
-    if classes.dtype.kind in "biuf" and classes.tolist() == [0, 1]:
+    if classes.dtype.kind in "biuf" and classes.tolist() in ([0, 1], [-1, 1]):
         return {"average": "binary", "pos_label": 1}
     return {"average": "macro"}
 
@@ -657,6 +681,7 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
         raise TypeError(f"{arg} must be a dict name -> callable, a list of names, or one name")
     if not items:
         raise ValueError(f"{arg} must name at least one metric")
+    classes = _two_classes(_target_labels(Y))
     scorers: dict[str, _Scorer] = {}
     for name, m in items:
         if isinstance(m, str):
@@ -667,10 +692,10 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
                 )
             kwargs = _named_average(Y) if m in _AVERAGED else {}
             func = _NAMED_METRICS[m]
-            scorers[name] = _Scorer(func, func is _metrics.mean_squared_error, kwargs)
+            scorers[name] = _Scorer(func, func is _metrics.mean_squared_error, classes, kwargs)
         elif callable(m):
             raw = m is _metrics.mean_squared_error or getattr(m, "fastmlp_on_outputs", False)
-            scorers[str(name)] = _Scorer(m, bool(raw))
+            scorers[str(name)] = _Scorer(m, bool(raw), classes)
         else:
             raise TypeError(f"{arg}[{name!r}] must be a callable or a metric name, got {m!r}")
     return scorers
@@ -720,13 +745,13 @@ def _fit_and_score(
     test: np.ndarray,
     scorers: dict[str, _Scorer],
     fit_params: Mapping[str, Any],
-) -> tuple[dict[str, float], float]:
+) -> tuple[dict[str, float], float, np.ndarray]:
     start = time.perf_counter()
     model = make_model()
     model.fit(X[train], Y[train], **fit_params)
     elapsed = time.perf_counter() - start
-    outputs = model.predict(X[test])
-    return {name: s(Y[test], outputs) for name, s in scorers.items()}, elapsed
+    outputs = np.asarray(model.predict(X[test]))
+    return {name: s(Y[test], outputs) for name, s in scorers.items()}, elapsed, outputs
 
 
 def _run(
@@ -737,7 +762,9 @@ def _run(
     scorers: dict[str, _Scorer],
     fit_params: Mapping[str, Any] | None,
     n_jobs: int | None,
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
+) -> tuple[dict[str, np.ndarray], np.ndarray, list[np.ndarray]]:
+    """Fit and score every split; returns the per-split scores, fit times and the model
+    outputs on each test set."""
     if not callable(make_model):
         raise TypeError("make_model must be a callable returning a fresh, unfitted model")
     if fit_params is None:
@@ -759,7 +786,7 @@ def _run(
     )
     scores = {name: np.array([r[0][name] for r in results]) for name in scorers}
     fit_times = np.array([r[1] for r in results])
-    return scores, fit_times
+    return scores, fit_times, [r[2] for r in results]
 
 
 class CVResult:
@@ -773,16 +800,29 @@ class CVResult:
         Mean score over the splits (the notes' ``acc_sub = sum(acc_i) / k``).
     std : dict of str to float
         Standard deviation over the splits (population, ``ddof=0``).
+    pooled : dict of str to float
+        Each metric once over the test predictions of all splits together: the notes'
+        cross-validation total, "summing the errors of all k runs". For k-fold and
+        leave-one-out, where every row is tested once, this is the score of the
+        out-of-fold predictions. Prefer it when test sets are small: a leave-one-out split
+        tests one row, so its own precision, recall, specificity or F1 is mostly 0/0
+        (reported as 0 with an UndefinedMetricWarning), and their mean says little.
     fit_times : ndarray of shape (n_splits,)
         Seconds spent building and fitting each model.
 
     ``result["accuracy"]`` is a shorthand for ``result.scores["accuracy"]``.
     """
 
-    def __init__(self, scores: dict[str, np.ndarray], fit_times: np.ndarray) -> None:
+    def __init__(
+        self,
+        scores: dict[str, np.ndarray],
+        fit_times: np.ndarray,
+        pooled: dict[str, float] | None = None,
+    ) -> None:
         self.scores = scores
         self.mean = {k: float(v.mean()) for k, v in scores.items()}
         self.std = {k: float(v.std()) for k, v in scores.items()}
+        self.pooled = dict(pooled) if pooled is not None else {}
         self.fit_times = fit_times
 
     @property
@@ -798,8 +838,10 @@ class CVResult:
         lines = [f"CVResult({self.n_splits} splits, {self.fit_times.sum():.2f} s fitting)"]
         for k, v in self.scores.items():
             shown = " ".join(f"{x:.4f}" for x in v[:10]) + (" ..." if v.size > 10 else "")
+            pooled = f"  pooled {self.pooled[k]:.4f}" if k in self.pooled else ""
             lines.append(
-                f"  {k:<{width}}  mean {self.mean[k]:.4f}  std {self.std[k]:.4f}  [{shown}]"
+                f"  {k:<{width}}  mean {self.mean[k]:.4f}  std {self.std[k]:.4f}{pooled}"
+                f"  [{shown}]"
             )
         return "\n".join(lines)
 
@@ -820,8 +862,9 @@ def cross_validate(
     to ``Y[test_idx]`` and ``model.predict(X[test_idx])``.
 
     Metrics receive labels, not raw outputs: both arguments go through :func:`as_labels`
-    (argmax of one-hot targets and multi-column outputs, a 0.5 threshold on a single output
-    column). The exceptions are ``mean_squared_error`` and metrics wrapped with
+    (argmax of one-hot targets and multi-column outputs; a single output column thresholded
+    halfway between the two classes of ``Y``, 0.5 for 0/1 targets and 0 for -1/+1). The
+    exceptions are ``mean_squared_error`` and metrics wrapped with
     :func:`on_outputs`, which receive the raw targets and outputs.
 
     Parameters
@@ -854,7 +897,8 @@ def cross_validate(
     Returns
     -------
     CVResult
-        Per-split scores (``result.scores[name]``), their ``mean`` and ``std``, fit times.
+        Per-split scores (``result.scores[name]``), their ``mean`` and ``std``, the
+        ``pooled`` score over all test predictions together, fit times.
 
     Examples
     --------
@@ -871,8 +915,11 @@ def cross_validate(
     X, Y = _check_data(X, Y)
     pairs = _check_splits(splits, X.shape[0])
     scorers = _make_scorers(metrics, Y, "metrics")
-    scores, fit_times = _run(make_model, X, Y, pairs, scorers, fit_params, n_jobs)
-    return CVResult(scores, fit_times)
+    scores, fit_times, outputs = _run(make_model, X, Y, pairs, scorers, fit_params, n_jobs)
+    tested = Y[np.concatenate([test for _, test in pairs])]
+    all_outputs = np.concatenate(outputs)
+    pooled = {name: scorer(tested, all_outputs) for name, scorer in scorers.items()}
+    return CVResult(scores, fit_times, pooled)
 
 
 class Bootstrap632Result:
@@ -963,6 +1010,6 @@ def bootstrap_632(
     pairs = list(bootstrap(n, n_samples, seed))
     everything = np.arange(n, dtype=np.int64)
     pairs.append((everything, everything))
-    scores, _ = _run(make_model, X, Y, pairs, scorers, fit_params, n_jobs)
+    scores, _, _ = _run(make_model, X, Y, pairs, scorers, fit_params, n_jobs)
     (values,) = scores.values()
     return Bootstrap632Result(values[:-1], values[-1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 
 import numpy as np
@@ -182,7 +182,11 @@ class MLP:
         """
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz.tmp")
+        # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
+        # that; created like any new file, the model gets the usual permissions (umask)
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, params=self._params, config=json.dumps(self.config()),

@@ -42,25 +42,26 @@ def test_clipping_is_active_in_these_cases():
     assert np.abs(g).max() > 0.02 and np.linalg.norm(g) > 0.05
 
 
-@pytest.mark.parametrize("schedule,alpha", [
-    ("constant", lambda t: 0.5),
-    ("inverse", lambda t: 0.5 / (2.0 + t)),
-    ("inverse_sqrt", lambda t: 0.5 / np.sqrt(t)),
+@pytest.mark.parametrize("schedule,b,alpha", [
+    ("constant", 2.0, lambda t: 0.5),
+    ("inverse", 2.0, lambda t: 0.5 / (2.0 + t)),
+    ("inverse", 0.0, lambda t: 0.5 / t),  # the notes allow b >= 0
+    ("inverse_sqrt", 2.0, lambda t: 0.5 / np.sqrt(t)),
 ])
-def test_schedule_step_sizes_over_several_updates(schedule, alpha):
+def test_schedule_step_sizes_over_several_updates(schedule, b, alpha):
     net = make_net((3, 4, 2))
     X, Y = make_data(net, n=6)
     theta = net.params.copy()
     for t in range(1, 7):  # per-sample SGD: update t uses row t-1
         _, g = ref_loss_grad(net, X[t - 1 : t], Y[t - 1 : t], theta=theta)
         theta = theta - alpha(t) * g
-    history = net.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=2.0,
+    history = net.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=b,
                       batch_size=1, epochs=1, shuffle=False)
     np.testing.assert_allclose(net.params, theta, rtol=1e-12)
     assert history.learning_rate[0] == pytest.approx(alpha(6))
 
     full = make_net((3, 4, 2))
-    h = full.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=2.0, batch_size=None,
+    h = full.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=b, batch_size=None,
                  epochs=4, shuffle=False)
     np.testing.assert_allclose(h.learning_rate, [alpha(t) for t in range(1, 5)], rtol=1e-15)
 
@@ -106,6 +107,20 @@ def test_tol_stops_when_the_loss_stalls():
     assert all(loss[i] > loss[:i].min() - 1e-3 for i in range(n - 3, n))
     # ... and the one before them did (or was the first), which reset the count
     assert n == 4 or loss[n - 4] <= loss[: n - 4].min() - 1e-3
+
+
+def test_tol_watches_the_training_loss_even_with_validation_data():
+    # validation data is only recorded (and picks best_epoch) unless early_stopping is on
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net, n=20)
+    Xv, Yv = make_data(net, n=20, seed=5)
+    options = dict(learning_rate=0.05, epochs=10_000, tol=1e-3, n_iter_no_change=3, seed=0)
+    without = net.copy().fit(X, Y, **options)
+    monitored = net.copy()
+    history = monitored.fit(X, Y, validation_data=(Xv, Yv), **options)
+    assert history.stop_reason == without.stop_reason == "tol"
+    np.testing.assert_array_equal(history.loss, without.loss)
+    assert history.best_epoch == int(np.argmin(history.val_loss))
 
 
 def test_grad_tol_stops_when_the_gradient_vanishes():
@@ -159,47 +174,100 @@ def test_initializers_follow_their_definitions():
 
 
 # ----------------------------------------------------------------------------- divergence
-def test_enormous_learning_rate_raises_and_leaves_the_last_finite_state():
+def test_enormous_learning_rate_raises_and_restores_the_starting_parameters():
     # loss path: after one update the outputs are ~1e200, their squares overflow, and
-    # training must stop before the second update
+    # training stops before the second update; the first epoch diverged, so the parameters
+    # go back to those the fit started from (the finite ~1e200 ones would be useless)
     net = fastmlp.MLP((3, 4, 2), activation="tanh", output_activation="identity", seed=0)
     X, Y = make_data(net, n=8)
-    _, g = ref_loss_grad(net, X[:1], Y[:1])
-    expected = net.params - 1e200 * g
-    with pytest.raises(fastmlp.DivergenceError, match="epoch 1.*learning_rate.*clip") as info:
+    start = net.params.copy()
+    with pytest.raises(fastmlp.DivergenceError,
+                       match="epoch 1.*after 1 of.*restored to those the fit started from.*"
+                             "learning_rate.*clip") as info:
         net.fit(X, Y, learning_rate=1e200, batch_size=1, epochs=3, shuffle=False)
     assert isinstance(info.value, ArithmeticError)
     assert info.value.epoch == 0 and info.value.history.stop_reason == "diverged"
-    assert np.isfinite(net.params).all()
-    np.testing.assert_allclose(net.params, expected, rtol=1e-12)
+    assert info.value.history.epochs_run == 0
+    np.testing.assert_array_equal(net.params, start)
 
 
-def test_overflowing_update_is_rolled_back_to_the_previous_update():
+def test_overflowing_update_is_rolled_back_to_the_epochs_start():
     # parameter path: the loss stays finite (sigmoid output), the second update overflows
-    # the weight to -inf; the epoch is replayed up to the first update
+    # the weight to -inf
     net = fastmlp.MLP((1, 1), output_activation="sigmoid", loss="binary_cross_entropy",
                       init="uniform", init_scale=0.1, seed=0)
     X = np.array([[1e-3], [3.0], [1.0]])
     Y = np.array([[1.0], [0.0], [1.0]])
-    _, g = ref_loss_grad(net, X[:1], Y[:1])
-    transcribed = net.params - 1e308 * g
-    assert np.isfinite(transcribed).all()
-    one_update = net.copy()
-    one_update.fit(X[:1], Y[:1], learning_rate=1e308, epochs=1)  # the kernel's own state
+    start = net.params.copy()
     with pytest.raises(fastmlp.DivergenceError, match="a parameter became NaN or inf after 1"):
         net.fit(X, Y, learning_rate=1e308, epochs=1, shuffle=False)
-    np.testing.assert_array_equal(net.params, one_update.params)
-    np.testing.assert_allclose(net.params, transcribed, rtol=1e-15)
+    np.testing.assert_array_equal(net.params, start)
 
 
-def test_divergence_in_a_later_epoch_keeps_earlier_progress_finite():
+@pytest.mark.parametrize("batch_size,learning_rate", [(1, 0.001), (8, 0.003), (None, 0.05)])
+def test_divergence_in_a_later_epoch_restores_the_last_completed_epoch(batch_size,
+                                                                        learning_rate):
+    # the state History describes: the same fit stopped after the completed epochs
     net = fastmlp.MLP((3, 8, 2), activation="relu", output_activation="identity", seed=0)
     X, Y = make_data(net, n=50)
     Y = Y * 100
-    with pytest.raises(fastmlp.DivergenceError) as info:
-        net.fit(X, Y, learning_rate=0.05, momentum=0.99, optimizer="momentum", epochs=200)
+    options = dict(learning_rate=learning_rate, momentum=0.99, optimizer="momentum",
+                   batch_size=batch_size, seed=3)
+    completed = net.copy()
+    with pytest.raises(fastmlp.DivergenceError,
+                       match=r"restored to those after epoch \d+\.") as info:
+        net.fit(X, Y, epochs=500, **options)
+    epochs_done = info.value.epoch
+    assert epochs_done > 0 and info.value.history.epochs_run == epochs_done
+    completed.fit(X, Y, epochs=epochs_done, **options)
+    np.testing.assert_array_equal(net.params, completed.params)
     assert np.isfinite(net.params).all()
-    assert info.value.history.epochs_run == info.value.epoch
+
+
+def test_divergence_with_early_stopping_restores_the_best_validation_epoch():
+    net = fastmlp.MLP((3, 8, 2), activation="relu", output_activation="identity", seed=0)
+    X, Y = make_data(net, n=50)
+    Xv, Yv = make_data(net, n=20, seed=2)
+    snapshots = []
+    with pytest.raises(fastmlp.DivergenceError, match="the best validation epoch's") as info:
+        net.fit(X, Y * 100, learning_rate=0.05, momentum=0.99, optimizer="momentum",
+                batch_size=None, epochs=500, validation_data=(Xv, Yv * 100), early_stopping=True,
+                n_iter_no_change=1000, callback=lambda e, h: snapshots.append(net.params.copy()))
+    history = info.value.history
+    best = int(np.argmin(history.val_loss))
+    assert history.best_epoch == best and best < history.epochs_run - 1
+    np.testing.assert_array_equal(net.params, snapshots[best])
+
+
+def test_an_exception_from_the_callback_still_leaves_the_best_epoch():
+    rng = np.random.default_rng(0)
+    X, Xv = rng.normal(size=(40, 5)), rng.normal(size=(40, 5))
+    Y, Yv = rng.uniform(size=(40, 1)), rng.uniform(size=(40, 1))  # noise: overfits
+    net = fastmlp.MLP((5, 30, 1), activation="tanh", output_activation="identity", seed=0)
+    snapshots, seen = [], []
+
+    def interrupt_at_60(epoch, history):
+        snapshots.append(net.params.copy())
+        seen.append(history)
+        if epoch == 60:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, learning_rate=0.05, epochs=300, validation_data=(Xv, Yv),
+                early_stopping=True, n_iter_no_change=1000, seed=0, callback=interrupt_at_60)
+    best = int(np.argmin(seen[-1].val_loss))
+    assert best < 60  # the test means something only if the best epoch is not the last
+    np.testing.assert_array_equal(net.params, snapshots[best])
+
+
+def test_non_finite_parameters_are_refused_before_training():
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+    net.weights[0][0, 0] = np.nan
+    before = net.params.copy()
+    with pytest.raises(ValueError, match="parameters hold NaN or inf"):
+        net.fit(X, Y)
+    np.testing.assert_array_equal(net.params, before)
 
 
 def test_clip_norm_prevents_that_divergence():

@@ -295,6 +295,8 @@ def test_invalid_arguments_raise_clear_errors():
         fm.accuracy(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="mixes strings and numbers"):
         fm.accuracy(["a", 1], ["a", 1])
+    with pytest.raises(ValueError, match="y_true holds NoneType values such as None"):
+        fm.accuracy([None, 1], [1, 1])
     with pytest.raises(ValueError, match="1-D.*as_labels"):
         fm.accuracy(np.eye(3), np.eye(3))
     with pytest.raises(ValueError, match="NaN"):

@@ -317,6 +317,40 @@ def test_as_labels_conversion_rule():
         ms.as_labels(np.zeros(3), np.zeros(2))
 
 
+def test_single_output_is_thresholded_between_the_two_target_classes():
+    # the perceptron's -1/+1 targets with a tanh output: the threshold is 0, not 0.5
+    outputs = np.array([[-0.9], [-0.1], [0.2], [0.7]])
+    y_true, y_pred = ms.as_labels(np.array([-1.0, 1.0, 1.0, 1.0]), outputs)
+    assert y_true.tolist() == [-1, 1, 1, 1] and y_pred.tolist() == [-1, -1, 1, 1]
+    # a test fold holding one class needs the classes of the whole data set
+    _, y_pred = ms.as_labels(np.array([1.0, 1.0, 1.0, 1.0]), outputs, classes=(-1, 1))
+    assert y_pred.tolist() == [-1, -1, 1, 1]
+    _, y_pred = ms.as_labels(np.array([1.0, 1.0, 1.0, 1.0]), outputs)  # default (0, 1)
+    assert y_pred.tolist() == [0, 0, 0, 1]
+
+
+def test_cross_validate_scores_a_tanh_perceptron_on_plus_minus_one_targets():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = np.where(X[:, 0] - 0.5 * X[:, 1] > 0, 1.0, -1.0)
+
+    def make():
+        return fastmlp.MLP((2, 1), output_activation="tanh", loss="mse", seed=0)
+
+    fit_params = dict(learning_rate=0.1, epochs=20, batch_size=8, seed=0)
+    splits = ms.k_fold(len(X), 5, seed=0)
+    result = ms.cross_validate(make, X, y, splits, ["accuracy", "precision"],
+                               fit_params=fit_params)
+    sign_accuracy = []
+    for train, test in splits:
+        model = make()
+        model.fit(X[train], y[train], **fit_params)
+        sign_accuracy.append(np.mean(np.where(model.predict(X[test])[:, 0] > 0, 1, -1) ==
+                                     y[test]))
+    np.testing.assert_allclose(result["accuracy"], sign_accuracy)
+    assert result.mean["accuracy"] > 0.9  # a separable problem: the fits did learn it
+
+
 # ------------------------------------------------------------------------ cross_validate
 
 
@@ -355,6 +389,33 @@ def test_cross_validate_scores_each_split_with_a_fresh_model(small_digits):
     assert not np.array_equal(shrunk["accuracy"], acc)
     text = repr(result)
     assert "4 splits" in text and "acc" in text and f"{result.mean['acc']:.4f}" in text
+
+
+def test_pooled_scores_are_the_metric_over_all_test_predictions_together(small_digits):
+    X, y, Y = small_digits
+    is_three = (y == 3).astype(np.int64)
+    names = ["accuracy", "precision", "recall", "specificity", "f1_score"]
+    for splits in (ms.k_fold(len(X), 4, seed=0), ms.leave_one_out(60)):
+        pairs = list(splits)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fm.UndefinedMetricWarning)  # 0/0 in one-row folds
+            result = ms.cross_validate(NearestCentroid, X, is_three, pairs, names)
+        tested = np.concatenate([test for _, test in pairs])
+        predicted = np.concatenate([NearestCentroid().fit(X[train], is_three[train])
+                                    .predict(X[test]) for train, test in pairs])
+        for name in names:
+            metric = getattr(fm, name)
+            kwargs = {} if name == "accuracy" else dict(average="binary", pos_label=1)
+            assert result.pooled[name] == pytest.approx(
+                metric(is_three[tested], predicted, **kwargs)), name
+        assert f"pooled {result.pooled['f1_score']:.4f}" in repr(result)
+    # leave-one-out: a one-row fold's precision is 1 for a true positive and 0 otherwise
+    # (0/0 included), so its mean is TP / n rather than TP / (TP + FP)
+    true_positives = np.sum((predicted == 1) & (is_three[tested] == 1))
+    assert result.mean["precision"] == pytest.approx(true_positives / 60)
+    assert result.pooled["precision"] == pytest.approx(
+        true_positives / np.sum(predicted == 1))
+    assert result.pooled["precision"] > 2 * result.mean["precision"]
 
 
 def test_named_metrics_use_macro_for_multiclass_and_binary_for_zero_one(small_digits):

@@ -48,6 +48,14 @@ def test_save_and_load_round_trip(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]  # no temp file left
 
 
+def test_saved_file_gets_the_permissions_of_any_new_file(tmp_path):
+    # (a private 0600 file, as tempfile.mkstemp makes, could not be loaded by other users)
+    net().save(tmp_path / "model.npz")
+    (tmp_path / "plain.txt").write_text("x")
+    mode = (tmp_path / "model.npz").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain.txt").stat().st_mode & 0o777
+
+
 def test_failed_save_leaves_no_file(tmp_path, monkeypatch):
     original = net()
 

@@ -88,6 +88,10 @@ def test_float32_overflow_in_input_is_reported():
     (dict(validation_data=X), "validation_data must be a pair"),
     (dict(validation_data=(X[:, :2], Y)), r"validation_data\[0\] has 2 columns"),
     (dict(callback=3), "callback must be callable"),
+    (dict(schedule_b=-1.0), "schedule_b must be a non-negative"),
+    (dict(shuffle="no"), "shuffle must be True or False"),
+    (dict(verbose=1), "verbose must be True or False"),
+    (dict(early_stopping="yes"), "early_stopping must be True or False"),
 ])
 def test_bad_fit_options(kwargs, match):
     model = net()
@@ -123,3 +127,38 @@ def test_params_setter_checks_shape_and_finiteness():
     with pytest.raises(ValueError, match="params contains NaN"):
         model.params = np.full(model.n_params, np.nan)
     assert np.isfinite(model.params).all()
+
+
+def test_boolean_data_counts_as_zero_and_one():
+    as_bool, as_float = net(), net()
+    X_bool, Y_bool = X > 0, Y > 0.5
+    as_bool.fit(X_bool, Y_bool, epochs=2, seed=0)
+    as_float.fit(X_bool.astype(float), Y_bool.astype(float), epochs=2, seed=0)
+    np.testing.assert_array_equal(as_bool.params, as_float.params)
+    np.testing.assert_array_equal(as_bool.predict(X_bool), as_float.predict(X_bool * 1.0))
+
+
+def test_read_only_inputs_reuse_the_compiled_kernels(tmp_path):
+    # Numba types a read-only array differently: passed through, it would compile every
+    # kernel again (seconds each); the boundary copies it instead
+    from fastmlp.kernels import epochs, per_sample
+
+    model = net()
+    model.fit(X, Y, epochs=1, seed=0)
+    model.fit(X, Y, epochs=1, batch_size=2, seed=0)
+    model.predict(X)
+    kernels = (per_sample.train_epoch_per_sample, epochs.train_epoch, epochs.forward)
+    compiled = [len(k.signatures) for k in kernels]
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    Y_frozen = Y.copy()
+    Y_frozen.setflags(write=False)
+    writable = net()
+    writable.fit(X, Y, epochs=1, seed=0)
+    model = net()
+    model.fit(X_map, Y_frozen, epochs=1, seed=0)
+    model.fit(X_map, Y_frozen, epochs=1, batch_size=2, seed=0)
+    writable.fit(X, Y, epochs=1, batch_size=2, seed=0)
+    np.testing.assert_array_equal(model.predict(X_map), writable.predict(X))
+    assert [len(k.signatures) for k in kernels] == compiled

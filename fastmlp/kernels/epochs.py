@@ -69,7 +69,7 @@ def train_epoch(
     acts, deltas, scratch, chunk,
     optimizer, schedule, learning_rate, schedule_b, momentum,
     clip_value, clip_norm, l1, l2,
-    batch_size, t_start, max_updates, grad_norm_sums,
+    batch_size, t_start, grad_norm_sums,
 ):
     """Run one epoch of (mini-)batch gradient descent in place on ``theta`` and ``velocity``.
 
@@ -80,7 +80,6 @@ def train_epoch(
     optimizer, schedule : int codes of :mod:`fastmlp.kernels.updates`.
     batch_size : rows per update (1 = per-sample SGD, n = full batch).
     t_start : updates made before this epoch; update t (1-based) uses step size alpha_t.
-    max_updates : stop after this many updates (used to replay an epoch up to a failure).
     grad_norm_sums : float64 (L,), each update adds its weight-gradient norms per layer
         (before clipping).
 
@@ -89,7 +88,7 @@ def train_epoch(
     loss_sum : sum over applied updates of (batch mean loss + penalty) * batch rows
     rows_done, updates_done : rows and updates fully applied
     status : OK, LOSS_NOT_FINITE (stopped before updating) or PARAMS_NOT_FINITE (the last
-        update wrote a non-finite value: the caller must restore and replay ``updates_done``)
+        update wrote a non-finite value: the caller restores the epoch's starting state)
     alpha : step size of the last update attempted
     """
     n = X.shape[0]
@@ -101,8 +100,6 @@ def train_epoch(
     status = OK
     alpha = learning_rate
     for first in range(0, n, batch_size):
-        if updates >= max_updates:
-            break
         rows = min(batch_size, n - first)
         point = theta
         if optimizer == NESTEROV:

@@ -160,7 +160,7 @@ def train_epoch_per_sample(
     X, Y, theta, velocity, order, shuffle_seed,
     sizes, w_off, b_off, u_off, codes, act_params, loss_code,
     optimizer, schedule, learning_rate, schedule_b, momentum, clip_norm,
-    t_start, max_updates, grad_norm_sums, Xb, Yb, block_order, work,
+    t_start, grad_norm_sums, Xb, Yb, block_order, work,
 ):
     """One epoch of per-sample SGD / momentum / Nesterov, in place on theta and velocity.
 
@@ -197,8 +197,6 @@ def train_epoch_per_sample(
     block = Xb.shape[0]
     row = block - 1  # position in the block buffer (a counter: no division per sample)
     for s in range(n):
-        if updates >= max_updates:
-            break
         row += 1
         if row == block:
             row = 0

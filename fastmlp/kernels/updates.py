@@ -20,7 +20,7 @@ INVERSE_SQRT = 2
 #: ``status`` values returned by the epoch kernels.
 OK = 0
 LOSS_NOT_FINITE = 1  # stopped before updating: the parameters are the last finite state
-PARAMS_NOT_FINITE = 2  # the last update wrote a NaN or inf: restore and replay
+PARAMS_NOT_FINITE = 2  # the last update wrote a NaN or inf: the caller restores
 
 
 @kernel
