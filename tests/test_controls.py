@@ -3,9 +3,10 @@ diagnostics, each against a literal NumPy transcription."""
 
 import numpy as np
 import pytest
-from helpers import make_data, make_net, ref_loss_grad
+from helpers import make_data, make_net, ref_loss_grad, ref_spec
 
 import fastmlp
+from fastmlp import reference
 
 
 def one_full_batch_step(net, X, Y, alpha, clip_value=None, clip_norm=None, l1=0.0, l2=0.0):
@@ -64,6 +65,27 @@ def test_schedule_step_sizes_over_several_updates(schedule, b, alpha):
     h = full.fit(X, Y, learning_rate=0.5, schedule=schedule, schedule_b=b, batch_size=None,
                  epochs=4, shuffle=False)
     np.testing.assert_allclose(h.learning_rate, [alpha(t) for t in range(1, 5)], rtol=1e-15)
+
+
+@pytest.mark.parametrize("schedule", ["inverse", "inverse_sqrt"])
+@pytest.mark.parametrize("batch_size", [1, 4, None])
+def test_schedules_count_updates_across_epochs(schedule, batch_size):
+    # update t of the whole fit (not of the epoch, nor the epoch number) sets alpha_t
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net, n=10)
+    sizes, acts, params = ref_spec(net)
+    theta, losses = reference.train(net.params, sizes, acts, params, "mse", X, Y,
+                                    learning_rate=0.8, batch_size=batch_size, epochs=3,
+                                    shuffle=False, schedule=schedule, schedule_b=1.5)
+    history = net.fit(X, Y, learning_rate=0.8, batch_size=batch_size, epochs=3, shuffle=False,
+                      schedule=schedule, schedule_b=1.5)
+    np.testing.assert_allclose(net.params, theta, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-11)
+    updates_per_epoch = {1: 10, 4: 3, None: 1}[batch_size]
+    last_updates = updates_per_epoch * np.arange(1, 4)
+    np.testing.assert_allclose(history.learning_rate,
+                               [reference.step_size(schedule, 0.8, 1.5, t) for t in last_updates],
+                               rtol=1e-15)
 
 
 def test_grad_norms_are_layer_weight_gradient_norms():

@@ -90,6 +90,66 @@ def test_penalties_match_reference_and_finite_differences(l1, l2):
     assert max_rel_err(grad, fd) < 1e-8  # |W| has kinks only at 0, far from these weights
 
 
+# Networks the per-activation cases above cannot show: a different activation in each hidden
+# layer (a kernel reading the wrong layer's code would pass every uniform case), non-default
+# leaky-ReLU slope and ELU alpha (hidden and output), and cross-entropy targets whose rows do
+# not sum to 1 (the delta is p * sum(d) - d, not p - d).
+UNUSUAL = {
+    "tanh-sigmoid hidden": dict(sizes=(3, 5, 4, 2), hidden=["tanh", "sigmoid"],
+                                output="identity", loss="mse"),
+    "relu-elu-softsign hidden": dict(sizes=(3, 5, 4, 3, 3), hidden=["relu", "elu", "softsign"],
+                                     output="softmax", loss="cross_entropy"),
+    "slope 0.2, alpha 2": dict(sizes=(3, 5, 4, 2), hidden=["leaky_relu", "elu"], output="elu",
+                               loss="half_mse", leaky_relu_slope=0.2, elu_alpha=2.0),
+    "arctan-leaky hidden, leaky output": dict(sizes=(3, 4, 4, 2), hidden=["arctan", "leaky_relu"],
+                                              output="leaky_relu", loss="mse",
+                                              leaky_relu_slope=0.3),
+}
+
+
+def unusual_net(name):
+    spec = dict(UNUSUAL[name])
+    sizes, hidden, output, loss = (spec.pop(k) for k in ("sizes", "hidden", "output", "loss"))
+    return make_net(sizes, hidden, output, loss, **spec)
+
+
+@pytest.mark.parametrize("name", list(UNUSUAL))
+def test_unusual_networks_match_reference_and_finite_differences(name):
+    net = unusual_net(name)
+    X, Y = make_data(net)
+    if net.loss_name == "cross_entropy":
+        Y = Y * np.array([[2.0], [1.0], [0.5], [3.0], [1.0], [1.5], [0.7]])  # row sums != 1
+    ref_value, ref_grad = ref_loss_grad(net, X, Y)
+    assert net.loss(X, Y) == pytest.approx(ref_value, rel=1e-12)
+    grad = net.gradient(X, Y)
+    assert max_rel_err(grad, ref_grad) < 1e-9
+
+    def loss_at(theta):
+        net.params = theta
+        return net.loss(X, Y)
+
+    theta0 = net.params.copy()
+    fd = finite_difference_gradient(loss_at, theta0)
+    net.params = theta0
+    assert max_rel_err(grad, fd) < 1e-9
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+@pytest.mark.parametrize("name", list(UNUSUAL))
+def test_unusual_networks_train_like_reference(name, batch_size):
+    # batch size 1 takes the fused per-sample kernel, 3 the chunked mini-batch path
+    net = unusual_net(name)
+    X, Y = make_data(net, n=9)
+    sizes, acts, params = ref_spec(net)
+    theta, losses = reference.train(net.params, sizes, acts, params, net.loss_name, X, Y,
+                                    optimizer="momentum", learning_rate=0.05, momentum=0.5,
+                                    batch_size=batch_size, epochs=2, shuffle=False)
+    history = net.fit(X, Y, optimizer="momentum", learning_rate=0.05, momentum=0.5,
+                      batch_size=batch_size, epochs=2, shuffle=False)
+    np.testing.assert_allclose(net.params, theta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-10)
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_large_batches_use_blas_and_chunks_like_reference(dtype):
     # 600 rows span three 256-row chunks and 256 x 40 x 50 multiply-adds take the BLAS path,

@@ -186,6 +186,21 @@ def test_unshuffled_k_fold_uses_consecutive_blocks():
     assert [f.tolist() for f in folds] == expected
 
 
+@pytest.mark.parametrize("stratify", [None, np.arange(10) % 2])
+def test_shuffled_k_fold_assigns_rows_to_folds_at_random(stratify):
+    def folds(seed):
+        return [t.tolist() for _, t in ms.k_fold(10, 5, stratify=stratify, seed=seed)]
+
+    assert folds(3) == folds(3)
+    assert folds(3) != folds(4)
+    # over many seeds every row lands in the first fold about 1 time in 5
+    counts = np.zeros(10)
+    for seed in range(2000):
+        counts[folds(seed)[0]] += 1
+    # binomial(2000, 0.2): mean 400, standard deviation ~18; 5 deviations never happen
+    assert np.all(np.abs(counts - 400) < 90), counts
+
+
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("k", [2, 3, 5])
 @pytest.mark.parametrize("shuffle", [True, False])
@@ -349,6 +364,15 @@ def test_cross_validate_scores_a_tanh_perceptron_on_plus_minus_one_targets():
                                      y[test]))
     np.testing.assert_allclose(result["accuracy"], sign_accuracy)
     assert result.mean["accuracy"] > 0.9  # a separable problem: the fits did learn it
+    # -1/+1 classes are scored like 0/1 ones: binary, class +1 positive
+    precision = []
+    for train, test in splits:
+        model = make()
+        model.fit(X[train], y[train], **fit_params)
+        predicted = np.where(model.predict(X[test])[:, 0] > 0, 1, -1)
+        precision.append(fm.precision(y[test].astype(int), predicted, average="binary",
+                                      pos_label=1))
+    np.testing.assert_allclose(result["precision"], precision)
 
 
 # ------------------------------------------------------------------------ cross_validate

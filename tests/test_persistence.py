@@ -31,6 +31,9 @@ def test_copies_are_independent_and_keep_their_views(clone):
     np.testing.assert_array_equal(original.params, before)
     X, Y = make_data(other, n=6)
     other.fit(X, Y, epochs=1)  # trains through the rebuilt views
+    assert not np.array_equal(other.params, before)
+    np.testing.assert_array_equal(other.weights[0].ravel(), other.params[: other.weights[0].size])
+    np.testing.assert_array_equal(original.params, before)
 
 
 def test_save_and_load_round_trip(tmp_path):

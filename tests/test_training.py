@@ -97,6 +97,32 @@ def test_shuffled_training_is_reproducible_from_seed_and_visits_every_row():
     np.testing.assert_allclose(a.params, b.params, rtol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_each_epoch_visits_the_rows_in_a_new_order(batch_size):
+    # the orders fit uses: one permutation of 0..n-1, reshuffled in place at the start of
+    # every epoch by the kernel's shuffle, seeded from the fit's generator
+    from fastmlp.kernels.dense import shuffle_rows
+
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net, n=12)
+    rng = np.random.default_rng(5)
+    order = np.arange(12)
+    orders = []
+    for _ in range(3):
+        shuffle_rows(order, int(rng.integers(0, 2**32 - 1)))
+        orders.append(order.copy())
+    assert not np.array_equal(orders[0], orders[1])
+    assert not np.array_equal(orders[1], orders[2])
+    theta = net.params.copy()
+    sizes, acts, params = list(net.layer_sizes), list(net.activations), list(net.activation_params)
+    for epoch_order in orders:  # plain sgd: epochs can be replayed one at a time
+        theta, _ = reference.train(theta, sizes, acts, params, "mse", X[epoch_order],
+                                   Y[epoch_order], learning_rate=0.3, batch_size=batch_size,
+                                   epochs=1, shuffle=False)
+    net.fit(X, Y, learning_rate=0.3, batch_size=batch_size, epochs=3, seed=5)
+    np.testing.assert_allclose(net.params, theta, rtol=1e-11, atol=1e-13)
+
+
 def test_training_uses_weights_written_through_views():
     net = make_net((2, 3, 1))
     net.weights[0][...] = 0.25
@@ -121,13 +147,17 @@ def test_xor_is_learned_by_a_small_sigmoid_network(hidden):
     assert history.loss[-1] < 0.05 < history.loss[0]
 
 
-def test_xor_defeats_a_single_perceptron():
-    # no hidden layer: one linear threshold cannot separate XOR, at most 3 of 4 are right
+def test_xor_defeats_a_single_perceptron_that_learns_and_or():
+    # no hidden layer: one linear threshold separates AND and OR (and training finds it),
+    # but not XOR, where at most 3 of the 4 points can be right
+    AND_Y = np.array([[0], [0], [0], [1]], dtype=float)
+    OR_Y = np.array([[0], [1], [1], [1]], dtype=float)
     for seed in range(5):
-        net = fastmlp.MLP((2, 1), output_activation="sigmoid", loss="mse", seed=seed)
-        net.fit(XOR_X, XOR_Y, learning_rate=2.0, epochs=2000, seed=seed)
-        accuracy = np.mean((net.predict(XOR_X) > 0.5) == (XOR_Y > 0.5))
-        assert accuracy <= 0.75
+        for Y, learnable in ((AND_Y, True), (OR_Y, True), (XOR_Y, False)):
+            net = fastmlp.MLP((2, 1), output_activation="sigmoid", loss="mse", seed=seed)
+            net.fit(XOR_X, Y, learning_rate=2.0, epochs=2000, seed=seed)
+            accuracy = np.mean((net.predict(XOR_X) > 0.5) == (Y > 0.5))
+            assert accuracy == 1.0 if learnable else accuracy <= 0.75
 
 
 def test_lecture_3_J_2_network_trains_and_its_loss_falls(rng):

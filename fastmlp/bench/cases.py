@@ -22,6 +22,7 @@ class Case:
     epochs: int = 1
     learning_rate: float = 0.1
     mode: str = "train"  # or "forward": inference throughput
+    shuffle: bool = True  # False: every runner visits rows in order (tests compare results)
 
     @property
     def flops_per_sample(self) -> float:

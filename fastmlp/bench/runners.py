@@ -1,7 +1,9 @@
 """Runners: ``prepare(case, X, Y)`` returns a callable that does the case's work once.
 
 Preparation builds the model, compiles or warms up whatever needs it, and is not timed; every
-call of the returned function starts from the same initial parameters. A runner returns None
+call of the returned function starts from the same initial parameters and returns its result
+(trained parameters or outputs; fastmlp's and reference.py's in the same flat layout, so
+tests can check that the two runners do the same work). A runner returns None
 when it cannot express the case (scikit-learn has no sigmoid output with squared error, for
 example), and raises ImportError when its library is absent.
 """
@@ -27,12 +29,14 @@ def prepare_fastmlp(case: Case, X, Y):
         return lambda: net.forward(X)
     start = net.params.copy()
     options = dict(optimizer="sgd", learning_rate=case.learning_rate,
-                   batch_size=case.batch_size, epochs=case.epochs, seed=0)
+                   batch_size=case.batch_size, epochs=case.epochs, shuffle=case.shuffle,
+                   seed=0)
     net.fit(X, Y, **{**options, "epochs": 1})
 
     def work():
         net.params = start
         net.fit(X, Y, **options)
+        return net.params
     return work
 
 
@@ -45,7 +49,8 @@ def prepare_reference(case: Case, X, Y):
         return lambda: reference.forward(net.params, sizes, acts, params, X)[1][-1]
     return lambda: reference.train(net.params, sizes, acts, params, case.loss, X, Y,
                                    optimizer="sgd", learning_rate=case.learning_rate,
-                                   batch_size=case.batch_size, epochs=case.epochs, rng=0)
+                                   batch_size=case.batch_size, epochs=case.epochs,
+                                   shuffle=case.shuffle, rng=0)[0]
 
 
 _TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
@@ -93,13 +98,14 @@ def prepare_torch(case: Case, X, Y):
             for p, p0 in zip(model.parameters(), start):
                 p.copy_(p0)
         for _ in range(case.epochs):
-            order = torch.randperm(n, generator=generator)
+            order = torch.randperm(n, generator=generator) if case.shuffle else torch.arange(n)
             for first in range(0, n, batch):
                 rows = order[first : first + batch]
                 optimizer.zero_grad()
                 loss = loss_fn(model(Xt[rows]), target[rows])
                 loss.backward()
                 optimizer.step()
+        return model
     return work
 
 
@@ -117,7 +123,8 @@ def prepare_sklearn(case: Case, X, Y):
                              solver="sgd", batch_size=case.batch_size or len(X),
                              learning_rate_init=case.learning_rate, momentum=0.0,
                              nesterovs_momentum=False, alpha=0.0, max_iter=epochs,
-                             shuffle=True, tol=0.0, n_iter_no_change=10**9, random_state=0)
+                             shuffle=case.shuffle, tol=0.0, n_iter_no_change=10**9,
+                             random_state=0)
 
     def fit(epochs):
         with warnings.catch_warnings():
