@@ -69,11 +69,13 @@ def scaling(quick=False):
 
 
 def startup():
-    """Import + first fit in fresh processes: with an empty Numba cache, then with it filled."""
+    """Import + first fit in fresh processes: with an empty Numba cache, then with it filled.
+    Each kind of fit gets its own cache, so that neither starts from the other's kernels (the
+    functions both use, the shuffle for one, would otherwise be compiled only once)."""
     result = {}
-    with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        for batch in (1, 32):
+    for batch in (1, 32):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
             script = STARTUP_SCRIPT.format(batch=batch)
             label = "per-sample" if batch == 1 else "mini-batch"
             for state in ("cold", "warm"):
