@@ -223,8 +223,9 @@ def train_epoch_per_sample(
             status = LOSS_NOT_FINITE
             break
         alpha = step_size(schedule, learning_rate, schedule_b, t_start + updates + 1)
-        finite = True
-        if clip_norm > 0.0:
+        step = alpha
+        clipping = clip_norm > 0.0
+        if clipping:
             # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
             # The step needs the norm before any update, so every delta comes first.
             for l in range(n_layers, 1, -1):
@@ -236,24 +237,20 @@ def train_epoch_per_sample(
                 d_sq = squared_norm(deltas, u_off[l], sizes[l])
                 grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
                 total_sq += (a_sq + 1.0) * d_sq
-            step = alpha
             if np.sqrt(total_sq) > clip_norm:
                 step = alpha * (clip_norm / np.sqrt(total_sq))
-            for l in range(1, n_layers + 1):
-                ok, _, _ = backprop_and_update_layer(
-                    point, params, vel, optimizer, momentum, step, w_off[l - 1], b_off[l - 1],
-                    acts, u_off[l - 1], deltas, u_off[l], sizes[l - 1], sizes[l],
-                    codes[l - 1], act_params[l - 1], False)
-                finite = finite and ok
-        else:
-            for l in range(n_layers, 0, -1):
-                # codes[l - 2] is the activation of the layer below (unused for l = 1)
-                ok, a_sq, d_sq = backprop_and_update_layer(
-                    point, params, vel, optimizer, momentum, alpha, w_off[l - 1],
-                    b_off[l - 1], acts, u_off[l - 1], deltas, u_off[l], sizes[l - 1],
-                    sizes[l], codes[max(l - 2, 0)], act_params[max(l - 2, 0)], l > 1)
+        # One call site for the layer pass, whether or not clipping computed the deltas
+        # already: each inlined copy of it adds to the kernel's compile time.
+        finite = True
+        for l in range(n_layers, 0, -1):
+            # codes[l - 2] is the activation of the layer below (unused for l = 1)
+            ok, a_sq, d_sq = backprop_and_update_layer(
+                point, params, vel, optimizer, momentum, step, w_off[l - 1], b_off[l - 1],
+                acts, u_off[l - 1], deltas, u_off[l], sizes[l - 1], sizes[l],
+                codes[max(l - 2, 0)], act_params[max(l - 2, 0)], l > 1 and not clipping)
+            if not clipping:
                 grad_norm_sums[l - 1] += np.sqrt(a_sq * d_sq)
-                finite = finite and ok
+            finite = finite and ok
         if not finite:
             status = PARAMS_NOT_FINITE
             break
