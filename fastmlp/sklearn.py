@@ -21,6 +21,8 @@ MLPRegressor    y (n,) or Y (n, k)               identity, mse
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -99,6 +101,10 @@ class _MLPEstimator(BaseEstimator):
                        clip_norm=self.clip_norm, l1=self.l1, l2=self.l2, tol=self.tol,
                        n_iter_no_change=self.n_iter_no_change)
         if self.early_stopping:
+            fraction = self.validation_fraction
+            if (isinstance(fraction, bool) or not isinstance(fraction, numbers.Real)
+                    or not 0 < fraction < 1):
+                raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}")
             train, held_out = next(iter(holdout_split(
                 X.shape[0], test_size=self.validation_fraction, stratify=stratify,
                 seed=split_seed)))

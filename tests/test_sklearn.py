@@ -125,6 +125,8 @@ def test_regressor_fits_one_and_several_targets():
     (MLPClassifier(), np.zeros((10, 2)), "1-D class labels"),
     (MLPClassifier(), np.linspace(0, 1, 10), "Unknown label type"),
     (MLPRegressor(), np.zeros((10, 2, 1)), "dim 3"),
+    (MLPRegressor(early_stopping=True, validation_fraction=1.0), np.zeros(10),
+     r"validation_fraction must be in \(0, 1\), got 1.0"),
 ])
 def test_bad_targets_are_refused(estimator, y, match):
     with pytest.raises(ValueError, match=match):
