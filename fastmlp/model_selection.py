@@ -654,10 +654,10 @@ class _Scorer:
         return float(self.func(y_true, y_pred, **self.kwargs))
 
 
-def _named_average(Y: np.ndarray) -> dict[str, Any]:
-    """Averaging for named metrics: binary with pos_label 1 for 0/1 and -1/+1 classes,
-    else macro."""
-    classes = np.unique(_target_labels(Y))
+def _named_average(labels: np.ndarray) -> dict[str, Any]:
+    """Averaging for named metrics, from the target labels: binary with pos_label 1 for 0/1
+    and -1/+1 classes, else macro."""
+    classes = np.unique(labels)
     if classes.dtype.kind in "biuf" and classes.tolist() in ([0, 1], [-1, 1]):
         return {"average": "binary", "pos_label": 1}
     return {"average": "macro"}
@@ -681,7 +681,9 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
         raise TypeError(f"{arg} must be a dict name -> callable, a list of names, or one name")
     if not items:
         raise ValueError(f"{arg} must name at least one metric")
-    classes = _two_classes(_target_labels(Y))
+    labels = _target_labels(Y)
+    classes = _two_classes(labels)
+    average = _named_average(labels)
     scorers: dict[str, _Scorer] = {}
     for name, m in items:
         if isinstance(m, str):
@@ -690,7 +692,7 @@ def _make_scorers(metrics: Any, Y: np.ndarray, arg: str) -> dict[str, _Scorer]:
                     f"unknown metric {m!r} in {arg}; choose from {sorted(_NAMED_METRICS)} "
                     "or pass a callable"
                 )
-            kwargs = _named_average(Y) if m in _AVERAGED else {}
+            kwargs = average if m in _AVERAGED else {}
             func = _NAMED_METRICS[m]
             scorers[name] = _Scorer(func, func is _metrics.mean_squared_error, classes, kwargs)
         elif callable(m):
