@@ -157,7 +157,7 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
     theta = net.params
     velocity = np.zeros(P, net.dtype)
     lookahead = np.empty(P if optimizer == "nesterov" else 0, net.dtype)
-    chunk, acts, deltas, scratch, grad = net._chunk_buffers(batch)
+    chunk, acts, deltas, _, grad = net._chunk_buffers(batch)  # the penalty scratch: unused
     order = np.arange(n, dtype=np.int64)
     start_theta = np.empty_like(theta)
     start_velocity = np.empty_like(velocity)
@@ -202,7 +202,7 @@ def fit(net, X, Y, *, optimizer="sgd", learning_rate=0.1, momentum=0.9, batch_si
             return result
         return kernels.train_epoch(
             X, Y, theta, velocity, lookahead, grad, order, shuffle_seed, *layout_args,
-            loss_code, acts, deltas, scratch, chunk, opt_code, schedule_code, learning_rate,
+            loss_code, acts, deltas, chunk, opt_code, schedule_code, learning_rate,
             schedule_b, momentum, clip_value or 0.0, clip_norm or 0.0, l1, l2, batch, t_start,
             norm_sums)
 

@@ -15,8 +15,8 @@ Memory layout shared by the kernels (built once by :mod:`fastmlp.layout`):
   row-major, and BLAS reads it transposed (see :func:`gather_rows`).
 * ``deltas`` -- same shape and offsets as ``acts``; layer 0's block is unused.
 
-Small products run as loops, large ones through ``np.dot`` (SciPy's BLAS), which has a fixed
-cost per call that loops beat on tiny layers (see bench/README.md). Loops run over views
+Small products run as loops, large ones through BLAS (:func:`fastmlp.kernels.blas.gemm`), which
+has a fixed cost per call that loops beat on tiny layers (see bench/README.md). Loops run over views
 indexed from 0, which Numba compiles without negative-index tests, so LLVM can vectorize them.
 """
 
@@ -30,6 +30,7 @@ from .activations import (
     inplace_activate,
     inplace_multiply_derivative,
 )
+from .blas import gemm
 from .fastexp import fast_exp
 from .indexing import prefetch, unsigned
 
@@ -144,12 +145,10 @@ def forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m,
         b0 = b_off[l - 1]
         # z (n_out, m) = W^T a + b, unit-major
         if m * n_in * n_out >= BLAS_MIN_MACS:
-            w2 = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-            z2 = acts[z0 : z0 + n_out * m].reshape(n_out, m)
-            if l == 1:  # row-major input block (see gather_rows)
-                np.dot(w2.T, acts[: m * n_in].reshape(m, n_in).T, z2)
-            else:
-                np.dot(w2.T, acts[a0 : a0 + n_in * m].reshape(n_in, m), z2)
+            # W is stored n_in x n_out: transposed. The input block is row-major (m x n_in,
+            # transposed too) when the first layer goes to BLAS (see gather_rows).
+            gemm(True, l == 1, n_out, m, n_in, theta[w0 : w0 + n_in * n_out],
+                 acts[a0 : a0 + n_in * m], 0.0, acts[z0 : z0 + n_out * m])
             for j in range(n_out):
                 b = theta[b0 + j]
                 z = acts[z0 + j * m : z0 + (j + 1) * m]
@@ -286,12 +285,11 @@ output_stage_inlined = inlined(_make_output_stage(True))
 @inlined
 def backward_chunk(
     theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas, grad, m, chunk,
-    overwrite, scratch,
+    overwrite,
 ):
     """Backpropagate the output deltas of ``m`` rows (set by :func:`output_stage`) by the delta
     rule, adding the chunk's share of dE/dtheta into ``grad`` -- or writing it when
-    ``overwrite`` (the first chunk of a batch). ``scratch`` holds BLAS products of later
-    chunks before they are added."""
+    ``overwrite`` (the first chunk of a batch)."""
     zero = grad.dtype.type(0.0)
     n_layers = sizes.shape[0] - 1
     for l in range(n_layers, 0, -1):
@@ -302,20 +300,12 @@ def backward_chunk(
         w0 = w_off[l - 1]
         b0 = b_off[l - 1]
         blas = m * n_in * n_out >= BLAS_MIN_MACS
-        # dE/dW (n_in, n_out) = a delta^T. With ``overwrite`` (the batch's first chunk) the
-        # product replaces the gradient, so BLAS writes straight into it; later chunks add.
+        # dE/dW (n_in, n_out) = a delta^T: written by the batch's first chunk (``overwrite``),
+        # added into by the later ones (beta = 1)
         if blas:
-            d2 = deltas[d0 : d0 + n_out * m].reshape(n_out, m)
-            target = grad[w0 : w0 + n_in * n_out] if overwrite else scratch[: n_in * n_out]
-            if l == 1:  # row-major input block (see gather_rows)
-                np.dot(acts[: m * n_in].reshape(m, n_in).T, d2.T, target.reshape(n_in, n_out))
-            else:
-                np.dot(acts[a0 : a0 + n_in * m].reshape(n_in, m), d2.T,
-                       target.reshape(n_in, n_out))
-            if not overwrite:
-                g = grad[w0 : w0 + n_in * n_out]
-                for i in range(n_in * n_out):
-                    g[i] += scratch[i]
+            gemm(l == 1, True, n_in, n_out, m, acts[a0 : a0 + n_in * m],
+                 deltas[d0 : d0 + n_out * m], 0.0 if overwrite else 1.0,
+                 grad[w0 : w0 + n_in * n_out])
         else:
             for i in range(n_in):
                 a = acts[a0 + i * m : a0 + (i + 1) * m]
@@ -342,9 +332,8 @@ def backward_chunk(
             break
         # delta^(l-1) (n_in, m) = W delta^(l), then times f'(z^(l-1))
         if blas:
-            d2 = deltas[d0 : d0 + n_out * m].reshape(n_out, m)
-            w2 = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-            np.dot(w2, d2, deltas[a0 : a0 + n_in * m].reshape(n_in, m))
+            gemm(False, False, n_in, m, n_out, theta[w0 : w0 + n_in * n_out],
+                 deltas[d0 : d0 + n_out * m], 0.0, deltas[a0 : a0 + n_in * m])
         else:
             for i in range(n_in):
                 p = deltas[a0 + i * m : a0 + (i + 1) * m]

@@ -35,7 +35,7 @@ from .updates import (
 @inlined
 def batch_loss_gradient(
     theta, X, Y, order, first, n_rows, sizes, w_off, b_off, u_off, codes, act_params,
-    loss_code, acts, deltas, grad, scratch, chunk, need_grad,
+    loss_code, acts, deltas, grad, chunk, need_grad,
 ):
     """Mean loss over rows ``order[first:first+n_rows]`` and, if ``need_grad``, its gradient
     written into ``grad`` (same layout as ``theta``). No penalty terms."""
@@ -57,7 +57,7 @@ def batch_loss_gradient(
                               codes[n_layers - 1], act_params[n_layers - 1], loss_code, scale)
         if need_grad:
             backward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas,
-                           grad, m, chunk, done == 0, scratch)
+                           grad, m, chunk, done == 0)
         done += m
     return total * scale
 
@@ -66,7 +66,7 @@ def batch_loss_gradient(
 def train_epoch(
     X, Y, theta, velocity, lookahead, grad, order, shuffle_seed,
     sizes, w_off, b_off, u_off, codes, act_params, loss_code,
-    acts, deltas, scratch, chunk,
+    acts, deltas, chunk,
     optimizer, schedule, learning_rate, schedule_b, momentum,
     clip_value, clip_norm, l1, l2,
     batch_size, t_start, grad_norm_sums,
@@ -106,8 +106,8 @@ def train_epoch(
             inplace_lookahead(theta, velocity, momentum, lookahead)
             point = lookahead
         loss = batch_loss_gradient(point, X, Y, order, first, rows, sizes, w_off, b_off, u_off,
-                                   codes, act_params, loss_code, acts, deltas, grad, scratch,
-                                   chunk, need_grad)
+                                   codes, act_params, loss_code, acts, deltas, grad, chunk,
+                                   need_grad)
         loss += inplace_add_penalty(point, grad, sizes, w_off, l1, l2)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
@@ -132,7 +132,7 @@ def loss_and_gradient(
     order = np.arange(X.shape[0])
     first = X.shape[0] - X.shape[0]  # an int64, not the literal 0: one compiled signature
     loss = batch_loss_gradient(theta, X, Y, order, first, X.shape[0], sizes, w_off, b_off, u_off,
-                               codes, act_params, loss_code, acts, deltas, grad, scratch, chunk,
+                               codes, act_params, loss_code, acts, deltas, grad, chunk,
                                need_grad)
     if need_grad:
         loss += inplace_add_penalty(theta, grad, sizes, w_off, l1, l2)
