@@ -5,11 +5,17 @@ Python only loops over epochs; row order, forward pass, deltas, penalties, clipp
 size schedule and the update all run here, with every buffer allocated once by the caller.
 The drivers work in chunks of at most ``chunk`` rows, so memory stays flat in the number of
 rows and the batch size: a batch larger than a chunk accumulates its gradient chunk by chunk.
+
+The chunk loop (gather, forward, output stage, backward) is written out in both
+:func:`train_epoch` and :func:`loss_and_gradient` on purpose: as a shared inlined helper it
+was inlined twice over (its own helpers into it, then it into the driver), which cost the
+first fit's cold compile about 1 s more (median of 4 alternating runs with empty caches,
+8.1 against 7.2 s; bench/README.md, "Cold start").
 """
 
 import numpy as np
 
-from ._jit import inlined, kernel
+from ._jit import kernel
 from .activations import inplace_activate_block
 from .dense import (
     backward_chunk,
@@ -30,36 +36,6 @@ from .updates import (
     inplace_step,
     step_size,
 )
-
-
-@inlined
-def batch_loss_gradient(
-    theta, X, Y, order, first, n_rows, sizes, w_off, b_off, u_off, codes, act_params,
-    loss_code, acts, deltas, grad, chunk, need_grad,
-):
-    """Mean loss over rows ``order[first:first+n_rows]`` and, if ``need_grad``, its gradient
-    written into ``grad`` (same layout as ``theta``). No penalty terms."""
-    n_layers = sizes.shape[0] - 1
-    n_out = sizes[n_layers]
-    z0 = chunk * u_off[n_layers]
-    scale = 1.0 / n_rows
-    total = 0.0
-    done = 0
-    while done < n_rows:
-        m = min(chunk, n_rows - done)
-        gather_rows(X, order, first + done, m, acts, input_row_major(sizes, m))
-        # start loading the next chunk's rows (shuffled: scattered over X and Y) now, so that
-        # their cache misses overlap this chunk's work instead of stalling the next gather
-        prefetch_rows(X, order, first + done + m, chunk)
-        prefetch_rows(Y, order, first + done + m, chunk)
-        forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
-        total += output_stage(acts, z0, deltas, Y, order, first + done, m, n_out,
-                              codes[n_layers - 1], act_params[n_layers - 1], loss_code, scale)
-        if need_grad:
-            backward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas,
-                           grad, m, chunk, done == 0)
-        done += m
-    return total * scale
 
 
 @kernel
@@ -93,7 +69,9 @@ def train_epoch(
     """
     n = X.shape[0]
     shuffle_rows(order, shuffle_seed)
-    need_grad = n > 0  # a bool variable, not the literal True: one compiled signature
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    z0 = chunk * u_off[n_layers]
     loss_sum = 0.0
     updates = 0
     rows_done = 0
@@ -105,10 +83,25 @@ def train_epoch(
         if optimizer == NESTEROV:
             inplace_lookahead(theta, velocity, momentum, lookahead)
             point = lookahead
-        loss = batch_loss_gradient(point, X, Y, order, first, rows, sizes, w_off, b_off, u_off,
-                                   codes, act_params, loss_code, acts, deltas, grad, chunk,
-                                   need_grad)
-        loss += inplace_add_penalty(point, grad, sizes, w_off, l1, l2)
+        # the batch's mean loss and its gradient, chunk by chunk
+        scale = 1.0 / rows
+        total = 0.0
+        done = 0
+        while done < rows:
+            m = min(chunk, rows - done)
+            gather_rows(X, order, first + done, m, acts, input_row_major(sizes, m))
+            # start loading the next chunk's rows (shuffled: scattered over X and Y) now, so
+            # their cache misses overlap this chunk's work instead of stalling the next gather
+            prefetch_rows(X, order, first + done + m, chunk)
+            prefetch_rows(Y, order, first + done + m, chunk)
+            forward_chunk(point, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
+            total += output_stage(acts, z0, deltas, Y, order, first + done, m, n_out,
+                                  codes[n_layers - 1], act_params[n_layers - 1], loss_code,
+                                  scale)
+            backward_chunk(point, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas,
+                           grad, m, chunk, done == 0)
+            done += m
+        loss = total * scale + inplace_add_penalty(point, grad, sizes, w_off, l1, l2)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
@@ -129,11 +122,25 @@ def loss_and_gradient(
     acts, deltas, grad, scratch, chunk, l1, l2, need_grad,
 ):
     """Mean loss plus penalty over all rows of X, and (if ``need_grad``) its gradient."""
-    order = np.arange(X.shape[0])
-    first = X.shape[0] - X.shape[0]  # an int64, not the literal 0: one compiled signature
-    loss = batch_loss_gradient(theta, X, Y, order, first, X.shape[0], sizes, w_off, b_off, u_off,
-                               codes, act_params, loss_code, acts, deltas, grad, chunk,
-                               need_grad)
+    n = X.shape[0]
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    z0 = chunk * u_off[n_layers]
+    order = np.arange(n)
+    scale = 1.0 / n
+    total = 0.0
+    done = 0
+    while done < n:
+        m = min(chunk, n - done)
+        gather_rows(X, order, done, m, acts, input_row_major(sizes, m))
+        forward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, m, chunk)
+        total += output_stage(acts, z0, deltas, Y, order, done, m, n_out, codes[n_layers - 1],
+                              act_params[n_layers - 1], loss_code, scale)
+        if need_grad:
+            backward_chunk(theta, sizes, w_off, b_off, u_off, codes, act_params, acts, deltas,
+                           grad, m, chunk, done == 0)
+        done += m
+    loss = total * scale
     if need_grad:
         loss += inplace_add_penalty(theta, grad, sizes, w_off, l1, l2)
     elif l1 != 0.0 or l2 != 0.0:
