@@ -186,8 +186,11 @@ def train_epoch_per_sample(
     lookahead = work[2 * n_params : 3 * n_params]
     acts = work[3 * n_params : 3 * n_params + n_units]
     deltas = work[3 * n_params + n_units : 3 * n_params + 2 * n_units]
-    params[:] = theta
-    vel[:] = velocity
+    # element loops, not ``params[:] = theta``: a slice assignment compiles Numba's shape-
+    # mismatch error message (string formatting helpers, about 1 s of the first fit's compile)
+    for i in range(n_params):
+        params[i] = theta[i]
+        vel[i] = velocity[i]
 
     shuffle_rows(order, shuffle_seed)
     loss_sum = 0.0
@@ -256,6 +259,7 @@ def train_epoch_per_sample(
             break
         loss_sum += loss
         updates += 1
-    theta[:] = params
-    velocity[:] = vel
+    for i in range(n_params):
+        theta[i] = params[i]
+        velocity[i] = vel[i]
     return loss_sum, updates, updates, status, alpha
