@@ -27,7 +27,7 @@ ns/sample on 200,000 rows of the 3-4-2 network).
 import numpy as np
 
 from ._jit import inlined, kernel
-from .activations import derivative_value, inplace_activate
+from .activations import activation_value_inlined, derivative_value, derivative_value_inlined
 from .dense import output_stage_inlined, shuffle_rows
 from .indexing import borrowed, unsigned
 from .updates import (
@@ -72,7 +72,10 @@ def forward_layer_row(W, w0, b0, acts, a0, z0, n_in, n_out, code, param, activat
         for j in range(n_out):
             acts[unsigned(z0 + j)] += a_i * W[unsigned(row + j)]
     if activate:
-        inplace_activate(code, param, acts, z0, z0 + n_out)
+        p = acts.dtype.type(param)
+        for j in range(n_out):
+            at = unsigned(z0 + j)
+            acts[at] = activation_value_inlined(code, p, acts[at])
 
 
 @inlined
@@ -86,24 +89,25 @@ def squared_norm(v, start, count):
 
 
 @inlined
-def delta_below(W, row, deltas, d0, n_out, code, param, a_i):
-    """delta_i = (sum_j w_ij delta_j) f'(z_i) of unit i in the layer below, from row i of W
-    (at ``W[row]``), the deltas deltas[d0:d0+n_out] of the layer and that unit's activation
-    a_i."""
+def weighted_delta_sum(W, row, deltas, d0, n_out):
+    """sum_j w_ij delta_j for unit i in the layer below, from row i of W (at ``W[row]``) and
+    the deltas deltas[d0:d0+n_out] of the layer: delta_i before the factor f'(z_i)."""
     acc = deltas.dtype.type(0.0)
     for j in range(n_out):
         acc += W[unsigned(row + j)] * deltas[unsigned(d0 + j)]
-    return acc * derivative_value(code, param, a_i)
+    return acc
 
 
 @inlined
 def backprop_row(W, w0, deltas, d0, p0, n_in, n_out, acts, code, param):
     """deltas[p0:p0+n_in] = (W delta) * f'(z) for delta = deltas[d0:d0+n_out], with f' taken
-    from the activations acts[p0:p0+n_in] of the layer below."""
+    from the activations acts[p0:p0+n_in] of the layer below. Only clipped fits use it: f'
+    is called rather than copied in, to keep the kernel's compile short."""
     p = deltas.dtype.type(param)
     for i in range(n_in):
-        deltas[unsigned(p0 + i)] = delta_below(W, w0 + i * n_out, deltas, d0, n_out, code, p,
-                                               acts[unsigned(p0 + i)])
+        at = unsigned(p0 + i)
+        deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+                      * derivative_value(code, p, acts[at]))
 
 
 @inlined
@@ -134,7 +138,8 @@ def backprop_and_update_layer(point, theta, velocity, optimizer, gamma, step, w0
         a_i = acts[unsigned(a0 + i)] if weights else one
         row = w0 + i * n_out if weights else b0
         if propagate and weights:
-            deltas[unsigned(a0 + i)] = delta_below(point, row, deltas, d0, n_out, code, p, a_i)
+            deltas[unsigned(a0 + i)] = (weighted_delta_sum(point, row, deltas, d0, n_out)
+                                        * derivative_value_inlined(code, p, a_i))
         if weights:
             a_sq += a_i * a_i
         ca = c * a_i
