@@ -17,5 +17,7 @@ OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 kernel = njit(**OPTIONS)
 #: For a helper that two drivers share: copied into each at the IR level, which compiles
-#: faster than linking (and re-optimizing) one more layer of compiled functions.
+#: faster than linking (and re-optimizing) one more layer of compiled functions. Not nested
+#: more than one level deep: Numba copies a callee's IR block by block with its whole scope,
+#: so a copy of a helper that has helpers copied into it costs far more (see epochs.py).
 inlined = njit(inline="always", **OPTIONS)
