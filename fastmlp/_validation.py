@@ -115,3 +115,23 @@ def flag(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def as_sample_weight(sample_weight, n_rows: int, dtype: np.dtype,
+                     name: str = "sample_weight") -> np.ndarray:
+    """``sample_weight`` as a C-contiguous (n_rows,) array of ``dtype``, non-negative, finite
+    and not all zero; None gives the empty array that means "every row weighs 1"."""
+    if sample_weight is None:
+        return np.empty(0, dtype)
+    w = _as_float_array(sample_weight, name)
+    if w.ndim != 1 or w.shape[0] != n_rows:
+        raise ValueError(f"{name} must be 1-D with one weight per row ({n_rows}), got shape "
+                         f"{w.shape}")
+    w = _kernel_layout(w, dtype)
+    _require_finite(w, name)
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative (first negative weight at index "
+                         f"{int(np.argmax(w < 0))})")
+    if not (w > 0).any():
+        raise ValueError(f"{name} is all zero: no row would count")
+    return w

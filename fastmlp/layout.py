@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import activations as act
-from .kernels import dense, updates
+from .kernels import losses, optimizers
+from .kernels.structs import Network
 
 #: Activation names accepted by :class:`fastmlp.MLP` (``logistic`` is an alias of ``sigmoid``).
 ACTIVATIONS = {
@@ -26,16 +27,21 @@ ACTIVATIONS = {
 OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": act.SOFTMAX}
 
 LOSSES = {
-    "mse": dense.MSE,
-    "half_mse": dense.HALF_MSE,
-    "cross_entropy": dense.CROSS_ENTROPY,
-    "binary_cross_entropy": dense.BINARY_CROSS_ENTROPY,
+    "mse": losses.MSE,
+    "half_mse": losses.HALF_MSE,
+    "cross_entropy": losses.CROSS_ENTROPY,
+    "binary_cross_entropy": losses.BINARY_CROSS_ENTROPY,
 }
-OPTIMIZERS = {"sgd": updates.SGD, "momentum": updates.MOMENTUM, "nesterov": updates.NESTEROV}
+OPTIMIZERS = {
+    "sgd": optimizers.SGD,
+    "momentum": optimizers.MOMENTUM,
+    "nesterov": optimizers.NESTEROV,
+    "adam": optimizers.ADAM,
+}
 SCHEDULES = {
-    "constant": updates.CONSTANT,
-    "inverse": updates.INVERSE,
-    "inverse_sqrt": updates.INVERSE_SQRT,
+    "constant": optimizers.CONSTANT,
+    "inverse": optimizers.INVERSE,
+    "inverse_sqrt": optimizers.INVERSE_SQRT,
 }
 
 
@@ -96,6 +102,13 @@ class Layout:
     def bias_slice(self, layer: int) -> slice:
         start = int(self.b_off[layer])
         return slice(start, start + int(self.sizes[layer + 1]))
+
+    def network(self, activations, activation_params, loss: str) -> Network:
+        """The kernels' description of a network with this layout, the activation names of
+        its weight layers (output last), their parameters and the loss name."""
+        codes = np.array([OUTPUT_ACTIVATIONS[a] for a in activations], np.int64)
+        return Network(self.sizes, self.w_off, self.b_off, self.u_off, codes,
+                       np.array(activation_params, np.float64), int(LOSSES[loss]))
 
     def unflatten(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Views (W^(l) of shape (n_in, n_out), b^(l) of shape (n_out,)) into ``flat``."""

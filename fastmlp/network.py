@@ -11,14 +11,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validation as check
-from . import parallel
+from .config import FitConfig
+from .full_data import FullDataPass
+from .history import History
 from .initializers import INITS, initialize
-from .kernels import epochs
+from .kernels.structs import Data
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
-
-#: Rows per chunk in the kernels' buffers: large enough for efficient BLAS calls, small
-#: enough that memory stays flat in the number of rows.
-CHUNK_ROWS = 256
+from .state import OptimizerState
+from .workspace import Workspace
 
 
 class MLP:
@@ -112,17 +112,22 @@ class MLP:
         self.bias_init = float(bias_init)
 
         self.layout = Layout.from_sizes(self.layer_sizes)
-        self._codes = np.array([OUTPUT_ACTIVATIONS[a] for a in self.activations], np.int64)
         self._act_params = np.array([self._activation_param(a) for a in self.activations])
+        #: The kernels' description of this network (fastmlp.kernels.structs.Network).
+        self.network = self.layout.network(self.activations, self._act_params, loss)
         self._params = np.empty(self.layout.n_params, dtype=self.dtype)
+        #: What partial_fit continues: the optimizer state of the last fit or partial_fit.
+        self._optimizer_state: OptimizerState | None = None
         self.weights, self.biases = self.layout.unflatten(self._params)
         self.reset(seed)
 
     # ----------------------------------------------------------------- parameters
     def reset(self, seed=None) -> "MLP":
-        """Draw fresh initial parameters (in place, so views stay valid)."""
+        """Draw fresh initial parameters (in place, so views stay valid) and forget the
+        optimizer state that :meth:`partial_fit` would continue."""
         initialize(self._params, self.layout, self.init, np.random.default_rng(seed),
                    self.init_scale, self.bias_init)
+        self._optimizer_state = None
         return self
 
     @property
@@ -152,7 +157,9 @@ class MLP:
     def copy(self) -> "MLP":
         """An independent network with the same configuration and parameters."""
         clone = MLP.__new__(MLP)
-        clone.__setstate__({**self.__getstate__(), "_params": self._params.copy()})
+        state = self._optimizer_state
+        clone.__setstate__({**self.__getstate__(), "_params": self._params.copy(),
+                            "_optimizer_state": None if state is None else state.copy()})
         return clone
 
     # Pickling (joblib workers, saved models) would turn the views into independent copies;
@@ -215,18 +222,6 @@ class MLP:
             return self.elu_alpha
         return 0.0
 
-    # ----------------------------------------------------------------- kernel plumbing
-    def _layout_args(self):
-        lay = self.layout
-        return lay.sizes, lay.w_off, lay.b_off, lay.u_off, self._codes, self._act_params
-
-    def _chunk_buffers(self, n_rows: int):
-        """(chunk, acts, deltas, scratch, grad) for kernels working on up to n_rows rows."""
-        chunk = max(1, min(n_rows, CHUNK_ROWS))
-        units = int(self.layout.u_off[-1])
-        return (chunk, np.empty(chunk * units, self.dtype), np.empty(chunk * units, self.dtype),
-                np.empty(self.n_params, self.dtype), np.empty(self.n_params, self.dtype))
-
     def _require_trainable(self) -> None:
         if "step" in self.activations:
             layer = self.activations.index("step") + 1
@@ -234,6 +229,15 @@ class MLP:
                 f"cannot train through the 'step' activation (layer {layer}): its derivative "
                 "is zero almost everywhere, so backpropagation gets no signal; use 'sigmoid' "
                 "(the smooth step) for training")
+
+    def _data(self, X, Y, sample_weight, names=("X", "Y", "sample_weight")) -> Data:
+        """(X, Y, sample_weight) checked and converted into the kernels' Data; ``names``
+        are the arguments' names in the error messages."""
+        X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
+        Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype, self.loss_name,
+                             names[1])
+        return Data(X, Y, check.as_sample_weight(sample_weight, X.shape[0], self.dtype,
+                                                 names[2]))
 
     # ----------------------------------------------------------------- evaluation
     def forward(self, X) -> np.ndarray:
@@ -249,55 +253,205 @@ class MLP:
         """
         X = check.as_features(X, self.layer_sizes[0], self.dtype)
         out = np.empty((X.shape[0], self.layer_sizes[-1]), self.dtype)
-        threads = parallel.threads_for(self, X.shape[0])
-        if threads > 1:
-            return parallel.forward(self, self._params, X, out,
-                                    parallel.buffers(self, X.shape[0], threads))
-        chunk, acts, _, _, _ = self._chunk_buffers(X.shape[0])
-        epochs.forward(self._params, X, *self._layout_args(), acts, chunk, out)
-        return out
+        no_targets = np.empty((X.shape[0], 0), self.dtype)
+        data = Data(X, no_targets, np.empty(0, self.dtype))
+        return FullDataPass(Workspace(self.network, self.dtype), data).forward(self._params,
+                                                                              out)
 
     def predict(self, X) -> np.ndarray:
         """Same as :meth:`forward`."""
         return self.forward(X)
 
-    def _loss_gradient(self, X, Y, l1, l2, need_grad):
-        X = check.as_features(X, self.layer_sizes[0], self.dtype)
-        Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype, self.loss_name)
+    def _loss_gradient(self, X, Y, l1, l2, sample_weight, need_grad):
+        data = self._data(X, Y, sample_weight)
         l1 = check.non_negative_number(l1, "l1")
         l2 = check.non_negative_number(l2, "l2")
-        chunk, acts, deltas, scratch, grad = self._chunk_buffers(X.shape[0])
-        threads = parallel.threads_for(self, X.shape[0])
-        if threads > 1:
-            value = parallel.loss_and_gradient(self, self._params, X, Y, l1, l2, need_grad,
-                                               parallel.buffers(self, X.shape[0], threads),
-                                               grad)
-        else:
-            value = epochs.loss_and_gradient(
-                self._params, X, Y, *self._layout_args(), LOSSES[self.loss_name], acts,
-                deltas, grad, scratch, chunk, l1, l2, need_grad)
+        full = FullDataPass(Workspace(self.network, self.dtype), data)
+        value, grad, _ = full.loss_and_gradient(self._params, l1, l2, need_grad)
         return float(value), grad
 
-    def loss(self, X, Y, l1: float = 0.0, l2: float = 0.0) -> float:
-        """Mean loss over the rows of (X, Y), plus ``l1 * sum|W| + (l2/2) * sum W^2``."""
-        return self._loss_gradient(X, Y, l1, l2, need_grad=False)[0]
+    def loss(self, X, Y, l1: float = 0.0, l2: float = 0.0, sample_weight=None) -> float:
+        """Mean loss over the rows of (X, Y), plus ``l1 * sum|W| + (l2/2) * sum W^2``.
 
-    def gradient(self, X, Y, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
+        With ``sample_weight`` (n,), the mean is weighted: sum_n w_n E_n / sum_n w_n.
+        """
+        return self._loss_gradient(X, Y, l1, l2, sample_weight, need_grad=False)[0]
+
+    def gradient(self, X, Y, l1: float = 0.0, l2: float = 0.0,
+                 sample_weight=None) -> np.ndarray:
         """Gradient of :meth:`loss` with respect to :attr:`params` (same layout)."""
         self._require_trainable()
-        return self._loss_gradient(X, Y, l1, l2, need_grad=True)[1]
+        return self._loss_gradient(X, Y, l1, l2, sample_weight, need_grad=True)[1]
 
     # ----------------------------------------------------------------- training
     def fit(self, X, Y, optimizer: str = "sgd", learning_rate: float = 0.1,
             momentum: float = 0.9, batch_size: int | None = 1, epochs: int = 10,
-            shuffle: bool = True, seed=None, **controls):
-        """Train in place by (mini-)batch gradient descent; see :func:`fastmlp.training.fit`
-        for every option. Returns the :class:`fastmlp.History`."""
-        from .training import fit
+            shuffle: bool = True, seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
+            epsilon: float = 1e-8, schedule: str = "constant", schedule_b: float = 1.0,
+            clip_value: float | None = None, clip_norm: float | None = None, l1: float = 0.0,
+            l2: float = 0.0, tol: float | None = None, n_iter_no_change: int = 10,
+            grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
+            callback=None, verbose: bool = False, sample_weight=None,
+            engine: str | None = None) -> History:
+        """Train in place by gradient descent, starting from the current parameters with
+        fresh optimizer state (zero velocity / moments, t = 0).
 
-        return fit(self, X, Y, optimizer=optimizer, learning_rate=learning_rate,
-                   momentum=momentum, batch_size=batch_size, epochs=epochs, shuffle=shuffle,
-                   seed=seed, **controls)
+        Parameters
+        ----------
+        X : array-like (n, n_inputs)
+        Y : array-like (n, n_outputs); 1-D is accepted for a single output.
+        optimizer : {"sgd", "momentum", "nesterov", "adam"}
+            sgd: theta <- theta - alpha g. momentum: v <- gamma v + alpha g, theta <- theta - v.
+            nesterov: as momentum with g taken at theta - gamma v. adam: Kingma & Ba (2015),
+            bias corrected: m <- b1 m + (1-b1) g, v <- b2 v + (1-b2) g^2,
+            theta <- theta - alpha m_hat / (sqrt(v_hat) + epsilon).
+        learning_rate : float > 0
+            The step size alpha (``a`` of the schedules).
+        momentum : float in [0, 1)
+            gamma of momentum and nesterov.
+        batch_size : int >= 1 or None
+            1 is per-sample SGD, m is mini-batch SGD (the last batch holds the remaining
+            rows), None is full-batch gradient descent (one update per epoch).
+        epochs : int >= 1
+            Maximum number of passes over the data.
+        shuffle : bool
+            Visit rows in a new random order each epoch; False visits them in the given
+            order, so trajectories are deterministic.
+        seed : int, Generator or None
+            Seed of the shuffling.
+        beta_1, beta_2 : float in [0, 1)
+            Adam's decay rates of the first and second moment estimates.
+        epsilon : float > 0
+            Adam's denominator offset.
+        schedule : {"constant", "inverse", "inverse_sqrt"}
+            Step size of update t (t = 1 at the first update of this fit): alpha_t = a,
+            a / (schedule_b + t), or a / sqrt(t).
+        schedule_b : float >= 0
+        clip_value : float > 0 or None
+            Clip each gradient component to [-clip_value, clip_value].
+        clip_norm : float > 0 or None
+            Rescale the gradient to L2 norm clip_norm when it is longer. Clipping applies to
+            the batch gradient (penalty included), before it enters the optimizer.
+        l1, l2 : float >= 0
+            Penalties l1 * sum|W| and (l2/2) * sum W^2 over weights (not biases).
+        tol : float >= 0 or None
+            Stop when the training loss (the epoch loss of ``history.loss``) has not
+            improved on its best by at least tol for ``n_iter_no_change`` consecutive epochs
+            (stop_reason "tol"). With ``early_stopping``, tol is the improvement asked of the
+            validation loss instead.
+        n_iter_no_change : int >= 1
+        grad_tol : float > 0 or None
+            After each epoch, stop when the L2 norm of the full-data gradient is below
+            grad_tol (stop_reason "grad_tol"): "repeat until the gradient is zero". Costs one
+            extra pass.
+        validation_data : (Xv, Yv) or (Xv, Yv, sample_weight_v) or None
+            Record the data loss on it after each epoch (``history.val_loss``); it decides
+            ``history.best_epoch``, and stopping only with ``early_stopping``.
+        early_stopping : bool
+            Needs validation_data: stop when the validation loss has not improved by at
+            least ``tol`` (0 if None) for n_iter_no_change epochs, and in any case finish with
+            the parameters of the best validation epoch (stop_reason "early_stopping" when it
+            stopped training), also when training diverges or the callback raises.
+        callback : callable(epoch, history) or None
+            Called after each epoch (0-based); returning False stops. An exception it raises
+            (KeyboardInterrupt, say) propagates; the network then holds the parameters of
+            the epochs completed (the best epoch's with ``early_stopping``).
+        verbose : bool
+            Print one line per epoch.
+        sample_weight : array-like (n,) or None
+            Non-negative row weights, not all zero: each batch's loss is
+            sum_n w_n E_n / sum_n w_n (so integer weights equal repeated rows for full-batch
+            GD, and with batch_size=1 a row's weight only decides whether it counts). A
+            batch whose weights sum to 0 makes no update.
+        engine : {"per_sample", "chunked", "row_parallel"} or None
+            How the epochs run (:mod:`fastmlp.engines`); None picks the fastest engine that
+            supports the options, a name insists on one (a ValueError saying why when it
+            cannot run them). The results agree to rounding.
+
+        Returns
+        -------
+        History
+
+        Raises
+        ------
+        DivergenceError
+            When the loss or a parameter becomes NaN or inf. The parameters (and optimizer
+            state) are first restored to those at the end of the last completed epoch (the
+            start of this fit when the first epoch diverged): the state ``history``
+            describes, rather than the last finite one, which after a blow-up is typically
+            finite but useless. With ``early_stopping``, the best validation epoch's
+            parameters are restored instead.
+        ValueError
+            For an invalid option, and when the network's parameters already hold NaN or inf
+            (set through ``net.weights`` or ``net.params``).
+        """
+        config = FitConfig.from_options(
+            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, batch_size=batch_size,
+            epochs=epochs, shuffle=shuffle, schedule=schedule, schedule_b=schedule_b,
+            clip_value=clip_value, clip_norm=clip_norm, l1=l1, l2=l2, tol=tol,
+            n_iter_no_change=n_iter_no_change, grad_tol=grad_tol,
+            early_stopping=early_stopping, callback=callback, verbose=verbose, engine=engine)
+        state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
+        return self._train(X, Y, sample_weight, config, state, validation_data, seed)
+
+    def partial_fit(self, X, Y, optimizer: str = "sgd", learning_rate: float = 0.1,
+                    momentum: float = 0.9, batch_size: int | None = 1, shuffle: bool = True,
+                    seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
+                    epsilon: float = 1e-8, schedule: str = "constant",
+                    schedule_b: float = 1.0, clip_value: float | None = None,
+                    clip_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
+                    verbose: bool = False, sample_weight=None,
+                    engine: str | None = None) -> History:
+        """One pass over (X, Y) that continues the optimizer state -- velocity, Adam's
+        moments and the update count t of the schedules and of Adam's bias correction --
+        of the previous :meth:`partial_fit` or :meth:`fit` with the same optimizer.
+
+        The first call, or a call with another optimizer than the state's, starts fresh
+        state (as :meth:`fit` does); :meth:`reset` forgets it. With ``shuffle=False`` and
+        batch boundaries that fall on the chunks' boundaries, k calls on k chunks give the
+        parameters of one epoch over their concatenation. The options are those of
+        :meth:`fit`. If the pass diverges, parameters and state are restored to those before
+        the call and :class:`fastmlp.DivergenceError` is raised.
+
+        Returns
+        -------
+        History
+            Of this one pass.
+        """
+        config = FitConfig.from_options(
+            optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, batch_size=batch_size, epochs=1,
+            shuffle=shuffle, schedule=schedule, schedule_b=schedule_b, clip_value=clip_value,
+            clip_norm=clip_norm, l1=l1, l2=l2, verbose=verbose, engine=engine)
+        state = self._optimizer_state
+        if state is None or not state.fits(config.optimizer, self.n_params, self.dtype):
+            state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
+        return self._train(X, Y, sample_weight, config, state, None, seed)
+
+    def _train(self, X, Y, sample_weight, config, state, validation_data, seed) -> History:
+        """Validate the data, then run :func:`fastmlp.training.train`; the state it ends
+        with is what :meth:`partial_fit` continues."""
+        from .training import train
+
+        self._require_trainable()
+        data = self._data(X, Y, sample_weight)
+        validation = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a pair (X_val, Y_val) or a triple "
+                                 "(X_val, Y_val, sample_weight_val)")
+            validation = self._data(*validation_data, *([None] * (3 - len(validation_data))),
+                                    names=[f"validation_data[{i}]" for i in range(3)])
+        elif config.early_stopping:
+            raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
+        if not np.isfinite(self._params).all():
+            raise ValueError("the network's parameters hold NaN or inf (set through net.params "
+                             "or net.weights / net.biases?); reinitialize them before fitting")
+        try:
+            return train(self, data, config, state, validation, seed)
+        finally:
+            self._optimizer_state = state
 
     def diagnose(self, X, Y):
         """Gradient-health report on (X, Y): see :func:`fastmlp.diagnostics.diagnose`."""

@@ -1,0 +1,90 @@
+"""The options of a fit, validated once into a frozen :class:`FitConfig`; everything
+downstream (engines, the epoch loop, the stopping rules) reads that object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from . import _validation as check
+from .kernels.structs import Rule
+from .layout import OPTIMIZERS, SCHEDULES, lookup
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Validated options of :meth:`fastmlp.MLP.fit` / :meth:`~fastmlp.MLP.partial_fit`
+    (their docstrings say what each means). Build one with :meth:`from_options`."""
+
+    optimizer: str = "sgd"
+    learning_rate: float = 0.1
+    momentum: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    batch_size: int | None = 1
+    epochs: int = 10
+    shuffle: bool = True
+    schedule: str = "constant"
+    schedule_b: float = 1.0
+    clip_value: float | None = None
+    clip_norm: float | None = None
+    l1: float = 0.0
+    l2: float = 0.0
+    tol: float | None = None
+    n_iter_no_change: int = 10
+    grad_tol: float | None = None
+    early_stopping: bool = False
+    callback: Callable | None = None
+    verbose: bool = False
+    engine: str | None = None
+
+    @classmethod
+    def from_options(cls, **options) -> "FitConfig":
+        """Check every option (a ValueError or TypeError naming the first bad one) and
+        return them as a FitConfig; options not given take the defaults above."""
+        unknown = set(options) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"unknown fit option(s): {', '.join(sorted(unknown))}")
+        o = {**asdict(cls()), **options}
+        lookup(OPTIMIZERS, o["optimizer"], "optimizer")
+        lookup(SCHEDULES, o["schedule"], "schedule")
+        for name in ("momentum", "beta_1", "beta_2"):
+            o[name] = check.non_negative_number(o[name], name)
+            if o[name] >= 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {options[name]!r}")
+        if o["callback"] is not None and not callable(o["callback"]):
+            raise TypeError("callback must be callable(epoch, history)")
+        if o["engine"] is not None and not isinstance(o["engine"], str):
+            raise TypeError(f"engine must be a name or None, got {o['engine']!r}")
+        tol = o["tol"]
+        return cls(
+            optimizer=o["optimizer"],
+            learning_rate=check.positive_number(o["learning_rate"], "learning_rate"),
+            momentum=o["momentum"], beta_1=o["beta_1"], beta_2=o["beta_2"],
+            epsilon=check.positive_number(o["epsilon"], "epsilon"),
+            batch_size=check.positive_int(o["batch_size"], "batch_size", allow_none=True),
+            epochs=check.positive_int(o["epochs"], "epochs"),
+            shuffle=check.flag(o["shuffle"], "shuffle"),
+            schedule=o["schedule"],
+            schedule_b=check.non_negative_number(o["schedule_b"], "schedule_b"),
+            clip_value=check.positive_number(o["clip_value"], "clip_value", allow_none=True),
+            clip_norm=check.positive_number(o["clip_norm"], "clip_norm", allow_none=True),
+            l1=check.non_negative_number(o["l1"], "l1"),
+            l2=check.non_negative_number(o["l2"], "l2"),
+            tol=None if tol is None else check.non_negative_number(tol, "tol"),
+            n_iter_no_change=check.positive_int(o["n_iter_no_change"], "n_iter_no_change"),
+            grad_tol=check.positive_number(o["grad_tol"], "grad_tol", allow_none=True),
+            early_stopping=check.flag(o["early_stopping"], "early_stopping"),
+            callback=o["callback"],
+            verbose=check.flag(o["verbose"], "verbose"),
+            engine=o["engine"],
+        )
+
+    def rule(self) -> Rule:
+        """The update rule as the kernels take it (codes, and 0.0 for "no clipping")."""
+        return Rule(OPTIMIZERS[self.optimizer], SCHEDULES[self.schedule],
+                    float(self.learning_rate), float(self.schedule_b), float(self.momentum),
+                    float(self.beta_1), float(self.beta_2), float(self.epsilon),
+                    float(self.clip_value or 0.0), float(self.clip_norm or 0.0),
+                    float(self.l1), float(self.l2))

@@ -1,0 +1,66 @@
+"""The engine interface: how one training epoch runs.
+
+An engine is one execution strategy for an epoch of training -- the fused per-sample loop,
+chunked mini-batches, a full batch split across threads. Each declares which configurations
+it can run (:meth:`Engine.unsupported`); :func:`fastmlp.engines.select_engine` picks the first
+that can, in the order of :data:`fastmlp.engines.ENGINES`. All of them take the same
+arguments and return the same :class:`fastmlp.kernels.structs.EpochResult`, so the fit loop
+(:mod:`fastmlp.training`) does not know which one runs.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class Engine:
+    """One execution strategy for a training epoch.
+
+    Parameters
+    ----------
+    work : fastmlp.workspace.Workspace
+        The fit's workspace: the network's kernel description and the allocator of the
+        engine's buffers.
+    data : fastmlp.kernels.structs.Data
+        The training rows.
+    config : fastmlp.config.FitConfig
+        The validated options; the engine reads its update rule from them.
+    """
+
+    #: The name ``fit(engine=...)`` takes.
+    name: ClassVar[str] = ""
+
+    def __init__(self, work, data, config):
+        self.work = work
+        self.data = data
+        self.rule = config.rule()
+
+    @classmethod
+    def unsupported(cls, config, n_rows: int, threads: int) -> str | None:
+        """Why this engine cannot run ``config`` on ``n_rows`` rows with ``threads`` threads
+        available, or None when it can."""
+        raise NotImplementedError
+
+    def run_epoch(self, params, state, shuffle_seed: int, norm_sums):
+        """Train one epoch in place.
+
+        Parameters
+        ----------
+        params : ndarray (n_params,)
+            Updated in place.
+        state : fastmlp.state.OptimizerState
+            Its slots are updated in place; ``state.t`` (updates before this epoch) is read,
+            not advanced: the caller adds the result's ``updates``.
+        shuffle_seed : int
+            Seed of this epoch's row order; -1 visits the rows in order.
+        norm_sums : float64 ndarray (n_layers,)
+            Each update adds its per-layer weight-gradient norms here.
+
+        Returns
+        -------
+        EpochResult
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

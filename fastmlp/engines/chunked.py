@@ -1,0 +1,138 @@
+"""The chunked engine: (mini-)batch gradient descent of any batch size, every option.
+
+A batch's gradient is accumulated chunk by chunk (at most ``buf.rows`` rows at a time), so
+memory stays flat in the batch size and the number of rows; small products run as loops,
+large ones through BLAS (:mod:`fastmlp.kernels.layers`). This is the general engine: it
+supports every configuration, and the specialised engines are checked against it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels._jit import kernel
+from ..kernels.layers import (
+    backward_chunk,
+    forward_chunk,
+    gather_rows,
+    input_row_major,
+    prefetch_rows,
+)
+from ..kernels.losses import output_stage
+from ..kernels.optimizers import (
+    LOSS_NOT_FINITE,
+    NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
+    inplace_add_penalty,
+    inplace_lookahead,
+    inplace_update,
+)
+from ..kernels.rng import shuffle_rows
+from ..kernels.structs import EpochResult
+from .base import Engine
+
+
+@kernel
+def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch_size,
+                 t_start, norm_sums):
+    """One epoch of (mini-)batch gradient descent, in place on ``params`` and ``slots``.
+
+    Parameters
+    ----------
+    data : Data
+    params, slots : the flat parameters and the optimizer's slots (fastmlp.kernels.optimizers)
+    order : int64 (n,)
+        Row order, shuffled here in place (Fisher-Yates) when ``shuffle_seed >= 0``.
+    net : Network
+    buf : Chunk
+    rule : Rule
+    batch_size : int
+        Rows per update (the last batch holds the remaining rows).
+    t_start : int
+        Updates made before this epoch; update t (1-based) uses step size alpha_t.
+    norm_sums : float64 (L,)
+        Each update adds its per-layer weight-gradient norms (before clipping).
+
+    Returns
+    -------
+    EpochResult
+        A batch whose weights sum to 0 is skipped: no update, nothing counted.
+    """
+    X, Y, sample_weight = data.X, data.Y, data.sample_weight
+    acts, deltas, grad, chunk = buf.acts, buf.deltas, buf.grad, buf.rows
+    weighted = sample_weight.shape[0] > 0
+    n = X.shape[0]
+    shuffle_rows(order, shuffle_seed)
+    n_layers = net.sizes.shape[0] - 1
+    z0 = chunk * net.u_off[n_layers]
+    loss_sum = 0.0
+    weight_sum = 0.0
+    updates = 0
+    status = OK
+    alpha = rule.learning_rate
+    for first in range(0, n, batch_size):
+        rows = min(batch_size, n - first)
+        weight = float(rows)
+        if weighted:
+            weight = 0.0
+            for r in range(rows):
+                weight += sample_weight[order[first + r]]
+            if weight == 0.0:
+                continue
+        point = params
+        if rule.optimizer == NESTEROV:
+            inplace_lookahead(params, slots, rule.momentum, buf.lookahead)
+            point = buf.lookahead
+        # the batch's weighted mean loss and its gradient, chunk by chunk
+        scale = 1.0 / weight
+        total = 0.0
+        done = 0
+        while done < rows:
+            m = min(chunk, rows - done)
+            gather_rows(X, order, first + done, m, acts, input_row_major(net.sizes, m))
+            # start loading the next chunk's rows (shuffled: scattered over X and Y) now, so
+            # their cache misses overlap this chunk's work instead of stalling the next gather
+            prefetch_rows(X, order, first + done + m, chunk)
+            prefetch_rows(Y, order, first + done + m, chunk)
+            forward_chunk(point, net, acts, m, chunk)
+            total += output_stage(acts, z0, deltas, Y, sample_weight, order, first + done, m,
+                                  net, scale)
+            backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
+            done += m
+        loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1, rule.l2)
+        if not np.isfinite(loss):
+            status = LOSS_NOT_FINITE
+            break
+        finite, alpha = inplace_update(params, grad, slots, net, rule, t_start + updates + 1,
+                                       norm_sums)
+        if not finite:
+            status = PARAMS_NOT_FINITE
+            break
+        loss_sum += loss * weight
+        weight_sum += weight
+        updates += 1
+    return EpochResult(loss_sum, weight_sum, updates, status, alpha)
+
+
+class ChunkedEngine(Engine):
+    """Any batch size, every option: the general engine (see the module docstring)."""
+
+    name = "chunked"
+
+    @classmethod
+    def unsupported(cls, config, n_rows, threads):
+        return None
+
+    def __init__(self, work, data, config):
+        super().__init__(work, data, config)
+        n = data.X.shape[0]
+        self.batch_rows = n if config.batch_size is None else min(config.batch_size, n)
+        self.buffers = work.chunk(self.batch_rows, lookahead=config.optimizer == "nesterov")
+        self.order = np.arange(n, dtype=np.int64)
+
+    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+        return _train_epoch(self.data, params, state.slots, self.order, shuffle_seed,
+                            self.work.network, self.buffers, self.rule, self.batch_rows,
+                            state.t, norm_sums)
+

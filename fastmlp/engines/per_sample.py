@@ -1,0 +1,355 @@
+"""The per-sample engine: SGD with batch size 1 as one fused loop -- the lecture notes'
+training loop (pick a row, predict, compute the loss, update) with nothing between the steps.
+
+For one row the weight gradient of layer l is the outer product a^(l-1) delta^(l)^T, so it is
+never stored: the update of ``W_ij`` is applied straight from ``a_i * delta_j``, and the
+gradient's norm (for ``clip_norm`` and the per-layer norms of the history) is
+``|a^(l-1)| * |delta^(l)|`` without a pass over the weights. Without ``clip_norm`` each
+layer's backward step and update share one pass over its weights: row i of W gives delta_i of
+the layer below (read before the row is updated), then is updated. Weight penalties and
+component clipping change the outer-product structure, so this engine declines them (the
+chunked engine runs those fits).
+
+The loop works on one contiguous ``work`` buffer, into which the parameters and optimizer
+slots are copied for the epoch, followed in memory by the per-layer norm sums
+(:meth:`fastmlp.workspace.Workspace.per_sample`), so all that the loop writes for every row
+sits in one block of memory. Inside the loop, arrays are borrowed (not reference-counted) and
+indexed with unsigned integers instead of sliced into views (:mod:`fastmlp.kernels.indexing`).
+
+Rows are visited through a block buffer: each block of rows is first copied in the epoch's
+(shuffled) order, then trained on sequentially. The copy's loads are independent of each
+other, so the CPU overlaps their cache misses; read one at a time inside the training loop, a
+shuffled row of a large X costs a full memory latency per sample (bench/README.md).
+
+Compile-time rules this module keeps (``tests/test_compile_rules.py`` checks them): the layer
+pass has one call site, so its inlined helper is copied in once; parameters are copied with
+element loops, never slice assignments (which compile Numba's shape-mismatch message).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels._jit import inlined, kernel
+from ..kernels.activations import (
+    activation_value_inlined,
+    derivative_value,
+    derivative_value_inlined,
+)
+from ..kernels.indexing import borrowed, unsigned
+from ..kernels.losses import output_stage_inlined
+from ..kernels.optimizers import (
+    ADAM,
+    LOSS_NOT_FINITE,
+    NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
+    SGD,
+    bias_corrections,
+    inplace_lookahead,
+    step_size,
+)
+from ..kernels.rng import shuffle_rows
+from ..kernels.structs import EpochResult
+from .base import Engine
+
+#: Rows copied at a time, in visiting order (see the module docstring).
+BLOCK_ROWS = 4096
+
+
+@inlined
+def forward_layer_row(W, net, l, acts, activate):
+    """Layer l of one row: acts[u_off[l]:][:n_out] = f(a W + b) for the row
+    a = acts[u_off[l-1]:][:n_in]; just a W + b when not ``activate`` (the output layer, whose
+    activation belongs to the output stage)."""
+    w0 = net.w_off[l - 1]
+    b0 = net.b_off[l - 1]
+    a0 = net.u_off[l - 1]
+    z0 = net.u_off[l]
+    n_in = net.sizes[l - 1]
+    n_out = net.sizes[l]
+    for j in range(n_out):
+        acts[unsigned(z0 + j)] = W[unsigned(b0 + j)]
+    for i in range(n_in):
+        a_i = acts[unsigned(a0 + i)]
+        row = w0 + i * n_out
+        for j in range(n_out):
+            acts[unsigned(z0 + j)] += a_i * W[unsigned(row + j)]
+    if activate:
+        code = net.codes[l - 1]
+        p = acts.dtype.type(net.act_params[l - 1])
+        for j in range(n_out):
+            at = unsigned(z0 + j)
+            acts[at] = activation_value_inlined(code, p, acts[at])
+
+
+@inlined
+def squared_norm(v, start, count):
+    """The squared norm of v[start:start+count]."""
+    total = 0.0
+    for i in range(count):
+        x = v[unsigned(start + i)]
+        total += x * x
+    return total
+
+
+@inlined
+def weighted_delta_sum(W, row, deltas, d0, n_out):
+    """sum_j w_ij delta_j for unit i in the layer below, from row i of W (at ``W[row]``) and
+    the deltas deltas[d0:d0+n_out] of the layer: delta_i before the factor f'(z_i)."""
+    acc = deltas.dtype.type(0.0)
+    for j in range(n_out):
+        acc += W[unsigned(row + j)] * deltas[unsigned(d0 + j)]
+    return acc
+
+
+@inlined
+def backprop_row(W, net, l, acts, deltas):
+    """The deltas of layer l-1 from those of layer l: (W delta) * f'(z), f' taken from the
+    activations of layer l-1. Only clipped fits use it: f' is called rather than copied in,
+    to keep the kernel's compile short."""
+    w0 = net.w_off[l - 1]
+    d0 = net.u_off[l]
+    p0 = net.u_off[l - 1]
+    n_in = net.sizes[l - 1]
+    n_out = net.sizes[l]
+    code = net.codes[l - 2]
+    p = deltas.dtype.type(net.act_params[l - 2])
+    for i in range(n_in):
+        at = unsigned(p0 + i)
+        deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+                      * derivative_value(code, p, acts[at]))
+
+
+@inlined
+def backprop_and_update_layer(point, params, slots, rule, coefs, net, l, acts, deltas,
+                              propagate):
+    """Layer l's backward step and update, in one pass over its weights.
+
+    The layer's inputs are a = acts[u_off[l-1]:][:n_in], its deltas d = deltas[u_off[l]:]
+    [:n_out], and its gradient g = s a d^T for W and s d for b, s being the clipping factor.
+    When ``propagate``, row i of W (read at ``point``: params, or Nesterov's look-ahead) first
+    gives the delta of unit i below, into deltas[u_off[l-1] + i], before the row is updated.
+    ``coefs`` = (step, s, c1, c2): sgd and momentum take the step ``step`` = alpha_t * s
+    along a d^T; Adam its moments of g with bias corrections c1, c2 (see
+    :mod:`fastmlp.kernels.optimizers` for the rules).
+
+    Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite (a sum of
+    ``x * 0`` is NaN exactly then, see ``inplace_update_range``).
+    """
+    n_params = params.shape[0]
+    w0 = net.w_off[l - 1]
+    b0 = net.b_off[l - 1]
+    a0 = net.u_off[l - 1]
+    d0 = net.u_off[l]
+    n_in = net.sizes[l - 1]
+    n_out = net.sizes[l]
+    below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
+    code = net.codes[below]
+    zero = params.dtype.type(0.0)
+    one = params.dtype.type(1.0)
+    c = params.dtype.type(coefs[0])
+    scale = params.dtype.type(coefs[1])
+    g = params.dtype.type(rule.momentum)
+    p = params.dtype.type(net.act_params[below])
+    optimizer = rule.optimizer
+    probe = zero
+    a_sq = 0.0
+    d_sq = squared_norm(deltas, d0, n_out)
+    # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
+    for i in range(n_in + 1):
+        weights = i < n_in
+        a_i = acts[unsigned(a0 + i)] if weights else one
+        row = w0 + i * n_out if weights else b0
+        if propagate and weights:
+            deltas[unsigned(a0 + i)] = (weighted_delta_sum(point, row, deltas, d0, n_out)
+                                        * derivative_value_inlined(code, p, a_i))
+        if weights:
+            a_sq += a_i * a_i
+        if optimizer == SGD:
+            ca = c * a_i
+            for j in range(n_out):
+                at = unsigned(row + j)
+                t = params[at] - ca * deltas[unsigned(d0 + j)]
+                params[at] = t
+                probe += t * zero
+        elif optimizer == ADAM:
+            sa = scale * a_i
+            b1 = params.dtype.type(rule.beta_1)
+            b2 = params.dtype.type(rule.beta_2)
+            eps = params.dtype.type(rule.epsilon)
+            alpha = params.dtype.type(coefs[4])
+            m_hat = params.dtype.type(coefs[2])
+            v_hat = params.dtype.type(coefs[3])
+            for j in range(n_out):
+                at = unsigned(row + j)
+                grad = sa * deltas[unsigned(d0 + j)]
+                m = b1 * slots[at] + (one - b1) * grad
+                v = b2 * slots[unsigned(n_params + row + j)] + (one - b2) * (grad * grad)
+                slots[at] = m
+                slots[unsigned(n_params + row + j)] = v
+                t = params[at] - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
+                params[at] = t
+                probe += t * zero + v * zero
+        else:
+            ca = c * a_i
+            for j in range(n_out):
+                at = unsigned(row + j)
+                v = g * slots[at] + ca * deltas[unsigned(d0 + j)]
+                slots[at] = v
+                t = params[at] - v
+                params[at] = t
+                probe += t * zero + v * zero
+    return probe == zero, a_sq, d_sq
+
+
+@kernel
+def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, norm_sums,
+                 block):
+    """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
+    ``slots``.
+
+    Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
+    penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
+    :class:`fastmlp.workspace.PerSampleBlock` buffers. A row of weight 0 is skipped.
+    """
+    # arrays passed into the inlined helpers, borrowed: no reference counting per row
+    # (see fastmlp.kernels.indexing)
+    work = borrowed(block.work)
+    Xb = borrowed(block.X)
+    Yb = borrowed(block.Y)
+    Wb = borrowed(block.weights)
+    block_order = borrowed(block.order)
+    block_norms = block.norm_sums
+    no_weights = block.no_weights
+    X, Y, sample_weight = data.X, data.Y, data.sample_weight
+    weighted = sample_weight.shape[0] > 0
+    n = X.shape[0]
+    sizes, u_off = net.sizes, net.u_off
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    n_params = params.shape[0]
+    n_slot_values = slots.shape[0]
+    n_units = u_off[n_layers + 1]
+    # the epoch runs on copies in one contiguous buffer (see the module docstring)
+    theta = work[:n_params]
+    state = work[n_params : 3 * n_params]
+    lookahead = work[3 * n_params : 4 * n_params]
+    acts = work[4 * n_params : 4 * n_params + n_units]
+    deltas = work[4 * n_params + n_units : 4 * n_params + 2 * n_units]
+    # element loops, not ``theta[:] = params``: a slice assignment compiles Numba's shape-
+    # mismatch error message (bench/README.md, "Cold start: three cuts")
+    for i in range(n_params):
+        theta[i] = params[i]
+    for i in range(n_slot_values):
+        state[i] = slots[i]
+    for l in range(n_layers):
+        block_norms[l] = norm_sums[l]
+
+    shuffle_rows(order, shuffle_seed)
+    loss_sum = 0.0
+    weight_sum = 0.0
+    updates = 0
+    status = OK
+    alpha = rule.learning_rate
+    clipping = rule.clip_norm > 0.0
+    size = Xb.shape[0]
+    row = size - 1  # position in the block buffer (a counter: no division per sample)
+    for s in range(n):
+        row += 1
+        if row == size:
+            row = 0
+            for r in range(min(size, n - s)):
+                source = order[s + r]
+                for i in range(sizes[0]):
+                    Xb[r, i] = X[source, i]
+                for k in range(n_out):
+                    Yb[r, k] = Y[source, k]
+                if weighted:
+                    Wb[r] = sample_weight[source]
+        weight = 1.0
+        if weighted:
+            weight = Wb[unsigned(row)]
+            if weight == 0.0:
+                continue
+        point = theta
+        if rule.optimizer == NESTEROV:
+            inplace_lookahead(theta, state, rule.momentum, lookahead)
+            point = lookahead
+        for i in range(sizes[0]):
+            acts[i] = Xb[unsigned(row), i]
+        for l in range(1, n_layers + 1):
+            forward_layer_row(point, net, l, acts, l < n_layers)
+        loss = output_stage_inlined(acts, u_off[n_layers], deltas, Yb, no_weights, block_order,
+                                    row, 1, net, 1.0)
+        if not np.isfinite(loss):
+            status = LOSS_NOT_FINITE
+            break
+        t = t_start + updates + 1
+        alpha = step_size(rule, t)
+        c1, c2 = bias_corrections(rule, t)
+        factor = 1.0
+        if clipping:
+            # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
+            # The step needs the norm before any update, so every delta comes first.
+            for l in range(n_layers, 1, -1):
+                backprop_row(point, net, l, acts, deltas)
+            total_sq = 0.0
+            for l in range(1, n_layers + 1):
+                a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
+                d_sq = squared_norm(deltas, u_off[l], sizes[l])
+                block_norms[l - 1] += np.sqrt(a_sq * d_sq)
+                total_sq += (a_sq + 1.0) * d_sq
+            if np.sqrt(total_sq) > rule.clip_norm:
+                factor = rule.clip_norm / np.sqrt(total_sq)
+        step = alpha * factor if clipping else alpha
+        coefs = (step, factor, c1, c2, alpha)
+        # One call site for the layer pass, whether or not clipping computed the deltas
+        # already: each inlined copy of it adds to the kernel's compile time.
+        finite = True
+        for l in range(n_layers, 0, -1):
+            ok, a_sq, d_sq = backprop_and_update_layer(
+                point, theta, state, rule, coefs, net, l, acts, deltas, l > 1 and not clipping)
+            if not clipping:
+                block_norms[l - 1] += np.sqrt(a_sq * d_sq)
+            finite = finite and ok
+        if not finite:
+            status = PARAMS_NOT_FINITE
+            break
+        loss_sum += weight * loss
+        weight_sum += weight
+        updates += 1
+    for i in range(n_params):
+        params[i] = theta[i]
+    for i in range(n_slot_values):
+        slots[i] = state[i]
+    for l in range(n_layers):
+        norm_sums[l] = block_norms[l]
+    return EpochResult(loss_sum, weight_sum, updates, status, alpha)
+
+
+class PerSampleEngine(Engine):
+    """Batch size 1 without weight penalties or component clipping: the fused loop of the
+    module docstring."""
+
+    name = "per_sample"
+
+    @classmethod
+    def unsupported(cls, config, n_rows, threads):
+        if config.batch_size != 1:
+            return "it trains with batch_size=1 only"
+        if config.l1 or config.l2:
+            return "weight penalties (l1, l2) break the per-row outer-product update"
+        if config.clip_value is not None:
+            return "component clipping (clip_value) breaks the per-row outer-product update"
+        return None
+
+    def __init__(self, work, data, config):
+        super().__init__(work, data, config)
+        self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
+                                     data.Y.shape[1])
+        self.order = np.arange(data.X.shape[0], dtype=np.int64)
+
+    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+        return _train_epoch(self.data, params, state.slots, self.order, shuffle_seed,
+                            self.work.network, self.rule, state.t, norm_sums, self.block)

@@ -1,0 +1,59 @@
+"""The row-parallel engine: full-batch gradient descent (one update per epoch) with the
+gradient's rows split across threads (:class:`fastmlp.full_data.FullDataPass`).
+
+Row order does not matter to a full-batch gradient, so nothing is shuffled. The update is the
+same compiled step (:func:`fastmlp.kernels.optimizers.inplace_update`) that the chunked
+engine applies, so the two differ only in the gradient's summation order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..full_data import FullDataPass
+from ..kernels.optimizers import (
+    LOSS_NOT_FINITE,
+    NESTEROV,
+    OK,
+    PARAMS_NOT_FINITE,
+    inplace_lookahead,
+    inplace_update,
+)
+from ..kernels.structs import EpochResult
+from ..parallel import MIN_ROWS_PER_THREAD
+from .base import Engine
+
+
+class RowParallelEngine(Engine):
+    """Full batch on two or more threads, each with at least ``MIN_ROWS_PER_THREAD`` rows."""
+
+    name = "row_parallel"
+
+    @classmethod
+    def unsupported(cls, config, n_rows, threads):
+        if config.batch_size is not None and config.batch_size < n_rows:
+            return "it trains full batches only (batch_size=None)"
+        if min(threads, n_rows // MIN_ROWS_PER_THREAD) < 2:
+            return (f"it needs 2 threads with {MIN_ROWS_PER_THREAD} rows each "
+                    f"({n_rows} rows, {threads} threads; see fastmlp.set_num_threads)")
+        return None
+
+    def __init__(self, work, data, config):
+        super().__init__(work, data, config)
+        self.full = FullDataPass(work, data)
+        self.lookahead = work.vector() if config.optimizer == "nesterov" else None
+
+    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+        rule = self.rule
+        point = params
+        if rule.optimizer == NESTEROV:
+            inplace_lookahead(params, state.slots, rule.momentum, self.lookahead)
+            point = self.lookahead
+        loss, grad, weight = self.full.loss_and_gradient(point, rule.l1, rule.l2)
+        if not np.isfinite(loss):
+            return EpochResult(0.0, 0.0, 0, LOSS_NOT_FINITE, rule.learning_rate)
+        finite, alpha = inplace_update(params, grad, state.slots, self.work.network, rule,
+                                       state.t + 1, norm_sums)
+        if not finite:
+            return EpochResult(0.0, 0.0, 0, PARAMS_NOT_FINITE, alpha)
+        return EpochResult(loss * weight, weight, 1, OK, alpha)

@@ -1,0 +1,89 @@
+"""Passes over all rows of a dataset -- the weighted mean loss, its gradient, the network's
+outputs -- with their buffers allocated once, and the rows split across threads where that
+pays (:mod:`fastmlp.parallel`).
+
+Each thread's slice gives its weighted mean and its weight; the slices' means are combined
+in proportion to their weights. Only the summation order changes, so results agree with one
+thread to rounding (``tests/test_threads.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import passes
+from .kernels.optimizers import inplace_add_penalty
+from .kernels.structs import Data
+from .parallel import row_bounds, run_parts, threads_for
+
+
+class FullDataPass:
+    """The full-data loss, gradient and outputs of one network on one dataset.
+
+    Parameters
+    ----------
+    work : fastmlp.workspace.Workspace
+        Where the buffers come from (one chunk buffer per thread).
+    data : Data
+        The rows; ``Y`` and ``sample_weight`` are only read by :meth:`loss_and_gradient`.
+    """
+
+    def __init__(self, work, data: Data):
+        n = data.X.shape[0]
+        self.work = work
+        self.network = work.network
+        self.bounds = row_bounds(n, threads_for(n))
+        weighted = data.sample_weight.shape[0] > 0
+        self.parts = [Data(data.X[a:b], data.Y[a:b],
+                           data.sample_weight[a:b] if weighted else data.sample_weight)
+                      for a, b in self.bounds]
+        self.buffers = [work.chunk(b - a) for a, b in self.bounds]
+        self.grad = self.buffers[0].grad if len(self.bounds) == 1 else work.vector()
+
+    @property
+    def threads(self) -> int:
+        return len(self.bounds)
+
+    def loss_and_gradient(self, params, l1: float = 0.0, l2: float = 0.0,
+                          need_grad: bool = True) -> tuple[float, np.ndarray, float]:
+        """(loss, gradient, total weight) at ``params``: the weighted mean loss plus
+        ``l1 * sum|W| + (l2/2) * sum W^2``, its gradient (in :attr:`grad`, overwritten by the
+        next call; not computed unless ``need_grad``) and the rows' total weight."""
+        net = self.network
+        if self.threads == 1:
+            loss, weight = passes.loss_and_gradient(params, self.parts[0], net,
+                                                    self.buffers[0], l1, l2, need_grad)
+            return loss, self.grad, weight
+
+        def job(k):
+            return passes.loss_and_gradient(params, self.parts[k], net, self.buffers[k], 0.0,
+                                            0.0, need_grad)
+
+        results = run_parts(job, self.threads)
+        weight = sum(w for _, w in results)
+        loss = 0.0
+        for k, (value, part_weight) in enumerate(results):
+            share = part_weight / weight if weight > 0 else 0.0
+            loss += share * value
+            if need_grad:
+                part_grad = self.buffers[k].grad
+                if k == 0:
+                    np.multiply(part_grad, share, out=self.grad, casting="same_kind")
+                else:
+                    self.grad += part_grad * self.grad.dtype.type(share)
+        # without need_grad the penalty's gradient lands in grad unread: only its value counts
+        loss += inplace_add_penalty(params, self.grad, net, l1, l2)
+        return loss, self.grad, weight
+
+    def forward(self, params, out: np.ndarray) -> np.ndarray:
+        """The network's outputs for every row into ``out`` (n, n_outputs)."""
+        net = self.network
+        if self.threads == 1:
+            return passes.forward(params, self.parts[0].X, net, self.buffers[0], out)
+
+        def job(k):
+            a, b = self.bounds[k]
+            passes.forward(params, self.parts[k].X, net, self.buffers[k], out[a:b])
+
+        run_parts(job, self.threads)
+        return out

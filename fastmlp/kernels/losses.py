@@ -1,0 +1,158 @@
+"""Losses: the output stage of a chunk -- output activation, loss and output deltas in one
+pass over the output block.
+
+========================= ===================================================
+code                      loss of one row (o = output, d = target)
+========================= ===================================================
+MSE                       sum_k (o_k - d_k)^2
+HALF_MSE                  (1/2) sum_k (o_k - d_k)^2
+CROSS_ENTROPY             -sum_k d_k log p_k, p = softmax(z)
+BINARY_CROSS_ENTROPY      -sum_k [d_k log o_k + (1 - d_k) log(1 - o_k)], o = sigmoid(z)
+========================= ===================================================
+
+Both cross-entropies are evaluated from the pre-activations z (log-sum-exp, softplus), so
+they stay finite for saturated outputs.
+"""
+
+import numpy as np
+
+from ._jit import inlined, kernel
+from .activations import (
+    SOFTMAX,
+    activation_value_inlined,
+    derivative_value_inlined,
+    inplace_activate,
+    inplace_multiply_derivative,
+)
+from .fastexp import fast_exp
+from .indexing import unsigned
+
+MSE = 0
+HALF_MSE = 1
+CROSS_ENTROPY = 2
+BINARY_CROSS_ENTROPY = 3
+
+
+def _make_output_stage(one_value_path):
+    """The output stage, with or without its one-row path (``one_value_path``, a constant
+    that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
+    of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start")."""
+
+    def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, net, scale):
+        """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
+        of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
+
+        Targets are ``Y[order[first + r]]``, row weights ``sample_weight[order[first + r]]``
+        (every row weighs 1 when ``sample_weight`` is empty). Writes the activated outputs over
+        z, and ``scale * w_r * dE_r/dz`` into ``deltas`` at the same offsets (scale = 1 / the
+        batch's total weight: the gradient of the weighted *mean* loss). Returns the weighted
+        *sum* of the rows' losses, sum_r w_r E_r (E_r as in the module's table).
+        """
+        n_layers = net.sizes.shape[0] - 1
+        n_out = net.sizes[n_layers]
+        code = net.codes[n_layers - 1]
+        param = net.act_params[n_layers - 1]
+        loss_code = net.loss
+        weighted = sample_weight.shape[0] > 0
+        zero = acts.dtype.type(0.0)
+        one = acts.dtype.type(1.0)
+        s = acts.dtype.type(scale)
+        coef = acts.dtype.type(2.0) if loss_code == MSE else one
+        total = 0.0
+        if loss_code == BINARY_CROSS_ENTROPY:
+            # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
+            for r in range(m):
+                row = order[first + r]
+                w = sample_weight[row] if weighted else one
+                sw = s * w
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    z = acts[at]
+                    d = Y[row, k]
+                    total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
+                    o = one / (one + fast_exp(-z))
+                    acts[at] = o
+                    deltas[at] = sw * (o - d)
+        elif code == SOFTMAX:
+            for r in range(m):
+                row = order[first + r]
+                w = sample_weight[row] if weighted else one
+                sw = s * w
+                zmax = acts[z0 + r]
+                for k in range(1, n_out):
+                    zmax = max(zmax, acts[z0 + k * m + r])
+                # exp(z - max) parks in deltas until z itself is no longer needed
+                expsum = zero
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    e = fast_exp(acts[at] - zmax)
+                    deltas[at] = e
+                    expsum += e
+                inv = one / expsum
+                if loss_code == CROSS_ENTROPY:
+                    # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
+                    log_norm = zmax + np.log(expsum)
+                    dsum = zero
+                    for k in range(n_out):
+                        d = Y[row, k]
+                        dsum += d
+                        if d != zero:
+                            total -= w * d * (acts[z0 + k * m + r] - log_norm)
+                    # dE/dz_k = p_k * sum_j d_j - d_k  (= p - d for one-hot targets)
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = deltas[at] * inv
+                        acts[at] = p
+                        deltas[at] = sw * (p * dsum - Y[row, k])
+                else:
+                    # squared error through the softmax Jacobian:
+                    # dE/dz_k = p_k (g_k - sum_j g_j p_j)
+                    gp = zero
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = deltas[at] * inv
+                        acts[at] = p
+                        diff = p - Y[row, k]
+                        total += w * diff * diff
+                        gp += coef * diff * p
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        p = acts[at]
+                        deltas[at] = sw * p * (coef * (p - Y[row, k]) - gp)
+        elif one_value_path and m == 1:
+            # one unweighted row (the per-sample kernel weighs its rows itself): activation,
+            # loss and delta value by value, each kept in a register; unsigned indices skip
+            # the negative-index tests
+            p = acts.dtype.type(param)
+            row = unsigned(order[first])
+            for k in range(n_out):
+                at = unsigned(z0 + k)
+                o = activation_value_inlined(code, p, acts[at])
+                diff = o - Y[row, k]
+                total += diff * diff
+                acts[at] = o
+                deltas[at] = s * coef * diff * derivative_value_inlined(code, p, o)
+        else:
+            # whole-layer passes, each a single vectorizable formula (a one-value form testing
+            # the code per value is slower here: bench/README.md)
+            inplace_activate(code, param, acts, z0, z0 + n_out * m)
+            for k in range(n_out):
+                for r in range(m):
+                    at = z0 + k * m + r
+                    row = order[first + r]
+                    w = sample_weight[row] if weighted else one
+                    diff = acts[at] - Y[row, k]
+                    total += w * diff * diff
+                    deltas[at] = s * w * coef * diff
+            inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
+        if loss_code == HALF_MSE:
+            total *= 0.5
+        return total
+
+    return _output_stage
+
+
+output_stage = kernel(_make_output_stage(False))
+#: With the one-row path, copied into its caller: the per-sample kernel, where a call per row
+#: costs a measurable share of the row's time.
+output_stage_inlined = inlined(_make_output_stage(True))

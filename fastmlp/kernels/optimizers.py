@@ -1,0 +1,207 @@
+"""Parameter updates on the flat vector: weight penalties, gradient clipping, step-size
+schedules, and the update rules -- the lecture notes' sgd / momentum / Nesterov, and Adam.
+
+Optimizer state lives in ``slots``: one flat array of ``n_slots * n_params`` values, slot k
+at ``slots[k*n_params : (k+1)*n_params]`` in the parameters' layout. sgd has no slot,
+momentum and Nesterov one (the velocity v), Adam two (the moments m and v); the update count
+t that the schedules and Adam's bias correction read is kept by the caller.
+
+====================== =========================================================
+rule                   update with gradient g of the batch loss, step size alpha_t
+====================== =========================================================
+SGD                    theta <- theta - alpha g
+MOMENTUM               v <- gamma v + alpha g;  theta <- theta - v
+NESTEROV               as MOMENTUM with g taken at theta - gamma v
+ADAM (Kingma & Ba)     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+                       theta <- theta - alpha (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+====================== =========================================================
+
+A "weight range" is ``[w_off[l], w_off[l] + sizes[l]*sizes[l+1])``: biases are never
+penalized.
+"""
+
+import numpy as np
+
+from ._jit import kernel
+
+SGD = 0
+MOMENTUM = 1
+NESTEROV = 2
+ADAM = 3
+
+#: Slots of optimizer state per rule (see the module docstring).
+N_SLOTS = {SGD: 0, MOMENTUM: 1, NESTEROV: 1, ADAM: 2}
+
+CONSTANT = 0
+INVERSE = 1
+INVERSE_SQRT = 2
+
+#: ``status`` values returned by the epoch kernels.
+OK = 0
+LOSS_NOT_FINITE = 1  # stopped before updating: the parameters are the last finite state
+PARAMS_NOT_FINITE = 2  # the last update wrote a NaN or inf: the caller restores
+
+
+@kernel
+def inplace_add_penalty(theta, grad, net, l1, l2):
+    """Add the gradient of l1 * sum|W| + (l2/2) * sum W^2 to ``grad`` and return the penalty.
+
+    The l1 term uses the subgradient sign(W), with sign(0) = 0.
+    """
+    penalty = 0.0
+    if l1 == 0.0 and l2 == 0.0:
+        return penalty
+    sizes, w_off = net.sizes, net.w_off
+    c1 = grad.dtype.type(l1)
+    c2 = grad.dtype.type(l2)
+    zero = grad.dtype.type(0.0)
+    one = grad.dtype.type(1.0)
+    sq = 0.0
+    ab = 0.0
+    for l in range(sizes.shape[0] - 1):
+        start = w_off[l]
+        stop = start + sizes[l] * sizes[l + 1]
+        W = theta[start:stop]  # views from 0 keep the loop vectorizable
+        G = grad[start:stop]
+        for i in range(stop - start):
+            w = W[i]
+            sq += w * w
+            ab += abs(w)
+            sign = one if w > zero else (-one if w < zero else zero)
+            G[i] += c2 * w + c1 * sign
+    penalty = l1 * ab + 0.5 * l2 * sq
+    return penalty
+
+
+@kernel
+def step_size(rule, t):
+    """alpha_t of update number t (t = 1 at the first update): constant a, inverse
+    a / (b + t), inverse_sqrt a / sqrt(t)."""
+    a = rule.learning_rate
+    if rule.schedule == INVERSE:
+        return a / (rule.schedule_b + t)
+    elif rule.schedule == INVERSE_SQRT:
+        return a / np.sqrt(t)
+    return a
+
+
+@kernel
+def bias_corrections(rule, t):
+    """Adam's factors 1 / (1 - beta_1^t) and 1 / (1 - beta_2^t) for update t (1, 1 for the
+    other rules), in float64 whatever the parameters' dtype."""
+    if rule.optimizer != ADAM:
+        return 1.0, 1.0
+    return 1.0 / (1.0 - rule.beta_1 ** t), 1.0 / (1.0 - rule.beta_2 ** t)
+
+
+@kernel
+def inplace_lookahead(theta, slots, gamma, out):
+    """out = theta - gamma * v (v: slot 0): the point where Nesterov takes its gradient."""
+    g = theta.dtype.type(gamma)
+    for i in range(theta.shape[0]):
+        out[i] = theta[i] - g * slots[i]
+
+
+@kernel
+def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
+    """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
+    return (finite, sum of g^2). ``c1``, ``c2`` are Adam's bias corrections.
+
+    The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
+    inf, so one sum tells whether anything overflowed (no branch per element).
+    """
+    a = theta.dtype.type(alpha)
+    zero = theta.dtype.type(0.0)
+    probe = zero
+    sq = 0.0
+    th = theta[start:stop]  # views from 0 keep the loop vectorizable
+    gr = grad[start:stop]
+    if rule.optimizer == SGD:
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            t = th[i] - a * g
+            th[i] = t
+            probe += t * zero
+    elif rule.optimizer == ADAM:
+        n_params = theta.shape[0]
+        m = slots[start:stop]
+        v = slots[n_params + start : n_params + stop]
+        one = theta.dtype.type(1.0)
+        b1 = theta.dtype.type(rule.beta_1)
+        b2 = theta.dtype.type(rule.beta_2)
+        eps = theta.dtype.type(rule.epsilon)
+        m_hat = theta.dtype.type(c1)
+        v_hat = theta.dtype.type(c2)
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            mi = b1 * m[i] + (one - b1) * g
+            vi = b2 * v[i] + (one - b2) * (g * g)
+            m[i] = mi
+            v[i] = vi
+            t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
+            th[i] = t
+            probe += t * zero + vi * zero
+    else:
+        c = theta.dtype.type(rule.momentum)
+        ve = slots[start:stop]
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            v = c * ve[i] + a * g
+            ve[i] = v
+            t = th[i] - v
+            th[i] = t
+            probe += t * zero + v * zero
+    return probe == zero, sq
+
+
+@kernel
+def inplace_update(theta, grad, slots, net, rule, t, norm_sums):
+    """Apply update number ``t`` (1-based) from the batch gradient ``grad``; return
+    (finite, alpha_t), finite being True when every new parameter and slot value is.
+
+    Each layer's weight-gradient L2 norm (before clipping) is added to ``norm_sums[l]``.
+    Clipping: each component to [-clip_value, clip_value], then the whole vector rescaled to
+    L2 norm ``clip_norm`` if it is longer (a bound of 0 means no clipping). Without clipping,
+    norms and update share one pass over the parameters.
+    """
+    sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
+    alpha = step_size(rule, t)
+    c1, c2 = bias_corrections(rule, t)
+    finite = True
+    n_layers = sizes.shape[0] - 1
+    if rule.clip_value == 0.0 and rule.clip_norm == 0.0:
+        for l in range(n_layers):
+            w_end = w_off[l] + sizes[l] * sizes[l + 1]
+            ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule, alpha,
+                                            c1, c2)
+            ok_b, _ = inplace_update_range(theta, grad, slots, b_off[l],
+                                           b_off[l] + sizes[l + 1], rule, alpha, c1, c2)
+            norm_sums[l] += np.sqrt(sq)
+            finite = finite and ok_w and ok_b
+        return finite, alpha
+    for l in range(n_layers):
+        g = grad[w_off[l] : w_off[l] + sizes[l] * sizes[l + 1]]
+        sq = 0.0
+        for i in range(g.shape[0]):
+            sq += g[i] * g[i]
+        norm_sums[l] += np.sqrt(sq)
+    if rule.clip_value > 0.0:
+        c = grad.dtype.type(rule.clip_value)
+        for i in range(grad.shape[0]):
+            grad[i] = min(max(grad[i], -c), c)
+    if rule.clip_norm > 0.0:
+        sq = 0.0
+        for i in range(grad.shape[0]):
+            sq += grad[i] * grad[i]
+        norm = np.sqrt(sq)
+        if norm > rule.clip_norm:
+            factor = grad.dtype.type(rule.clip_norm / norm)
+            for i in range(grad.shape[0]):
+                grad[i] *= factor
+    # w_off[0] is 0; a variable rather than the literal keeps one compiled signature
+    finite, _ = inplace_update_range(theta, grad, slots, w_off[0], theta.shape[0], rule,
+                                     alpha, c1, c2)
+    return finite, alpha

@@ -1,0 +1,51 @@
+"""Optimizer state: the slots of an update rule and its update count, kept between the calls
+of :meth:`fastmlp.MLP.partial_fit`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels.optimizers import N_SLOTS
+from .layout import OPTIMIZERS
+
+
+class OptimizerState:
+    """The state of one optimizer for one network.
+
+    Attributes
+    ----------
+    optimizer : str
+        The rule the state belongs to.
+    slots : ndarray (n_slots * n_params,)
+        Slot k at ``slots[k*n_params : (k+1)*n_params]``, in the parameters' layout:
+        momentum / Nesterov the velocity, Adam the first and second moments, sgd none.
+    t : int
+        Updates made so far: the schedules' and Adam's step count (the next update is t+1).
+    """
+
+    def __init__(self, optimizer: str, slots: np.ndarray, t: int = 0):
+        self.optimizer = optimizer
+        self.slots = slots
+        self.t = t
+
+    @classmethod
+    def fresh(cls, optimizer: str, n_params: int, dtype) -> "OptimizerState":
+        """Zero slots and t = 0: the state a fit starts from."""
+        return cls(optimizer, np.zeros(N_SLOTS[OPTIMIZERS[optimizer]] * n_params, dtype))
+
+    def fits(self, optimizer: str, n_params: int, dtype) -> bool:
+        """Whether this state can continue a fit with ``optimizer`` on such parameters."""
+        n_slots = N_SLOTS[OPTIMIZERS[optimizer]]
+        return (self.optimizer == optimizer and self.slots.dtype == np.dtype(dtype)
+                and self.slots.shape == (n_slots * n_params,))
+
+    def copy(self) -> "OptimizerState":
+        return OptimizerState(self.optimizer, self.slots.copy(), self.t)
+
+    def restore(self, other: "OptimizerState") -> None:
+        """Take ``other``'s values, in place."""
+        np.copyto(self.slots, other.slots)
+        self.t = other.t
+
+    def __repr__(self) -> str:
+        return f"OptimizerState({self.optimizer!r}, t={self.t}, n_values={self.slots.size})"
