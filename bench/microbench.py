@@ -6,10 +6,8 @@
    indexed from 0 (Numba's negative-index test blocks vectorization in the first).
 2. The cost of launching a 2-thread ``prange`` region against the serial loop, by work size.
 3. The vectorizable exp of fastmlp.kernels.fastexp against np.exp in compiled code.
-4. Per-sample SGD (3-4-2 network) over time: the kernel with its gradient-norm sums at an
-   offset from its work buffer that would 4K-alias and at one that would not, the same epoch
-   with every layer size a literal constant, and a hand-written loop, interleaved in rounds
-   (the host's time-varying slow state, and what specializing on sizes would buy: see
+4. Per-sample SGD (3-4-2 network) over time: the per-sample engine's kernel and a
+   hand-written loop, interleaved in rounds (the host's time-varying slow state: see
    bench/README.md).
 5. The epoch shuffle against Fisher-Yates with Numba's np.random.randint.
 6. A full-batch gradient over 20,000 rows on one thread (BLAS on its default threads) against
@@ -27,10 +25,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from fastmlp.kernels.dense import output_stage_inlined, shuffle_rows
 from fastmlp.kernels.fastexp import fast_exp
-from fastmlp.kernels.indexing import borrowed, unsigned
-from fastmlp.kernels.per_sample import backprop_and_update_layer, forward_layer_row
+from fastmlp.kernels.rng import shuffle_rows
 
 OPTIONS = dict(error_model="numpy", fastmath={"reassoc", "contract"})
 
@@ -131,112 +127,35 @@ def hand_written_3_4_2(X, Y, W1, b1, W2, b2, lr):
     return loss
 
 
-@njit(**OPTIONS)
-def per_sample_constant_sizes_3_4_2(X, Y, theta, order, seed, codes, act_params, loss_code,
-                                    optimizer, learning_rate, grad_norm_sums, Xb, Yb,
-                                    block_order, work):
-    """The per-sample kernel's epoch (no clipping, no Nesterov, constant step) on the 3-4-2
-    network, built from the kernel's own inlined helpers, with every layer size and offset a
-    literal constant: what specializing the kernel on the layer sizes would buy."""
-    work = borrowed(work)
-    Xb = borrowed(Xb)
-    Yb = borrowed(Yb)
-    block_order = borrowed(block_order)
-    params = work[:26]
-    vel = work[26:52]
-    acts = work[78:87]
-    deltas = work[87:96]
-    params[:] = theta
-    shuffle_rows(order, seed)
-    loss_sum = 0.0
-    block = Xb.shape[0]
-    row = block - 1
-    for s in range(X.shape[0]):
-        row += 1
-        if row == block:
-            row = 0
-            for r in range(min(block, X.shape[0] - s)):
-                for i in range(3):
-                    Xb[r, i] = X[order[s + r], i]
-                for k in range(2):
-                    Yb[r, k] = Y[order[s + r], k]
-        for i in range(3):
-            acts[i] = Xb[unsigned(row), i]
-        forward_layer_row(params, 0, 12, acts, 0, 3, 3, 4, codes[0], act_params[0], True)
-        forward_layer_row(params, 16, 24, acts, 3, 7, 4, 2, codes[1], act_params[1], False)
-        loss = output_stage_inlined(acts, 7, deltas, Yb, block_order, row, 1, 2, codes[1],
-                                    act_params[1], loss_code, 1.0)
-        if not np.isfinite(loss):
-            break
-        ok2, a_sq, d_sq = backprop_and_update_layer(params, params, vel, optimizer, 0.0,
-                                                    learning_rate, 16, 24, acts, 3, deltas, 7,
-                                                    4, 2, codes[0], act_params[0], True)
-        grad_norm_sums[1] += np.sqrt(a_sq * d_sq)
-        ok1, a_sq, d_sq = backprop_and_update_layer(params, params, vel, optimizer, 0.0,
-                                                    learning_rate, 0, 12, acts, 0, deltas, 3,
-                                                    3, 4, codes[0], act_params[0], False)
-        grad_norm_sums[0] += np.sqrt(a_sq * d_sq)
-        if not (ok1 and ok2):
-            break
-        loss_sum += loss
-    theta[:] = params
-    return loss_sum
-
-
 def per_sample_over_time(rounds=30):
-    """Per-sample SGD, 3-4-2 network, 4000 rows: the kernel with its gradient-norm sums at a
-    colliding and a non-colliding offset (mod 4096 bytes) from its work buffer, and the
-    kernel's epoch with constant layer sizes (same results, checked first) and the hand-written
-    loop, interleaved call by call; one line per round of 20 calls each."""
+    """Per-sample SGD, 3-4-2 network, 4000 rows: the engine's compiled epoch against the
+    hand-written loop, interleaved call by call; one line per round of 20 calls each."""
     import fastmlp
-    from fastmlp.kernels import per_sample
+    from fastmlp.config import FitConfig
+    from fastmlp.engines.per_sample import PerSampleEngine
+    from fastmlp.kernels.structs import Data
+    from fastmlp.state import OptimizerState
+    from fastmlp.workspace import Workspace
 
     n_rows = 4000
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(n_rows, 3)), rng.uniform(size=(n_rows, 2))
     net = fastmlp.MLP((3, 4, 2), activation="sigmoid", output_activation="sigmoid", seed=0)
-    n_params, n_units = net.n_params, int(net.layout.u_off[-1])
-    work, _ = per_sample.workspace(n_params, n_units, 2, np.float64)
-    arena = np.zeros(3 * 4096, np.uint8)  # room to put the norm sums anywhere in a page
-    base = (work.ctypes.data - arena.ctypes.data) % 4096
-
-    def kernel_with_norm_sums_at(offset):
-        norm_sums = arena[4096 + base + offset:][:16].view(np.float64)
-        args = (X, Y, net.params.copy(), np.zeros(n_params), np.arange(n_rows), 5,
-                *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, norm_sums,
-                np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
-        return lambda: per_sample.train_epoch_per_sample(*args)
-
-    def constant_sizes():
-        codes, act_params = net._layout_args()[4:]
-        theta, norm_sums = net.params.copy(), np.zeros(2)
-        args = (X, Y, theta, np.arange(n_rows), 5, codes, act_params, 0, 0, 0.1, norm_sums,
-                np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows),
-                per_sample.workspace(n_params, n_units, 2, np.float64)[0])
-        return theta, norm_sums, lambda: per_sample_constant_sizes_3_4_2(*args)
-
-    # the same epoch from the same parameters, by the kernel and by the constant-size copy
-    theta, norm_sums, run_constant = constant_sizes()
-    run_constant()
-    check_norms = np.zeros(2)
-    check = (X, Y, net.params.copy(), np.zeros(n_params), np.arange(n_rows), 5,
-             *net._layout_args(), 0, 0, 0, 0.1, 1.0, 0.9, 0.0, 0, check_norms,
-             np.empty((n_rows, 3)), np.empty((n_rows, 2)), np.arange(n_rows), work)
-    per_sample.train_epoch_per_sample(*check)
-    assert np.array_equal(check[2], theta) and np.allclose(check_norms, norm_sums)
+    engine = PerSampleEngine(Workspace(net.network, net.dtype), Data(X, Y, np.empty(0)),
+                             FitConfig(learning_rate=0.1))
+    params = net.params.copy()
+    state = OptimizerState.fresh("sgd", net.n_params, net.dtype)
+    norm_sums = np.zeros(2)
 
     hand_params = [rng.normal(size=shape) * 0.5 for shape in ((3, 4), (4,), (4, 2), (2,))]
     runners = {
-        "kernel, colliding": kernel_with_norm_sums_at(0),
-        "kernel, apart": kernel_with_norm_sums_at(2048),
-        "constant sizes": run_constant,
+        "kernel": lambda: engine.run_epoch(params, state, 5, norm_sums),
         "hand-written": lambda: hand_written_3_4_2(X, Y, *hand_params, 0.1),
     }
     for run in runners.values():
         run()
     print("per-sample 3-4-2, ns/sample, median of each round of 20 interleaved calls "
-          "(norm sums colliding with the work buffer / 2048 bytes apart / the kernel with "
-          "constant layer sizes / hand-written):")
+          "(the engine's kernel / hand-written):")
     medians = []
     for _ in range(rounds):
         times = {name: [] for name in runners}
@@ -250,22 +169,21 @@ def per_sample_over_time(rounds=30):
     medians = np.array(medians)
     print("  " + " ".join("/".join(f"{v:.0f}" for v in row) for row in medians))
     fastest = medians.min(axis=0)
-    slow = medians[:, 1] > 1.3 * fastest[1]
-    print(f"  rounds with the kernel over 1.3x its best: {slow.sum()} of {rounds}; "
-          f"median colliding/apart ratio {np.median(medians[:, 0] / medians[:, 1]):.2f}")
-    if slow.any() and (~slow).any():
-        for label, rows in (("slow", slow), ("fast", ~slow)):
-            print(f"  {label} rounds, mean ns/sample: kernel "
-                  f"{medians[rows, 1].mean():.0f}, constant sizes {medians[rows, 2].mean():.0f}, "
-                  f"hand-written {medians[rows, 3].mean():.0f}")
+    slow = medians[:, 0] > 1.3 * fastest[0]
+    print(f"  rounds with the kernel over 1.3x its best: {slow.sum()} of {rounds}")
+    for label, rows in (("slow", slow), ("fast", ~slow)):
+        if rows.any():
+            print(f"  {label} rounds, mean ns/sample: kernel {medians[rows, 0].mean():.0f}, "
+                  f"hand-written {medians[rows, 1].mean():.0f}")
+    return medians
 
 
 def row_parallel_gradient():
     """Full-batch gradient, 20,000 rows: serial kernel against the 2-thread split."""
     import fastmlp
-    from fastmlp import parallel
-    from fastmlp.kernels import epochs
-    from fastmlp.layout import LOSSES
+    from fastmlp.full_data import FullDataPass
+    from fastmlp.kernels.structs import Data
+    from fastmlp.workspace import Workspace
 
     rng = np.random.default_rng(0)
     n = 20_000
@@ -274,13 +192,14 @@ def row_parallel_gradient():
         Y = fastmlp.one_hot(rng.integers(0, sizes[-1], n), sizes[-1]).astype(np.float32)
         net = fastmlp.MLP(sizes, output_activation="softmax", loss="cross_entropy",
                           dtype="float32", seed=0)
-        chunk, acts, deltas, scratch, grad = net._chunk_buffers(n)
-        serial = best(lambda: epochs.loss_and_gradient(
-            net.params, X, Y, *net._layout_args(), LOSSES[net.loss_name], acts, deltas, grad,
-            scratch, chunk, 0.0, 0.0, True), 10)
-        split = parallel.buffers(net, n, 2)
-        two = best(lambda: parallel.loss_and_gradient(net, net.params, X, Y, 0.0, 0.0, True,
-                                                      split, grad), 10)
+        data = Data(X, Y, np.empty(0, np.float32))
+        passes = {}
+        for threads in (1, 2):
+            fastmlp.set_num_threads(threads)
+            passes[threads] = FullDataPass(Workspace(net.network, net.dtype), data)
+        fastmlp.set_num_threads(None)  # BLAS on its default threads for the serial pass
+        serial = best(lambda: passes[1].loss_and_gradient(net.params), 10)
+        two = best(lambda: passes[2].loss_and_gradient(net.params), 10)
         macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         print(f"full-batch gradient {'-'.join(map(str, sizes))} ({macs} MACs/row): "
               f"1 thread {serial / n * 1e9:.0f} ns/row, 2 threads {two / n * 1e9:.0f} ns/row "

@@ -48,12 +48,11 @@ def _with_threads(threads, work):
 def test_rows_are_split_only_when_each_thread_gets_enough_and_threads_allow():
     from fastmlp import parallel
 
-    net = fastmlp.MLP(**SMALL)
     enough = 2 * parallel.MIN_ROWS_PER_THREAD
-    assert _with_threads(2, lambda: parallel.threads_for(net, enough)) == 2
-    assert _with_threads(2, lambda: parallel.threads_for(net, enough - 1)) == 1
-    assert _with_threads(3, lambda: parallel.threads_for(net, enough)) == 2
-    assert _with_threads(1, lambda: parallel.threads_for(net, 100_000)) == 1
+    assert _with_threads(2, lambda: parallel.threads_for(enough)) == 2
+    assert _with_threads(2, lambda: parallel.threads_for(enough - 1)) == 1
+    assert _with_threads(3, lambda: parallel.threads_for(enough)) == 2
+    assert _with_threads(1, lambda: parallel.threads_for(100_000)) == 1
     assert parallel.row_bounds(1001, 3) == [(0, 334), (334, 667), (667, 1001)]
 
 

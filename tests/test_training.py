@@ -101,7 +101,7 @@ def test_shuffled_training_is_reproducible_from_seed_and_visits_every_row():
 def test_each_epoch_visits_the_rows_in_a_new_order(batch_size):
     # the orders fit uses: one permutation of 0..n-1, reshuffled in place at the start of
     # every epoch by the kernel's shuffle, seeded from the fit's generator
-    from fastmlp.kernels.dense import shuffle_rows
+    from fastmlp.kernels.rng import shuffle_rows
 
     net = make_net((3, 4, 2))
     X, Y = make_data(net, n=12)
@@ -187,15 +187,16 @@ def test_digits_reach_high_held_out_accuracy():
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
-def test_fused_per_sample_kernel_equals_general_kernel_across_blocks(optimizer):
-    # 5000 shuffled rows cross the per-sample kernel's 4096-row copy blocks; a clip_value
-    # that never binds sends the same run through the general chunked kernel instead
+def test_per_sample_engine_equals_chunked_engine_across_blocks(optimizer):
+    # 5000 shuffled rows cross the per-sample engine's 4096-row copy blocks; the chunked
+    # engine runs the same fit through the general kernel
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(5000, 4)), rng.uniform(size=(5000, 2))
     fused, general = make_net((4, 6, 2)), make_net((4, 6, 2))
-    h1 = fused.fit(X, Y, optimizer=optimizer, learning_rate=0.05, epochs=2, seed=11)
+    h1 = fused.fit(X, Y, optimizer=optimizer, learning_rate=0.05, epochs=2, seed=11,
+                   engine="per_sample")
     h2 = general.fit(X, Y, optimizer=optimizer, learning_rate=0.05, epochs=2, seed=11,
-                     clip_value=1e300)
+                     engine="chunked")
     np.testing.assert_allclose(fused.params, general.params, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
     np.testing.assert_allclose(h1.grad_norms, h2.grad_norms, rtol=1e-9)
@@ -207,7 +208,7 @@ def test_fused_per_sample_kernel_equals_general_kernel_across_blocks(optimizer):
                                                     ("identity", "mse"),
                                                     ("sigmoid", "binary_cross_entropy"),
                                                     ("softmax", "cross_entropy")])
-def test_fused_per_sample_kernel_equals_general_kernel_for_each_activation(
+def test_per_sample_engine_equals_chunked_engine_for_each_activation(
         activation, output_activation, loss):
     # the per-sample kernel computes each unit's f and f' one value at a time, the general
     # kernel (checked against reference.py elsewhere) a whole layer at a time
@@ -218,8 +219,8 @@ def test_fused_per_sample_kernel_equals_general_kernel_for_each_activation(
     nets = [fastmlp.MLP((3, 5, 4, 2), activation=activation,
                         output_activation=output_activation, loss=loss, seed=2)
             for _ in range(2)]
-    h1 = nets[0].fit(X, Y, learning_rate=0.05, epochs=2, seed=4)
-    h2 = nets[1].fit(X, Y, learning_rate=0.05, epochs=2, seed=4, clip_value=1e300)
+    h1 = nets[0].fit(X, Y, learning_rate=0.05, epochs=2, seed=4, engine="per_sample")
+    h2 = nets[1].fit(X, Y, learning_rate=0.05, epochs=2, seed=4, engine="chunked")
     np.testing.assert_allclose(nets[0].params, nets[1].params, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(h1.loss, h2.loss, rtol=1e-10)
     np.testing.assert_allclose(h1.grad_norms, h2.grad_norms, rtol=1e-9)
@@ -228,7 +229,7 @@ def test_fused_per_sample_kernel_equals_general_kernel_for_each_activation(
 def test_epoch_shuffle_is_a_seeded_uniform_permutation():
     from itertools import permutations
 
-    from fastmlp.kernels.dense import shuffle_rows
+    from fastmlp.kernels.rng import shuffle_rows
 
     order = np.arange(10_000)
     shuffle_rows(order, 7)

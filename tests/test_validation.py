@@ -69,7 +69,7 @@ def test_float32_overflow_in_input_is_reported():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    (dict(optimizer="adam"), "unknown optimizer 'adam'"),
+    (dict(optimizer="rmsprop"), "unknown optimizer 'rmsprop'"),
     (dict(learning_rate=0.0), "learning_rate must be a positive"),
     (dict(learning_rate=-1.0), "learning_rate must be a positive"),
     (dict(learning_rate=float("nan")), "learning_rate must be a positive"),
@@ -141,13 +141,14 @@ def test_boolean_data_counts_as_zero_and_one():
 def test_read_only_inputs_reuse_the_compiled_kernels(tmp_path):
     # Numba types a read-only array differently: passed through, it would compile every
     # kernel again (seconds each); the boundary copies it instead
-    from fastmlp.kernels import epochs, per_sample
+    from fastmlp.engines import chunked, per_sample
+    from fastmlp.kernels import passes
 
     model = net()
     model.fit(X, Y, epochs=1, seed=0)
     model.fit(X, Y, epochs=1, batch_size=2, seed=0)
     model.predict(X)
-    kernels = (per_sample.train_epoch_per_sample, epochs.train_epoch, epochs.forward)
+    kernels = (per_sample._train_epoch, chunked._train_epoch, passes.forward)
     compiled = [len(k.signatures) for k in kernels]
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "Y.npy", Y)
