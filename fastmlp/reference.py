@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 __all__ = [
-    "unflatten", "flatten", "activation", "activation_derivative", "forward", "loss",
-    "loss_and_gradient", "train",
+    "unflatten", "flatten", "activation", "activation_derivative", "forward", "row_losses",
+    "loss", "loss_and_gradient", "train",
 ]
 
 
@@ -99,18 +99,24 @@ def forward(theta, sizes, activations, params, X):
     return zs, outs
 
 
-def loss(output: np.ndarray, Y: np.ndarray, name: str) -> float:
-    """Mean loss over rows, exactly as the design notes define it, from the network output."""
-    n = output.shape[0]
+def row_losses(output: np.ndarray, Y: np.ndarray, name: str) -> np.ndarray:
+    """Each row's loss E_n, exactly as the design notes define it, from the network output."""
     if name == "mse":
-        return float(np.sum((output - Y) ** 2) / n)
+        return np.sum((output - Y) ** 2, axis=1)
     if name == "half_mse":
-        return float(np.sum((output - Y) ** 2) / (2 * n))
+        return np.sum((output - Y) ** 2, axis=1) / 2
     if name == "cross_entropy":
-        return float(-np.sum(Y * np.log(output)) / n)
+        return -np.sum(Y * np.log(output), axis=1)
     if name == "binary_cross_entropy":
-        return float(-np.sum(Y * np.log(output) + (1 - Y) * np.log(1 - output)) / n)
+        return -np.sum(Y * np.log(output) + (1 - Y) * np.log(1 - output), axis=1)
     raise ValueError(f"unknown loss {name!r}")
+
+
+def loss(output: np.ndarray, Y: np.ndarray, name: str, sample_weight=None) -> float:
+    """Mean loss over rows, sum_n w_n E_n / sum_n w_n with ``sample_weight`` (every w_n = 1
+    without)."""
+    weights = np.ones(output.shape[0]) if sample_weight is None else sample_weight
+    return float(np.sum(weights * row_losses(output, Y, name)) / np.sum(weights))
 
 
 def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
@@ -119,8 +125,11 @@ def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
     return float(sum(l1 * np.abs(W).sum() + 0.5 * l2 * (W * W).sum() for W in weights))
 
 
-def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0, l2=0.0):
-    """Mean loss (plus penalty) over the rows of X and its gradient, flat like ``theta``.
+def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0, l2=0.0,
+                      sample_weight=None):
+    """Mean loss (plus penalty) over the rows of X and its gradient, flat like ``theta``;
+    with ``sample_weight`` the mean is sum_n w_n E_n / sum_n w_n, so each row's output delta
+    carries w_n / sum_n w_n instead of 1/N.
 
     Backpropagation by the delta rule:
     delta^(L) = dE/da^(L) * f'_L(z^(L))  ((o - d)/N for softmax+CE and sigmoid+BCE),
@@ -130,19 +139,21 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
     weights, _ = unflatten(theta, sizes)
     zs, outs = forward(theta, sizes, activations, params, X)
     o, z_out = outs[-1], zs[-1]
-    n = X.shape[0]
-    value = loss(o, Y, loss_name) + penalty(theta, sizes, l1, l2)
+    row_weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    # the weight of each row in the mean: 1/N without weights
+    share = (row_weight / row_weight.sum())[:, None]
+    value = loss(o, Y, loss_name, row_weight) + penalty(theta, sizes, l1, l2)
     if loss_name in ("mse", "half_mse"):
-        dE_do = (2.0 if loss_name == "mse" else 1.0) * (o - Y) / n
+        dE_do = (2.0 if loss_name == "mse" else 1.0) * (o - Y) * share
         if activations[-1] == "softmax":
             # Jacobian of softmax: dp_k/dz_j = p_k (delta_kj - p_j)
             delta = o * (dE_do - np.sum(dE_do * o, axis=1, keepdims=True))
         else:
             delta = dE_do * activation_derivative(activations[-1], z_out, params[-1])
     elif loss_name == "cross_entropy":
-        delta = (o * Y.sum(axis=1, keepdims=True) - Y) / n
+        delta = (o * Y.sum(axis=1, keepdims=True) - Y) * share
     else:
-        delta = (o - Y) / n
+        delta = (o - Y) * share
     dWs, dbs = [None] * len(weights), [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
         a_prev = X if l == 0 else outs[l - 1]
@@ -179,41 +190,65 @@ def clip(g: np.ndarray, clip_value=None, clip_norm=None) -> np.ndarray:
 def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd",
           learning_rate=0.1, momentum=0.9, batch_size=1, epochs=10, shuffle=True, rng=None,
           schedule="constant", schedule_b=1.0, clip_value=None, clip_norm=None, l1=0.0,
-          l2=0.0):
-    """Train ``theta`` (a copy is returned) with the update rules of the notes.
+          l2=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, sample_weight=None, state=None,
+          return_state=False):
+    """Train ``theta`` (a copy is returned) with the update rules of the notes, and Adam.
 
     sgd:      theta <- theta - alpha g
     momentum: v <- gamma v + alpha g;             theta <- theta - v
     nesterov: v <- gamma v + alpha grad(theta - gamma v);  theta <- theta - v
+    adam:     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+              theta <- theta - alpha (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + epsilon)
 
-    Returns (theta, epoch_losses): each epoch's loss is the row-weighted mean of the batch
-    losses (plus penalty) computed where each update took its gradient.
+    ``sample_weight`` weighs each batch's mean loss (sum w E / sum w; a batch of weight 0 makes
+    no update). ``state`` = (slots, t) continues an earlier call's optimizer state: a list
+    of the slot vectors (velocity; or Adam's m and v) and the update count.
+
+    Returns (theta, epoch_losses), and the state to continue from when ``return_state``:
+    each epoch's loss is the weight-averaged mean of the batch losses (plus penalty) computed
+    where each update took its gradient.
     """
     theta = theta.copy()
-    v = np.zeros_like(theta)
+    n_slots = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[optimizer]
+    if state is None:
+        slots, t = [np.zeros_like(theta) for _ in range(n_slots)], 0
+    else:
+        slots, t = [s.copy() for s in state[0]], state[1]
     n = X.shape[0]
+    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     batch = n if batch_size is None else batch_size
     order = np.arange(n)
     rng = np.random.default_rng(rng)
-    t = 0
     losses = []
     for _ in range(epochs):
         if shuffle:
             order = rng.permutation(n)
         total = 0.0
+        total_weight = 0.0
         for start in range(0, n, batch):
             rows = order[start : start + batch]
-            point = theta - momentum * v if optimizer == "nesterov" else theta
+            if weights[rows].sum() == 0:
+                continue
+            point = theta - momentum * slots[0] if optimizer == "nesterov" else theta
             value, g = loss_and_gradient(point, sizes, activations, params, loss_name,
-                                         X[rows], Y[rows], l1, l2)
+                                         X[rows], Y[rows], l1, l2, weights[rows])
             g = clip(g, clip_value, clip_norm)
             t += 1
             alpha = step_size(schedule, learning_rate, schedule_b, t)
             if optimizer == "sgd":
                 theta = theta - alpha * g
+            elif optimizer == "adam":
+                m, v = slots
+                slots = [beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g * g]
+                m_hat = slots[0] / (1 - beta_1**t)
+                v_hat = slots[1] / (1 - beta_2**t)
+                theta = theta - alpha * m_hat / (np.sqrt(v_hat) + epsilon)
             else:
-                v = momentum * v + alpha * g
-                theta = theta - v
-            total += value * len(rows)
-        losses.append(total / n)
+                slots = [momentum * slots[0] + alpha * g]
+                theta = theta - slots[0]
+            total += value * weights[rows].sum()
+            total_weight += weights[rows].sum()
+        losses.append(total / total_weight)
+    if return_state:
+        return theta, np.array(losses), (slots, t)
     return theta, np.array(losses)
