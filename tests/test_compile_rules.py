@@ -1,0 +1,171 @@
+"""The rules that keep the cold compile short, checked instead of remembered.
+
+- One compiled signature per dtype: after fits of every configuration, each kernel has been
+  compiled once for float32 and once for float64 at most. A second signature for one dtype
+  (an int argument passed as a bool somewhere, a float as an int, a non-contiguous array)
+  means a second full compile of the kernel and of everything inlined into it.
+- Inlining depth: a helper compiled into its caller (``inline="always"``) is copied block by
+  block with its own inlined helpers, so nesting multiplies the compile time. The chunk
+  drivers copy in helpers that copy in nothing; the per-sample kernel allows one more level.
+- Single call sites: the per-sample kernel's inlined layer pass and output stage are called
+  from one place each (every call site is one more inlined copy).
+- No slice assignment (``a[i:j] = b``) in the per-sample kernel or its inlined helpers: it
+  compiles Numba's shape-mismatch error message (string formatting helpers).
+"""
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import textwrap
+
+import numpy as np
+import pytest
+from numba.core.registry import CPUDispatcher
+
+import fastmlp
+from fastmlp import engines, kernels
+from fastmlp.engines import chunked, per_sample
+from fastmlp.kernels import passes
+
+INLINE_DEPTH = {chunked._train_epoch: 1, passes.loss_and_gradient: 1, passes.forward: 1,
+                per_sample._train_epoch: 2}
+
+
+def compiled_functions():
+    """Every Numba dispatcher defined in fastmlp.kernels and fastmlp.engines."""
+    found = {}
+    for package in (kernels, engines):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for name, obj in vars(module).items():
+                if isinstance(obj, CPUDispatcher) and obj.py_func.__module__ == module.__name__:
+                    found[f"{module.__name__}.{name}"] = obj
+    return found
+
+
+def is_inlined(dispatcher) -> bool:
+    return dispatcher.targetoptions.get("inline") == "always"
+
+
+def called_dispatchers(dispatcher):
+    """The dispatchers a compiled function calls by name."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(dispatcher.py_func)))
+    names = {node.func.id for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    scope = dispatcher.py_func.__globals__
+    return [scope[name] for name in sorted(names)
+            if isinstance(scope.get(name), CPUDispatcher)]
+
+
+def inline_depth(dispatcher) -> int:
+    """How deep inlined helpers nest below this function (0: it inlines nothing)."""
+    return max([1 + inline_depth(callee) for callee in called_dispatchers(dispatcher)
+                if is_inlined(callee)], default=0)
+
+
+def every_configuration():
+    """Fits, passes and inference of every kind, in both dtypes."""
+    rng = np.random.default_rng(0)
+    for dtype in ("float32", "float64"):
+        X = rng.normal(size=(40, 3))
+        Y = rng.uniform(size=(40, 2))
+        w = rng.uniform(0, 2, 40)
+        for optimizer in ("sgd", "momentum", "nesterov", "adam"):
+            for batch_size in (1, 7, None):
+                for extra in ({}, dict(clip_norm=0.5), dict(clip_value=0.5, l1=0.01, l2=0.01),
+                              dict(schedule="inverse"), dict(sample_weight=w)):
+                    net = fastmlp.MLP((3, 5, 2), dtype=dtype, seed=0)
+                    net.fit(X, Y, optimizer=optimizer, batch_size=batch_size, epochs=2,
+                            seed=0, **extra)
+                    net.partial_fit(X, Y, optimizer=optimizer, batch_size=batch_size, **extra)
+        net = fastmlp.MLP((3, 5, 2), dtype=dtype, seed=0)
+        net.fit(X, Y, epochs=2, validation_data=(X, Y), early_stopping=True, grad_tol=1e-9)
+        net.loss(X, Y, l2=0.1)
+        net.gradient(X, Y, sample_weight=w)
+        net.predict(X)
+        wide = fastmlp.MLP((3, 300, 40, 2), output_activation="softmax", loss="cross_entropy",
+                           dtype=dtype, seed=0)  # products large enough for BLAS
+        wide.fit(X, np.eye(2)[rng.integers(0, 2, 40)], batch_size=40, epochs=1)
+        wide.predict(X)
+        fastmlp.set_num_threads(2)
+        try:
+            many = rng.normal(size=(5000, 3))
+            net.fit(many, rng.uniform(size=(5000, 2)), batch_size=None, epochs=1,
+                    optimizer="nesterov")
+            net.predict(many)
+        finally:
+            fastmlp.set_num_threads(None)
+
+
+def test_each_kernel_has_one_signature_per_dtype():
+    every_configuration()
+    functions = compiled_functions()
+    assert len(functions) > 20
+    for name, dispatcher in functions.items():
+        if is_inlined(dispatcher):
+            continue  # copied into callers: never compiled on its own
+        per_dtype = {}
+        for signature in dispatcher.signatures:
+            floats = [str(t) for t in signature if "float32" in str(t) or "float64" in str(t)]
+            dtype = "float32" if any("float32" in t for t in floats) else "float64"
+            per_dtype.setdefault(dtype, []).append(signature)
+        for dtype, signatures in per_dtype.items():
+            assert len(signatures) == 1, f"{name} compiled {len(signatures)} times for {dtype}"
+
+
+def test_the_fit_compiles_the_epoch_kernels_it_needs():
+    every_configuration()
+    for kernel in INLINE_DEPTH:
+        assert len(kernel.signatures) == 2, kernel  # float32 and float64
+
+
+@pytest.mark.parametrize("kernel,depth", INLINE_DEPTH.items(),
+                         ids=lambda k: getattr(k, "__qualname__", str(k)))
+def test_inlined_helpers_do_not_nest_deeper_than_allowed(kernel, depth):
+    assert inline_depth(kernel) <= depth
+
+
+def test_the_depth_check_sees_nesting():
+    # guards the test above: the per-sample kernel does nest two levels
+    assert inline_depth(per_sample._train_epoch) == 2
+    assert inline_depth(chunked._train_epoch) == 1
+
+
+def count_calls(function, name) -> int:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return sum(1 for node in ast.walk(tree) if isinstance(node, ast.Call)
+               and isinstance(node.func, ast.Name) and node.func.id == name)
+
+
+def test_per_sample_inlined_helpers_have_one_call_site():
+    for helper in ("backprop_and_update_layer", "output_stage_inlined", "forward_layer_row"):
+        assert count_calls(per_sample._train_epoch.py_func, helper) == 1, helper
+
+
+def slice_assignments(function) -> list[str]:
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    found = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AugAssign) else [])
+        for target in targets:
+            if isinstance(target, ast.Subscript) and any(
+                    isinstance(part, ast.Slice) for part in ast.walk(target.slice)):
+                found.append(ast.unparse(target))
+    return found
+
+
+def test_no_slice_assignment_in_the_per_sample_kernel():
+    functions = [per_sample._train_epoch] + [
+        callee for callee in called_dispatchers(per_sample._train_epoch) if is_inlined(callee)]
+    for function in functions:
+        assert slice_assignments(function.py_func) == [], function.py_func.__name__
+
+
+def test_the_slice_check_sees_slice_assignments():
+    def assigns(a, b):
+        a[1:3] = b
+        a[0] = 1
+
+    assert slice_assignments(assigns) == ["a[1:3]"]
