@@ -22,7 +22,6 @@ has a fixed cost per call that loops beat on tiny layers (see bench/README.md). 
 indexed from 0, which Numba compiles without negative-index tests, so LLVM can vectorize them.
 """
 
-import numpy as np
 
 from ._jit import inlined, kernel
 from .activations import inplace_activate, inplace_multiply_derivative
