@@ -33,12 +33,13 @@ def test_speed(benchmark, runner, case, full_size):
     benchmark.pedantic(work, rounds=3 if full_size else 1, iterations=1)
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fastmlp_and_reference_runners_do_the_same_work(case):
+def test_fastmlp_and_reference_runners_do_the_same_work(case, optimizer):
     # the benchmark compares like with like: the two runners it times, on the same case (in
     # float64, rows in order, so that the results can agree), reach the same parameters or
     # outputs
-    case = replace(case.smaller(64), dtype="float64", shuffle=False)
+    case = replace(case.smaller(64).with_optimizer(optimizer), dtype="float64", shuffle=False)
     X, Y = case.data()
     fastmlp_result = RUNNERS["fastmlp"](case, X, Y)()
     reference_result = RUNNERS["reference"](case, X, Y)()

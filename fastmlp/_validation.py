@@ -55,7 +55,7 @@ def _kernel_layout(A: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``A`` as the one layout the kernels are compiled for: C-contiguous, ``dtype`` and
     writeable. Numba types a read-only array (a memory map opened with mode "r", an array
     after ``setflags(write=False)``) as a different type, so passing one through would
-    compile every kernel a second time (measured: 1.7-5.6 s per kernel); it is copied."""
+    compile every kernel a second time (seconds each: bench/README.md); it is copied."""
     with np.errstate(over="ignore"):  # overflow becomes inf, which _require_finite reports
         A = np.ascontiguousarray(A, dtype=dtype)
     return A if A.flags.writeable else A.copy()

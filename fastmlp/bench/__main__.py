@@ -132,6 +132,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the results as JSON to this path")
     parser.add_argument("--png", help="write a bar chart (needs matplotlib) to this path")
     parser.add_argument("--no-startup", action="store_true", help="skip the cold-start runs")
+    parser.add_argument("--optimizer", default="sgd",
+                        choices=["sgd", "momentum", "nesterov", "adam"],
+                        help="the update rule of every training case (default: sgd)")
     args = parser.parse_args(argv)
     if args.png:
         try:  # before the sweep, not after minutes of it
@@ -150,6 +153,7 @@ def main(argv=None) -> int:
     cases = [CASES_BY_NAME[c] for c in args.cases] if args.cases else CASES
     if args.quick:
         cases = [c.smaller(2_000) for c in cases]
+    cases = [c.with_optimizer(args.optimizer) for c in cases]
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, NumPy {np.__version__}")

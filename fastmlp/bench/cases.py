@@ -23,6 +23,7 @@ class Case:
     learning_rate: float = 0.1
     mode: str = "train"  # or "forward": inference throughput
     shuffle: bool = True  # False: every runner visits rows in order (tests compare results)
+    optimizer: str = "sgd"  # any of MLP.fit's; peers run only the ones they implement alike
 
     @property
     def flops_per_sample(self) -> float:
@@ -46,10 +47,20 @@ class Case:
             Y = rng.uniform(size=(self.n_samples, n_out)).astype(self.dtype)
         return X, Y
 
+    def with_optimizer(self, optimizer: str) -> "Case":
+        """The same case trained by ``optimizer``, at its customary step size."""
+        return replace(self, optimizer=optimizer,
+                       learning_rate=STEP_SIZES.get(optimizer, self.learning_rate))
+
     def smaller(self, n_samples: int) -> "Case":
         """The same case on fewer rows (quick smoke runs)."""
         return replace(self, n_samples=min(n_samples, self.n_samples))
 
+
+#: Step sizes of the optimizers whose scale differs from SGD's 0.1: Adam's default. At 0.1,
+#: Adam's steps saturate the wide sigmoid networks within an epoch, and their deltas underflow
+#: into subnormal floats, which every implementation computes many times slower.
+STEP_SIZES = {"adam": 1e-3}
 
 CASES = [
     # the lecture's network f: R^3 -> R^2, per-sample SGD, sigmoid units, squared error

@@ -28,7 +28,7 @@ def prepare_fastmlp(case: Case, X, Y):
         net.forward(X)
         return lambda: net.forward(X)
     start = net.params.copy()
-    options = dict(optimizer="sgd", learning_rate=case.learning_rate,
+    options = dict(optimizer=case.optimizer, learning_rate=case.learning_rate,
                    batch_size=case.batch_size, epochs=case.epochs, shuffle=case.shuffle,
                    seed=0)
     net.fit(X, Y, **{**options, "epochs": 1})
@@ -48,7 +48,7 @@ def prepare_reference(case: Case, X, Y):
     if case.mode == "forward":
         return lambda: reference.forward(net.params, sizes, acts, params, X)[1][-1]
     return lambda: reference.train(net.params, sizes, acts, params, case.loss, X, Y,
-                                   optimizer="sgd", learning_rate=case.learning_rate,
+                                   optimizer=case.optimizer, learning_rate=case.learning_rate,
                                    batch_size=case.batch_size, epochs=case.epochs,
                                    shuffle=case.shuffle, rng=0)[0]
 
@@ -60,8 +60,8 @@ _TORCH_ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU",
 def prepare_torch(case: Case, X, Y):
     import torch
 
-    if case.activation not in _TORCH_ACTIVATIONS:
-        return None
+    if case.activation not in _TORCH_ACTIVATIONS or case.optimizer not in ("sgd", "adam"):
+        return None  # torch's momentum and Nesterov are written in other forms
     dtype = getattr(torch, case.dtype)
     layers = []
     sizes = case.layer_sizes
@@ -84,7 +84,10 @@ def prepare_torch(case: Case, X, Y):
     Xt = torch.from_numpy(X)
     n = len(X)
     batch = case.batch_size or n
-    optimizer = torch.optim.SGD(model.parameters(), lr=case.learning_rate)
+    if case.optimizer == "adam":  # Kingma & Ba with the same defaults as MLP.fit
+        optimizer = torch.optim.Adam(model.parameters(), lr=case.learning_rate)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=case.learning_rate)
     generator = torch.Generator().manual_seed(0)
 
     if case.mode == "forward":
@@ -113,7 +116,8 @@ def prepare_sklearn(case: Case, X, Y):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    if case.loss != "cross_entropy" or case.activation not in ("sigmoid", "tanh", "relu"):
+    if (case.loss != "cross_entropy" or case.activation not in ("sigmoid", "tanh", "relu")
+            or case.optimizer != "sgd"):
         return None
     activation = {"sigmoid": "logistic"}.get(case.activation, case.activation)
     y = Y.argmax(axis=1)

@@ -19,5 +19,6 @@ kernel = njit(**OPTIONS)
 #: For a helper that two drivers share: copied into each at the IR level, which compiles
 #: faster than linking (and re-optimizing) one more layer of compiled functions. Not nested
 #: more than one level deep: Numba copies a callee's IR block by block with its whole scope,
-#: so a copy of a helper that has helpers copied into it costs far more (see epochs.py).
+#: so a copy of a helper that has helpers copied into it costs far more (bench/README.md,
+#: "Cold start: three cuts"; tests/test_compile_rules.py holds each driver to its depth).
 inlined = njit(inline="always", **OPTIONS)

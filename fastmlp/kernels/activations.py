@@ -9,7 +9,7 @@ take one value and test the code on every call: the per-sample kernel and the ou
 them unit by unit, keeping each value in a register. The array functions test the code once per
 layer and row range, never per element, so each of their loops is a single formula that LLVM
 vectorizes. Routing those loops through the one-value functions instead (same speed) added
-about 4 s to the cold compile of the first fit (measured with an empty Numba cache), so they
+seconds to the cold compile of the first fit (bench/README.md), so they
 stay written out; tests check both against each other and against ``fastmlp.reference``.
 
 Every derivative is written in terms of the activation's *output* ``a = f(z)``; the backward
@@ -127,8 +127,8 @@ def inplace_activate(code, param, buf, start, stop):
     SOFTMAX is not element-wise: see :func:`inplace_activate_block`.
     """
     # Loops run over a view from index 0: with ``buf[start + i]`` Numba must allow for a
-    # negative index, and the wraparound test keeps LLVM from vectorizing (measured 8-12x
-    # slower, see bench/README.md).
+    # negative index, and the wraparound test keeps LLVM from vectorizing (bench/README.md,
+    # "Loops over views indexed from 0").
     z = buf[start:stop]
     one = buf.dtype.type(1.0)
     zero = buf.dtype.type(0.0)
@@ -228,7 +228,7 @@ def inplace_activate_block(code, param, buf, start, n_units, m):
 
 #: The one-value functions copied into their caller (IR-level inlining). The per-sample kernel
 #: calls them for every unit of every row: copied in, its hidden-layer activation no longer
-#: calls inplace_activate and its output no longer calls activation_value, 0.94x the time per
-#: sample of the 3-4-2 network (8 alternating rounds), for about 0.8 s more first compile.
+#: calls inplace_activate and its output no longer calls activation_value (bench/README.md,
+#: "Per-sample: activations copied in per unit").
 activation_value_inlined = inlined(activation_value.py_func)
 derivative_value_inlined = inlined(derivative_value.py_func)

@@ -3,9 +3,9 @@
 :func:`gemm` is the one entry point the kernels use. It is an intrinsic: each call site
 compiles to a single call of the BLAS routine, on flat row-major blocks, with the transposes
 as runtime flags. ``np.dot`` instead compiles one helper per combination of array layouts
-(four for the dense layers) and lowers reshapes and transposed views at every call site; with
-the intrinsic, a cold first mini-batch fit took 7.7-8.9 s instead of 9.1-11.6 s (4 alternating
-runs; bench/README.md, "Cold start"). With ``beta = 1`` a product is added into its
+(four for the dense layers) and lowers reshapes and transposed views at every call site,
+which made the cold compile of a first mini-batch fit seconds longer (bench/README.md, "Cold
+start: three cuts"). With ``beta = 1`` a product is added into its
 output, so a gradient accumulates chunk by chunk without a scratch copy.
 
 :func:`matmul_into` is the same routine as a kernel, for the benchmark's large-GEMM rate.

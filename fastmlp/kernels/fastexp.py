@@ -1,8 +1,8 @@
 """A vectorizable exp for the activations.
 
-``np.exp`` in compiled code calls the C library one element at a time (about 4-7 ns each on
-this project's machine; Numba vectorizes it only through Intel's SVML, which the PyPI builds
-of llvmlite do not include). Sigmoid and softmax layers are then bound by exp. Here exp is
+``np.exp`` in compiled code calls the C library one element at a time (Numba vectorizes it
+only through Intel's SVML, which the PyPI builds of llvmlite do not include; bench/README.md,
+"A vectorizable exp"). Sigmoid and softmax layers are then bound by exp. Here exp is
 written out -- range reduction x = n ln2 + r with |r| <= ln2/2, a degree-13 Taylor polynomial
 for e^r evaluated by Estrin's scheme (truncation error below 1e-17 relative), and 2^n
 assembled from its bit pattern -- in branch-free arithmetic that LLVM turns into SIMD code.
@@ -50,7 +50,7 @@ def exp64(x):
     r = (x - n * np.float64(LN2_HI)) - n * np.float64(LN2_LO)
     # Estrin's scheme: the same polynomial as Horner's rule, but 4 dependent steps deep
     # instead of 13. Per-sample SGD waits on every exp in turn (each row's update needs the
-    # previous one), so the depth shows there: 3-4-2 sigmoid SGD took 162 -> 148 ns/sample.
+    # previous one), so the depth shows there (bench/README.md, "Helper calls and the exp").
     r2 = r * r
     r4 = r2 * r2
     c23 = np.float64(1 / 2) + r * np.float64(1 / 6)
