@@ -4,7 +4,8 @@ downstream (engines, the epoch loop, the stopping rules) reads that object."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from functools import cache
 
 from . import _validation as check
 from .kernels.structs import Rule
@@ -43,10 +44,11 @@ class FitConfig:
     def from_options(cls, **options) -> "FitConfig":
         """Check every option (a ValueError or TypeError naming the first bad one) and
         return them as a FitConfig; options not given take the defaults above."""
-        unknown = set(options) - set(cls.__dataclass_fields__)
+        defaults = _defaults(cls)
+        unknown = set(options) - set(defaults)
         if unknown:
             raise TypeError(f"unknown fit option(s): {', '.join(sorted(unknown))}")
-        o = {**asdict(cls()), **options}
+        o = {**defaults, **options}
         lookup(OPTIMIZERS, o["optimizer"], "optimizer")
         lookup(SCHEDULES, o["schedule"], "schedule")
         for name in ("momentum", "beta_1", "beta_2"):
@@ -82,9 +84,22 @@ class FitConfig:
         )
 
     def rule(self) -> Rule:
-        """The update rule as the kernels take it (codes, and 0.0 for "no clipping")."""
+        """The update rule as the kernels take it (codes instead of names)."""
         return Rule(OPTIMIZERS[self.optimizer], SCHEDULES[self.schedule],
                     float(self.learning_rate), float(self.schedule_b), float(self.momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.clip_value or 0.0), float(self.clip_norm or 0.0),
                     float(self.l1), float(self.l2))
+
+    def clip(self) -> tuple[float, float] | None:
+        """The kernels' ``clip`` argument: None, or (clip_value, clip_norm) with 0.0 for a
+        bound not set (see :class:`fastmlp.kernels.structs.Rule`)."""
+        if self.clip_value is None and self.clip_norm is None:
+            return None
+        return float(self.clip_value or 0.0), float(self.clip_norm or 0.0)
+
+
+@cache
+def _defaults(cls) -> dict:
+    """Option name -> default (read once: ``dataclasses.asdict`` per fit costs more than the
+    epoch of a small network)."""
+    return {f.name: f.default for f in fields(cls)}

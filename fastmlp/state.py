@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels.optimizers import N_SLOTS
+from .kernels.optimizers import SLOT_SHAPES
 from .layout import OPTIMIZERS
 
 
@@ -16,9 +16,10 @@ class OptimizerState:
     ----------
     optimizer : str
         The rule the state belongs to.
-    slots : ndarray (n_slots * n_params,)
-        Slot k at ``slots[k*n_params : (k+1)*n_params]``, in the parameters' layout:
-        momentum / Nesterov the velocity, Adam the first and second moments, sgd none.
+    slots : ndarray
+        In the parameters' layout: empty for sgd, the velocity (n_params,) for momentum and
+        Nesterov, Adam's first and second moments as the rows of (2, n_params)
+        (:mod:`fastmlp.kernels.optimizers`).
     t : int
         Updates made so far: the schedules' and Adam's step count (the next update is t+1).
     """
@@ -31,13 +32,12 @@ class OptimizerState:
     @classmethod
     def fresh(cls, optimizer: str, n_params: int, dtype) -> "OptimizerState":
         """Zero slots and t = 0: the state a fit starts from."""
-        return cls(optimizer, np.zeros(N_SLOTS[OPTIMIZERS[optimizer]] * n_params, dtype))
+        return cls(optimizer, np.zeros(SLOT_SHAPES[OPTIMIZERS[optimizer]](n_params), dtype))
 
     def fits(self, optimizer: str, n_params: int, dtype) -> bool:
         """Whether this state can continue a fit with ``optimizer`` on such parameters."""
-        n_slots = N_SLOTS[OPTIMIZERS[optimizer]]
         return (self.optimizer == optimizer and self.slots.dtype == np.dtype(dtype)
-                and self.slots.shape == (n_slots * n_params,))
+                and self.slots.shape == SLOT_SHAPES[OPTIMIZERS[optimizer]](n_params))
 
     def copy(self) -> "OptimizerState":
         return OptimizerState(self.optimizer, self.slots.copy(), self.t)

@@ -330,3 +330,30 @@ def test_asking_for_an_engine_that_cannot_run_the_fit_says_why():
         net.fit(X, Y, batch_size=None, engine="row_parallel")
     with pytest.raises(ValueError, match="unknown engine 'gpu'"):
         net.fit(X, Y, engine="gpu")
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("engine,batch_size", [(e, b) for e, bs in ENGINE_BATCHES.items()
+                                               for b in bs])
+def test_divergence_restores_parameters_and_state_on_every_engine(engine, batch_size,
+                                                                  optimizer, two_threads):
+    net, X, Y = engine_case(engine, batch_size)
+    start = net.params.copy()
+    kept = {}
+
+    def explode(epoch, history):
+        # after a normal first epoch, inputs that overflow the later updates; the fit trains
+        # on X itself (already float64 and C-ordered, it is not copied)
+        kept["params"], kept["epochs"] = net.params.copy(), epoch + 1
+        with np.errstate(over="ignore"):
+            X[...] *= 1e200
+
+    with pytest.raises(fastmlp.DivergenceError) as info:
+        net.fit(X, Y, optimizer=optimizer, learning_rate=0.01, batch_size=batch_size,
+                epochs=5, engine=engine, callback=explode)
+    assert info.value.epoch == kept["epochs"] == info.value.history.epochs_run
+    np.testing.assert_array_equal(net.params, kept["params"])  # the last completed epoch's
+    assert not np.array_equal(net.params, start)
+    state = net._optimizer_state
+    updates_per_epoch = len(range(0, len(X), batch_size or len(X)))
+    assert np.isfinite(state.slots).all() and state.t == kept["epochs"] * updates_per_epoch

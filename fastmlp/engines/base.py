@@ -34,6 +34,7 @@ class Engine:
         self.work = work
         self.data = data
         self.rule = config.rule()
+        self.clip = config.clip()
 
     @classmethod
     def unsupported(cls, config, n_rows: int, threads: int) -> str | None:

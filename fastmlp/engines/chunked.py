@@ -18,7 +18,7 @@ from ..kernels.layers import (
     input_row_major,
     prefetch_rows,
 )
-from ..kernels.losses import output_stage
+from ..kernels.losses import output_of, output_stage
 from ..kernels.optimizers import (
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -34,7 +34,7 @@ from .base import Engine
 
 
 @kernel
-def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch_size,
+def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip, batch_size,
                  t_start, norm_sums):
     """One epoch of (mini-)batch gradient descent, in place on ``params`` and ``slots``.
 
@@ -47,6 +47,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch
     net : Network
     buf : Chunk
     rule : Rule
+    clip : None or (clip_value, clip_norm)
+        See :class:`fastmlp.kernels.structs.Rule`.
     batch_size : int
         Rows per update (the last batch holds the remaining rows).
     t_start : int
@@ -56,8 +58,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch
 
     Returns
     -------
-    EpochResult
-        A batch whose weights sum to 0 is skipped: no update, nothing counted.
+    (loss_sum, weight_sum, updates, status, alpha)
+        The fields of an EpochResult. A batch whose weights sum to 0 is skipped: no update,
+        nothing counted.
     """
     X, Y, sample_weight = data.X, data.Y, data.sample_weight
     acts, deltas, grad, chunk = buf.acts, buf.deltas, buf.grad, buf.rows
@@ -66,6 +69,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch
     shuffle_rows(order, shuffle_seed)
     n_layers = net.sizes.shape[0] - 1
     z0 = chunk * net.u_off[n_layers]
+    output, param = output_of(net)
     loss_sum = 0.0
     weight_sum = 0.0
     updates = 0
@@ -81,7 +85,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch
             if weight == 0.0:
                 continue
         point = params
-        if rule.optimizer == NESTEROV:
+        if slots.ndim == 1 and rule.optimizer == NESTEROV:
             inplace_lookahead(params, slots, rule.momentum, buf.lookahead)
             point = buf.lookahead
         # the batch's weighted mean loss and its gradient, chunk by chunk
@@ -97,22 +101,22 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, batch
             prefetch_rows(Y, order, first + done + m, chunk)
             forward_chunk(point, net, acts, m, chunk)
             total += output_stage(acts, z0, deltas, Y, sample_weight, order, first + done, m,
-                                  net, scale)
+                                  output, param, scale)
             backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
             done += m
         loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1, rule.l2)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
-        finite, alpha = inplace_update(params, grad, slots, net, rule, t_start + updates + 1,
-                                       norm_sums)
+        finite, alpha = inplace_update(params, grad, slots, net, rule, clip,
+                                       t_start + updates + 1, norm_sums)
         if not finite:
             status = PARAMS_NOT_FINITE
             break
         loss_sum += loss * weight
         weight_sum += weight
         updates += 1
-    return EpochResult(loss_sum, weight_sum, updates, status, alpha)
+    return loss_sum, weight_sum, updates, status, alpha
 
 
 class ChunkedEngine(Engine):
@@ -132,7 +136,7 @@ class ChunkedEngine(Engine):
         self.order = np.arange(n, dtype=np.int64)
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
-        return _train_epoch(self.data, params, state.slots, self.order, shuffle_seed,
-                            self.work.network, self.buffers, self.rule, self.batch_rows,
-                            state.t, norm_sums)
+        return EpochResult(*_train_epoch(
+            self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
+            self.buffers, self.rule, self.clip, self.batch_rows, state.t, norm_sums))
 

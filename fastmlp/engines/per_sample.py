@@ -21,9 +21,10 @@ Rows are visited through a block buffer: each block of rows is first copied in t
 other, so the CPU overlaps their cache misses; read one at a time inside the training loop, a
 shuffled row of a large X costs a full memory latency per sample (bench/README.md).
 
-Compile-time rules this module keeps (``tests/test_compile_rules.py`` checks them): the layer
-pass has one call site, so its inlined helper is copied in once; parameters are copied with
-element loops, never slice assignments (which compile Numba's shape-mismatch message).
+Compile-time rules this module keeps (``tests/test_compile_rules.py`` checks them): each
+layer pass has one call site, and a compiled kernel keeps one of them, so one is copied in;
+parameters are copied with element loops, never slice assignments (which compile Numba's
+shape-mismatch message).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from ..kernels.activations import (
 from ..kernels.indexing import borrowed, unsigned
 from ..kernels.losses import output_stage_inlined
 from ..kernels.optimizers import (
-    ADAM,
     LOSS_NOT_FINITE,
     NESTEROV,
     OK,
@@ -58,16 +58,20 @@ BLOCK_ROWS = 4096
 
 
 @inlined
-def forward_layer_row(W, net, l, acts, activate):
-    """Layer l of one row: acts[u_off[l]:][:n_out] = f(a W + b) for the row
-    a = acts[u_off[l-1]:][:n_in]; just a W + b when not ``activate`` (the output layer, whose
+def layer_geometry(sizes, w_off, b_off, u_off, l):
+    """Where layer l sits: (w0, b0, a0, z0, n_in, n_out) -- the start of its weights and
+    biases in the parameters, of its inputs and outputs in a row's activations, and its unit
+    counts. Plain integers: the helpers below get these, not the network's arrays, whose
+    every read from a named tuple would add reference-count checks to the row loop."""
+    return w_off[l - 1], b_off[l - 1], u_off[l - 1], u_off[l], sizes[l - 1], sizes[l]
+
+
+@inlined
+def forward_layer_row(W, geometry, acts, code, param, activate):
+    """One layer of one row: acts[z0:z0+n_out] = f(a W + b) for the row a = acts[a0:a0+n_in]
+    (see :func:`layer_geometry`); just a W + b when not ``activate`` (the output layer, whose
     activation belongs to the output stage)."""
-    w0 = net.w_off[l - 1]
-    b0 = net.b_off[l - 1]
-    a0 = net.u_off[l - 1]
-    z0 = net.u_off[l]
-    n_in = net.sizes[l - 1]
-    n_out = net.sizes[l]
+    w0, b0, a0, z0, n_in, n_out = geometry
     for j in range(n_out):
         acts[unsigned(z0 + j)] = W[unsigned(b0 + j)]
     for i in range(n_in):
@@ -76,8 +80,7 @@ def forward_layer_row(W, net, l, acts, activate):
         for j in range(n_out):
             acts[unsigned(z0 + j)] += a_i * W[unsigned(row + j)]
     if activate:
-        code = net.codes[l - 1]
-        p = acts.dtype.type(net.act_params[l - 1])
+        p = acts.dtype.type(param)
         for j in range(n_out):
             at = unsigned(z0 + j)
             acts[at] = activation_value_inlined(code, p, acts[at])
@@ -104,114 +107,115 @@ def weighted_delta_sum(W, row, deltas, d0, n_out):
 
 
 @inlined
-def backprop_row(W, net, l, acts, deltas):
-    """The deltas of layer l-1 from those of layer l: (W delta) * f'(z), f' taken from the
-    activations of layer l-1. Only clipped fits use it: f' is called rather than copied in,
-    to keep the kernel's compile short."""
-    w0 = net.w_off[l - 1]
-    d0 = net.u_off[l]
-    p0 = net.u_off[l - 1]
-    n_in = net.sizes[l - 1]
-    n_out = net.sizes[l]
-    code = net.codes[l - 2]
-    p = deltas.dtype.type(net.act_params[l - 2])
+def backprop_row(W, geometry, code, param, acts, deltas):
+    """The deltas of the layer below from those of this layer: (W delta) * f'(z), f' taken
+    from the activations below. Only clipped fits use it: f' is called rather than copied
+    in, to keep the kernel's compile short."""
+    w0, b0, p0, d0, n_in, n_out = geometry
+    p = deltas.dtype.type(param)
     for i in range(n_in):
         at = unsigned(p0 + i)
         deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
                       * derivative_value(code, p, acts[at]))
 
 
-@inlined
-def backprop_and_update_layer(point, params, slots, rule, coefs, net, l, acts, deltas,
-                              propagate):
-    """Layer l's backward step and update, in one pass over its weights.
+def _make_layer_pass(adam):
+    """The layer pass for Adam (``adam``, a constant that Numba prunes on) or for sgd /
+    momentum / Nesterov: each fit inlines only its family's (see :func:`_train_epoch`)."""
 
-    The layer's inputs are a = acts[u_off[l-1]:][:n_in], its deltas d = deltas[u_off[l]:]
-    [:n_out], and its gradient g = s a d^T for W and s d for b, s being the clipping factor.
-    When ``propagate``, row i of W (read at ``point``: params, or Nesterov's look-ahead) first
-    gives the delta of unit i below, into deltas[u_off[l-1] + i], before the row is updated.
-    ``coefs`` = (step, s, c1, c2): sgd and momentum take the step ``step`` = alpha_t * s
-    along a d^T; Adam its moments of g with bias corrections c1, c2 (see
-    :mod:`fastmlp.kernels.optimizers` for the rules).
+    def layer_pass(point, params, slots, rule, coefs, geometry, code, param, acts, deltas,
+                   propagate):
+        """A layer's backward step and update, in one pass over its weights.
 
-    Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite (a sum of
-    ``x * 0`` is NaN exactly then, see ``inplace_update_range``).
-    """
-    n_params = params.shape[0]
-    w0 = net.w_off[l - 1]
-    b0 = net.b_off[l - 1]
-    a0 = net.u_off[l - 1]
-    d0 = net.u_off[l]
-    n_in = net.sizes[l - 1]
-    n_out = net.sizes[l]
-    below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
-    code = net.codes[below]
-    zero = params.dtype.type(0.0)
-    one = params.dtype.type(1.0)
-    c = params.dtype.type(coefs[0])
-    scale = params.dtype.type(coefs[1])
-    g = params.dtype.type(rule.momentum)
-    p = params.dtype.type(net.act_params[below])
-    optimizer = rule.optimizer
-    probe = zero
-    a_sq = 0.0
-    d_sq = squared_norm(deltas, d0, n_out)
-    # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
-    for i in range(n_in + 1):
-        weights = i < n_in
-        a_i = acts[unsigned(a0 + i)] if weights else one
-        row = w0 + i * n_out if weights else b0
-        if propagate and weights:
-            deltas[unsigned(a0 + i)] = (weighted_delta_sum(point, row, deltas, d0, n_out)
-                                        * derivative_value_inlined(code, p, a_i))
-        if weights:
-            a_sq += a_i * a_i
-        if optimizer == SGD:
-            ca = c * a_i
-            for j in range(n_out):
-                at = unsigned(row + j)
-                t = params[at] - ca * deltas[unsigned(d0 + j)]
-                params[at] = t
-                probe += t * zero
-        elif optimizer == ADAM:
-            sa = scale * a_i
-            b1 = params.dtype.type(rule.beta_1)
-            b2 = params.dtype.type(rule.beta_2)
-            eps = params.dtype.type(rule.epsilon)
-            alpha = params.dtype.type(coefs[4])
-            m_hat = params.dtype.type(coefs[2])
-            v_hat = params.dtype.type(coefs[3])
-            for j in range(n_out):
-                at = unsigned(row + j)
-                grad = sa * deltas[unsigned(d0 + j)]
-                m = b1 * slots[at] + (one - b1) * grad
-                v = b2 * slots[unsigned(n_params + row + j)] + (one - b2) * (grad * grad)
-                slots[at] = m
-                slots[unsigned(n_params + row + j)] = v
-                t = params[at] - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
-                params[at] = t
-                probe += t * zero + v * zero
-        else:
-            ca = c * a_i
-            for j in range(n_out):
-                at = unsigned(row + j)
-                v = g * slots[at] + ca * deltas[unsigned(d0 + j)]
-                slots[at] = v
-                t = params[at] - v
-                params[at] = t
-                probe += t * zero + v * zero
-    return probe == zero, a_sq, d_sq
+        With the layer's :func:`layer_geometry`, its inputs are a = acts[a0:a0+n_in], its
+        deltas d = deltas[z0:z0+n_out], and its gradient g = s a d^T for W and s d for b, s
+        being the clipping factor. When ``propagate``, row i of W (read at ``point``: params,
+        or Nesterov's look-ahead) first gives the delta of unit i below, into deltas[a0 + i],
+        times f'(z_i) of the layer below (``code``, ``param``), before the row is updated.
+        ``coefs`` = (step, s, c1, c2, alpha): sgd and momentum take the step ``step`` =
+        alpha_t * s along a d^T; Adam its moments of g (slot 0 at ``slots[at]``, slot 1 at
+        ``slots[n_params + at]``) with bias corrections c1, c2 and step size alpha (see
+        :mod:`fastmlp.kernels.optimizers` for the rules).
+
+        Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite (a
+        sum of ``x * 0`` is NaN exactly then, see ``inplace_update_range``).
+        """
+        n_params = params.shape[0]
+        w0, b0, a0, d0, n_in, n_out = geometry
+        zero = params.dtype.type(0.0)
+        one = params.dtype.type(1.0)
+        p = params.dtype.type(param)
+        probe = zero
+        a_sq = 0.0
+        d_sq = squared_norm(deltas, d0, n_out)
+        # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
+        for i in range(n_in + 1):
+            weights = i < n_in
+            a_i = acts[unsigned(a0 + i)] if weights else one
+            row = w0 + i * n_out if weights else b0
+            if propagate and weights:
+                deltas[unsigned(a0 + i)] = (weighted_delta_sum(point, row, deltas, d0, n_out)
+                                            * derivative_value_inlined(code, p, a_i))
+            if weights:
+                a_sq += a_i * a_i
+            if adam:
+                sa = params.dtype.type(coefs[1]) * a_i
+                b1 = params.dtype.type(rule.beta_1)
+                b2 = params.dtype.type(rule.beta_2)
+                eps = params.dtype.type(rule.epsilon)
+                alpha = params.dtype.type(coefs[4])
+                m_hat = params.dtype.type(coefs[2])
+                v_hat = params.dtype.type(coefs[3])
+                for j in range(n_out):
+                    at = unsigned(row + j)
+                    second = unsigned(n_params + row + j)
+                    grad = sa * deltas[unsigned(d0 + j)]
+                    m = b1 * slots[at] + (one - b1) * grad
+                    v = b2 * slots[second] + (one - b2) * (grad * grad)
+                    slots[at] = m
+                    slots[second] = v
+                    t = params[at] - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
+                    params[at] = t
+                    probe += t * zero + v * zero
+            elif rule.optimizer == SGD:
+                ca = params.dtype.type(coefs[0]) * a_i
+                for j in range(n_out):
+                    at = unsigned(row + j)
+                    t = params[at] - ca * deltas[unsigned(d0 + j)]
+                    params[at] = t
+                    probe += t * zero
+            else:
+                ca = params.dtype.type(coefs[0]) * a_i
+                g = params.dtype.type(rule.momentum)
+                for j in range(n_out):
+                    at = unsigned(row + j)
+                    v = g * slots[at] + ca * deltas[unsigned(d0 + j)]
+                    slots[at] = v
+                    t = params[at] - v
+                    params[at] = t
+                    probe += t * zero + v * zero
+        return probe == zero, a_sq, d_sq
+
+    return layer_pass
+
+
+#: The two layer passes, copied into the kernel (one of them per compiled kernel).
+layer_pass = inlined(_make_layer_pass(False))
+adam_layer_pass = inlined(_make_layer_pass(True))
 
 
 @kernel
-def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, norm_sums,
-                 block):
+def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
+                 norm_sums, block):
     """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
     ``slots``.
 
     Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
     penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
-    :class:`fastmlp.workspace.PerSampleBlock` buffers. A row of weight 0 is skipped.
+    :class:`fastmlp.kernels.structs.PerSampleBlock` buffers. A row of weight 0 is skipped.
+    Adam's 2-D slots compile their own kernel, with only Adam's layer pass
+    (``slots.ndim == 2`` is decided at compile time), and so does clipping (``clip`` is None
+    or (0.0, clip_norm): the per-sample engine declines clip_value).
     """
     # arrays passed into the inlined helpers, borrowed: no reference counting per row
     # (see fastmlp.kernels.indexing)
@@ -222,27 +226,34 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, n
     block_order = borrowed(block.order)
     block_norms = block.norm_sums
     no_weights = block.no_weights
+    # the network's arrays, read for every layer of every row, taken out of their tuple once
+    sizes = borrowed(net.sizes)
+    w_off = borrowed(net.w_off)
+    b_off = borrowed(net.b_off)
+    u_off = borrowed(net.u_off)
+    codes = borrowed(net.codes)
+    act_params = borrowed(net.act_params)
     X, Y, sample_weight = data.X, data.Y, data.sample_weight
     weighted = sample_weight.shape[0] > 0
     n = X.shape[0]
-    sizes, u_off = net.sizes, net.u_off
     n_layers = sizes.shape[0] - 1
     n_out = sizes[n_layers]
+    output = (n_out, codes[n_layers - 1], net.loss)
     n_params = params.shape[0]
-    n_slot_values = slots.shape[0]
     n_units = u_off[n_layers + 1]
     # the epoch runs on copies in one contiguous buffer (see the module docstring)
     theta = work[:n_params]
-    state = work[n_params : 3 * n_params]
+    state = work[n_params : 3 * n_params]  # the slots, flat: slot k at k * n_params
     lookahead = work[3 * n_params : 4 * n_params]
     acts = work[4 * n_params : 4 * n_params + n_units]
     deltas = work[4 * n_params + n_units : 4 * n_params + 2 * n_units]
+    flat_slots = slots.reshape(slots.size)
     # element loops, not ``theta[:] = params``: a slice assignment compiles Numba's shape-
     # mismatch error message (bench/README.md, "Cold start: three cuts")
     for i in range(n_params):
         theta[i] = params[i]
-    for i in range(n_slot_values):
-        state[i] = slots[i]
+    for i in range(flat_slots.shape[0]):
+        state[i] = flat_slots[i]
     for l in range(n_layers):
         block_norms[l] = norm_sums[l]
 
@@ -252,7 +263,6 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, n
     updates = 0
     status = OK
     alpha = rule.learning_rate
-    clipping = rule.clip_norm > 0.0
     size = Xb.shape[0]
     row = size - 1  # position in the block buffer (a counter: no division per sample)
     for s in range(n):
@@ -273,44 +283,56 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, n
             if weight == 0.0:
                 continue
         point = theta
-        if rule.optimizer == NESTEROV:
+        if slots.ndim == 1 and rule.optimizer == NESTEROV:
             inplace_lookahead(theta, state, rule.momentum, lookahead)
             point = lookahead
         for i in range(sizes[0]):
             acts[i] = Xb[unsigned(row), i]
         for l in range(1, n_layers + 1):
-            forward_layer_row(point, net, l, acts, l < n_layers)
+            forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
+                              codes[l - 1], act_params[l - 1], l < n_layers)
         loss = output_stage_inlined(acts, u_off[n_layers], deltas, Yb, no_weights, block_order,
-                                    row, 1, net, 1.0)
+                                    row, 1, output, act_params[n_layers - 1], 1.0)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
         t = t_start + updates + 1
         alpha = step_size(rule, t)
-        c1, c2 = bias_corrections(rule, t)
-        factor = 1.0
-        if clipping:
+        c1, c2 = 1.0, 1.0
+        if slots.ndim == 2:
+            c1, c2 = bias_corrections(rule, t)
+        coefs = (alpha, 1.0, c1, c2, alpha)
+        if clip is not None:
             # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
-            # The step needs the norm before any update, so every delta comes first.
+            # The step needs the norm before any update, so every delta comes first (and the
+            # layer pass below does not propagate them again).
             for l in range(n_layers, 1, -1):
-                backprop_row(point, net, l, acts, deltas)
+                backprop_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), codes[l - 2],
+                             act_params[l - 2], acts, deltas)
             total_sq = 0.0
             for l in range(1, n_layers + 1):
                 a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
                 d_sq = squared_norm(deltas, u_off[l], sizes[l])
                 block_norms[l - 1] += np.sqrt(a_sq * d_sq)
                 total_sq += (a_sq + 1.0) * d_sq
-            if np.sqrt(total_sq) > rule.clip_norm:
-                factor = rule.clip_norm / np.sqrt(total_sq)
-        step = alpha * factor if clipping else alpha
-        coefs = (step, factor, c1, c2, alpha)
-        # One call site for the layer pass, whether or not clipping computed the deltas
-        # already: each inlined copy of it adds to the kernel's compile time.
+            if np.sqrt(total_sq) > clip[1]:
+                factor = clip[1] / np.sqrt(total_sq)
+                coefs = (alpha * factor, factor, c1, c2, alpha)
         finite = True
         for l in range(n_layers, 0, -1):
-            ok, a_sq, d_sq = backprop_and_update_layer(
-                point, theta, state, rule, coefs, net, l, acts, deltas, l > 1 and not clipping)
-            if not clipping:
+            geometry = layer_geometry(sizes, w_off, b_off, u_off, l)
+            below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
+            # One call site per family: each inlined copy adds to the compile time, and Numba
+            # keeps only the one this kernel's slots can run.
+            if slots.ndim == 2:
+                ok, a_sq, d_sq = adam_layer_pass(
+                    point, theta, state, rule, coefs, geometry, codes[below],
+                    act_params[below], acts, deltas, l > 1 and clip is None)
+            else:
+                ok, a_sq, d_sq = layer_pass(
+                    point, theta, state, rule, coefs, geometry, codes[below],
+                    act_params[below], acts, deltas, l > 1 and clip is None)
+            if clip is None:
                 block_norms[l - 1] += np.sqrt(a_sq * d_sq)
             finite = finite and ok
         if not finite:
@@ -321,11 +343,11 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, t_start, n
         updates += 1
     for i in range(n_params):
         params[i] = theta[i]
-    for i in range(n_slot_values):
-        slots[i] = state[i]
+    for i in range(flat_slots.shape[0]):
+        flat_slots[i] = state[i]
     for l in range(n_layers):
         norm_sums[l] = block_norms[l]
-    return EpochResult(loss_sum, weight_sum, updates, status, alpha)
+    return loss_sum, weight_sum, updates, status, alpha
 
 
 class PerSampleEngine(Engine):
@@ -351,5 +373,6 @@ class PerSampleEngine(Engine):
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
-        return _train_epoch(self.data, params, state.slots, self.order, shuffle_seed,
-                            self.work.network, self.rule, state.t, norm_sums, self.block)
+        return EpochResult(*_train_epoch(self.data, params, state.slots, self.order,
+                                         shuffle_seed, self.work.network, self.rule,
+                                         self.clip, state.t, norm_sums, self.block))

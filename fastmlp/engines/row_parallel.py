@@ -13,7 +13,6 @@ import numpy as np
 from ..full_data import FullDataPass
 from ..kernels.optimizers import (
     LOSS_NOT_FINITE,
-    NESTEROV,
     OK,
     PARAMS_NOT_FINITE,
     inplace_lookahead,
@@ -46,14 +45,14 @@ class RowParallelEngine(Engine):
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         rule = self.rule
         point = params
-        if rule.optimizer == NESTEROV:
+        if self.lookahead is not None:
             inplace_lookahead(params, state.slots, rule.momentum, self.lookahead)
             point = self.lookahead
         loss, grad, weight = self.full.loss_and_gradient(point, rule.l1, rule.l2)
         if not np.isfinite(loss):
             return EpochResult(0.0, 0.0, 0, LOSS_NOT_FINITE, rule.learning_rate)
         finite, alpha = inplace_update(params, grad, state.slots, self.work.network, rule,
-                                       state.t + 1, norm_sums)
+                                       self.clip, state.t + 1, norm_sums)
         if not finite:
             return EpochResult(0.0, 0.0, 0, PARAMS_NOT_FINITE, alpha)
         return EpochResult(loss * weight, weight, 1, OK, alpha)

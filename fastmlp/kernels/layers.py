@@ -66,7 +66,7 @@ def prefetch_rows(A, order, first, m):
             prefetch(A, row, i)
 
 
-@kernel
+@inlined
 def input_row_major(sizes, m):
     """Whether a chunk of m rows keeps its input block row-major: exactly when the first
     layer's products go to BLAS."""

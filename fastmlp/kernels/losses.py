@@ -38,21 +38,20 @@ def _make_output_stage(one_value_path):
     that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
     of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start")."""
 
-    def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, net, scale):
+    def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param,
+                      scale):
         """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
         of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
 
-        Targets are ``Y[order[first + r]]``, row weights ``sample_weight[order[first + r]]``
+        ``output`` = (n_out, activation code, loss code) and ``param`` describe the output
+        layer (:func:`output_of`). Targets are ``Y[order[first + r]]``, row weights
+        ``sample_weight[order[first + r]]``
         (every row weighs 1 when ``sample_weight`` is empty). Writes the activated outputs over
         z, and ``scale * w_r * dE_r/dz`` into ``deltas`` at the same offsets (scale = 1 / the
         batch's total weight: the gradient of the weighted *mean* loss). Returns the weighted
         *sum* of the rows' losses, sum_r w_r E_r (E_r as in the module's table).
         """
-        n_layers = net.sizes.shape[0] - 1
-        n_out = net.sizes[n_layers]
-        code = net.codes[n_layers - 1]
-        param = net.act_params[n_layers - 1]
-        loss_code = net.loss
+        n_out, code, loss_code = output
         weighted = sample_weight.shape[0] > 0
         zero = acts.dtype.type(0.0)
         one = acts.dtype.type(1.0)
@@ -150,6 +149,14 @@ def _make_output_stage(one_value_path):
         return total
 
     return _output_stage
+
+
+@inlined
+def output_of(net):
+    """(n_out, activation code, loss code) and the activation's parameter of a Network's
+    output layer: what the output stage takes."""
+    n_layers = net.sizes.shape[0] - 1
+    return (net.sizes[n_layers], net.codes[n_layers - 1], net.loss), net.act_params[n_layers - 1]
 
 
 output_stage = kernel(_make_output_stage(False))

@@ -1,10 +1,15 @@
 """Parameter updates on the flat vector: weight penalties, gradient clipping, step-size
 schedules, and the update rules -- the lecture notes' sgd / momentum / Nesterov, and Adam.
 
-Optimizer state lives in ``slots``: one flat array of ``n_slots * n_params`` values, slot k
-at ``slots[k*n_params : (k+1)*n_params]`` in the parameters' layout. sgd has no slot,
-momentum and Nesterov one (the velocity v), Adam two (the moments m and v); the update count
-t that the schedules and Adam's bias correction read is kept by the caller.
+Optimizer state lives in ``slots``, one array in the parameters' layout: empty for sgd, the
+velocity v (n_params,) for momentum and Nesterov, and for Adam the moments m and v as the
+rows of a 2-D (2, n_params) array. The update count t that the schedules and Adam's bias
+correction read is kept by the caller.
+
+The slot array's number of dimensions is part of its type, so a kernel is compiled once for
+Adam's 2-D slots and once for the 1-D ones of the other rules, and Numba prunes the other
+family's code from each (``if slots.ndim == 2`` is decided at compile time): a fit compiles
+only the update rules it can run.
 
 ====================== =========================================================
 rule                   update with gradient g of the batch loss, step size alpha_t
@@ -22,15 +27,16 @@ penalized.
 
 import numpy as np
 
-from ._jit import kernel
+from ._jit import inlined, kernel
 
 SGD = 0
 MOMENTUM = 1
 NESTEROV = 2
 ADAM = 3
 
-#: Slots of optimizer state per rule (see the module docstring).
-N_SLOTS = {SGD: 0, MOMENTUM: 1, NESTEROV: 1, ADAM: 2}
+#: Shape of each rule's slots for n_params parameters (see the module docstring).
+SLOT_SHAPES = {SGD: lambda n: (0,), MOMENTUM: lambda n: (n,), NESTEROV: lambda n: (n,),
+               ADAM: lambda n: (2, n)}
 
 CONSTANT = 0
 INVERSE = 1
@@ -73,7 +79,7 @@ def inplace_add_penalty(theta, grad, net, l1, l2):
     return penalty
 
 
-@kernel
+@inlined
 def step_size(rule, t):
     """alpha_t of update number t (t = 1 at the first update): constant a, inverse
     a / (b + t), inverse_sqrt a / sqrt(t)."""
@@ -85,18 +91,17 @@ def step_size(rule, t):
     return a
 
 
-@kernel
+@inlined
 def bias_corrections(rule, t):
-    """Adam's factors 1 / (1 - beta_1^t) and 1 / (1 - beta_2^t) for update t (1, 1 for the
-    other rules), in float64 whatever the parameters' dtype."""
-    if rule.optimizer != ADAM:
-        return 1.0, 1.0
+    """Adam's factors 1 / (1 - beta_1^t) and 1 / (1 - beta_2^t) for update t, in float64
+    whatever the parameters' dtype."""
     return 1.0 / (1.0 - rule.beta_1 ** t), 1.0 / (1.0 - rule.beta_2 ** t)
 
 
 @kernel
 def inplace_lookahead(theta, slots, gamma, out):
-    """out = theta - gamma * v (v: slot 0): the point where Nesterov takes its gradient."""
+    """out = theta - gamma * v (v: the velocity, 1-D slots): the point where Nesterov takes
+    its gradient."""
     g = theta.dtype.type(gamma)
     for i in range(theta.shape[0]):
         out[i] = theta[i] - g * slots[i]
@@ -116,17 +121,9 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
     sq = 0.0
     th = theta[start:stop]  # views from 0 keep the loop vectorizable
     gr = grad[start:stop]
-    if rule.optimizer == SGD:
-        for i in range(stop - start):
-            g = gr[i]
-            sq += g * g
-            t = th[i] - a * g
-            th[i] = t
-            probe += t * zero
-    elif rule.optimizer == ADAM:
-        n_params = theta.shape[0]
-        m = slots[start:stop]
-        v = slots[n_params + start : n_params + stop]
+    if slots.ndim == 2:  # Adam (decided at compile time, see the module docstring)
+        m = slots[0][start:stop]
+        v = slots[1][start:stop]
         one = theta.dtype.type(1.0)
         b1 = theta.dtype.type(rule.beta_1)
         b2 = theta.dtype.type(rule.beta_2)
@@ -143,6 +140,13 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
             t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
             th[i] = t
             probe += t * zero + vi * zero
+    elif rule.optimizer == SGD:
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            t = th[i] - a * g
+            th[i] = t
+            probe += t * zero
     else:
         c = theta.dtype.type(rule.momentum)
         ve = slots[start:stop]
@@ -158,21 +162,24 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
 
 
 @kernel
-def inplace_update(theta, grad, slots, net, rule, t, norm_sums):
+def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
     """Apply update number ``t`` (1-based) from the batch gradient ``grad``; return
     (finite, alpha_t), finite being True when every new parameter and slot value is.
 
     Each layer's weight-gradient L2 norm (before clipping) is added to ``norm_sums[l]``.
-    Clipping: each component to [-clip_value, clip_value], then the whole vector rescaled to
-    L2 norm ``clip_norm`` if it is longer (a bound of 0 means no clipping). Without clipping,
-    norms and update share one pass over the parameters.
+    ``clip`` is None or (clip_value, clip_norm): each component clipped to [-clip_value,
+    clip_value], then the whole vector rescaled to L2 norm ``clip_norm`` if it is longer (a
+    bound of 0 means that bound is not set). Without clipping, norms and update share one
+    pass over the parameters.
     """
     sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
     alpha = step_size(rule, t)
-    c1, c2 = bias_corrections(rule, t)
+    c1, c2 = 1.0, 1.0
+    if slots.ndim == 2:
+        c1, c2 = bias_corrections(rule, t)
     finite = True
     n_layers = sizes.shape[0] - 1
-    if rule.clip_value == 0.0 and rule.clip_norm == 0.0:
+    if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)
         for l in range(n_layers):
             w_end = w_off[l] + sizes[l] * sizes[l + 1]
             ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule, alpha,
@@ -188,17 +195,18 @@ def inplace_update(theta, grad, slots, net, rule, t, norm_sums):
         for i in range(g.shape[0]):
             sq += g[i] * g[i]
         norm_sums[l] += np.sqrt(sq)
-    if rule.clip_value > 0.0:
-        c = grad.dtype.type(rule.clip_value)
+    clip_value, clip_norm = clip
+    if clip_value > 0.0:
+        c = grad.dtype.type(clip_value)
         for i in range(grad.shape[0]):
             grad[i] = min(max(grad[i], -c), c)
-    if rule.clip_norm > 0.0:
+    if clip_norm > 0.0:
         sq = 0.0
         for i in range(grad.shape[0]):
             sq += grad[i] * grad[i]
         norm = np.sqrt(sq)
-        if norm > rule.clip_norm:
-            factor = grad.dtype.type(rule.clip_norm / norm)
+        if norm > clip_norm:
+            factor = grad.dtype.type(clip_norm / norm)
             for i in range(grad.shape[0]):
                 grad[i] *= factor
     # w_off[0] is 0; a variable rather than the literal keeps one compiled signature

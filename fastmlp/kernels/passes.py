@@ -13,7 +13,7 @@ import numpy as np
 from ._jit import kernel
 from .activations import inplace_activate_block
 from .layers import backward_chunk, forward_chunk, gather_rows, input_row_major
-from .losses import output_stage
+from .losses import output_of, output_stage
 from .optimizers import inplace_add_penalty
 
 
@@ -35,6 +35,7 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
     n = X.shape[0]
     n_layers = net.sizes.shape[0] - 1
     z0 = chunk * net.u_off[n_layers]
+    output, param = output_of(net)
     order = np.arange(n)
     weight = float(n)
     if sample_weight.shape[0] > 0:
@@ -48,8 +49,8 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
         m = min(chunk, n - done)
         gather_rows(X, order, done, m, acts, input_row_major(net.sizes, m))
         forward_chunk(theta, net, acts, m, chunk)
-        total += output_stage(acts, z0, deltas, data.Y, sample_weight, order, done, m, net,
-                              scale)
+        total += output_stage(acts, z0, deltas, data.Y, sample_weight, order, done, m, output,
+                              param, scale)
         if need_grad:
             backward_chunk(theta, net, acts, deltas, grad, m, chunk, done == 0)
         done += m

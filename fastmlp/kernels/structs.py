@@ -53,7 +53,10 @@ class Chunk(NamedTuple):
 
 class Rule(NamedTuple):
     """The update rule: optimizer and schedule codes (fastmlp.kernels.optimizers) and their
-    constants. A bound of 0.0 means "no clipping"."""
+    constants. Clipping is not part of it: kernels take it as an argument of its own,
+    ``clip``, None (no clipping) or ``(clip_value, clip_norm)`` (0.0 for a bound not set), so
+    that an unclipped fit compiles kernels without the clipping code (Numba prunes
+    ``if clip is not None`` for a None argument)."""
 
     optimizer: int
     schedule: int
@@ -63,8 +66,6 @@ class Rule(NamedTuple):
     beta_1: float
     beta_2: float
     epsilon: float
-    clip_value: float
-    clip_norm: float
     l1: float
     l2: float
 
