@@ -49,7 +49,7 @@ from ..kernels.optimizers import (
     inplace_lookahead,
     step_size,
 )
-from ..kernels.rng import shuffle_rows
+from ..kernels.rng import shuffle_rows_inlined
 from ..kernels.structs import EpochResult
 from .base import Engine
 
@@ -247,17 +247,21 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
     lookahead = work[3 * n_params : 4 * n_params]
     acts = work[4 * n_params : 4 * n_params + n_units]
     deltas = work[4 * n_params + n_units : 4 * n_params + 2 * n_units]
-    flat_slots = slots.reshape(slots.size)
     # element loops, not ``theta[:] = params``: a slice assignment compiles Numba's shape-
     # mismatch error message (bench/README.md, "Cold start: three cuts")
     for i in range(n_params):
         theta[i] = params[i]
-    for i in range(flat_slots.shape[0]):
-        state[i] = flat_slots[i]
+    if slots.ndim == 2:  # Adam's moments, one row each
+        for k in range(2):
+            for i in range(n_params):
+                state[k * n_params + i] = slots[k, i]
+    else:
+        for i in range(slots.shape[0]):
+            state[i] = slots[i]
     for l in range(n_layers):
         block_norms[l] = norm_sums[l]
 
-    shuffle_rows(order, shuffle_seed)
+    shuffle_rows_inlined(order, shuffle_seed)
     loss_sum = 0.0
     weight_sum = 0.0
     updates = 0
@@ -343,8 +347,13 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
         updates += 1
     for i in range(n_params):
         params[i] = theta[i]
-    for i in range(flat_slots.shape[0]):
-        flat_slots[i] = state[i]
+    if slots.ndim == 2:
+        for k in range(2):
+            for i in range(n_params):
+                slots[k, i] = state[k * n_params + i]
+    else:
+        for i in range(slots.shape[0]):
+            slots[i] = state[i]
     for l in range(n_layers):
         norm_sums[l] = block_norms[l]
     return loss_sum, weight_sum, updates, status, alpha

@@ -16,6 +16,9 @@ FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
 kernel = njit(**OPTIONS)
+#: For a kernel that only other kernels call: no CPython wrapper (the code that converts
+#: Python arguments) is generated for it, which shortens its compile.
+internal = njit(no_cpython_wrapper=True, **OPTIONS)
 #: For a helper that two drivers share: copied into each at the IR level, which compiles
 #: faster than linking (and re-optimizing) one more layer of compiled functions. Not nested
 #: more than one level deep: Numba copies a callee's IR block by block with its whole scope,

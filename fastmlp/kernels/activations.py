@@ -36,7 +36,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from ._jit import inlined, kernel
+from ._jit import inlined, internal
 from .fastexp import fast_exp
 
 IDENTITY = 0
@@ -66,7 +66,7 @@ def _same_type(x, value):
     return None
 
 
-@kernel
+@internal
 def activation_value(code, param, z):
     """f(z) for one value and an element-wise code (``param``: leaky-ReLU slope or ELU
     alpha, in z's type)."""
@@ -91,7 +91,7 @@ def activation_value(code, param, z):
     return z
 
 
-@kernel
+@internal
 def derivative_value(code, param, a):
     """f'(z) written with the output a = f(z) (see the table above). STEP has no usable
     derivative (zero almost everywhere): the API refuses to train through it, and here it
@@ -119,7 +119,7 @@ def derivative_value(code, param, a):
     return zero
 
 
-@kernel
+@internal
 def inplace_activate(code, param, buf, start, stop):
     """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
 
@@ -161,7 +161,7 @@ def inplace_activate(code, param, buf, start, stop):
             z[i] = one if z[i] >= zero else zero
 
 
-@kernel
+@internal
 def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, count):
     """Multiply ``delta[d_start:d_start+count]`` by f'(z), computed from the outputs
     ``a = acts[a_start:a_start+count]``.
@@ -204,7 +204,7 @@ def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, coun
             d[i] = zero
 
 
-@kernel
+@internal
 def inplace_activate_block(code, param, buf, start, n_units, m):
     """Apply an output activation to a unit-major block of ``n_units`` x ``m`` rows at
     ``buf[start]``: element-wise codes directly, SOFTMAX across the units of each row."""

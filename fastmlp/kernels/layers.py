@@ -23,7 +23,7 @@ indexed from 0, which Numba compiles without negative-index tests, so LLVM can v
 """
 
 
-from ._jit import inlined, kernel
+from ._jit import inlined, internal
 from .activations import inplace_activate, inplace_multiply_derivative
 from .blas import gemm
 from .indexing import prefetch
@@ -32,7 +32,7 @@ from .indexing import prefetch
 BLAS_MIN_MACS = 8192
 
 
-@kernel
+@internal
 def gather_rows(X, order, first, m, acts, row_major):
     """Copy rows ``X[order[first:first+m]]`` into the input block at ``acts[0]``.
 

@@ -16,7 +16,7 @@ they stay finite for saturated outputs.
 
 import numpy as np
 
-from ._jit import inlined, kernel
+from ._jit import inlined, internal
 from .activations import (
     SOFTMAX,
     activation_value_inlined,
@@ -159,7 +159,7 @@ def output_of(net):
     return (net.sizes[n_layers], net.codes[n_layers - 1], net.loss), net.act_params[n_layers - 1]
 
 
-output_stage = kernel(_make_output_stage(False))
+output_stage = internal(_make_output_stage(False))
 #: With the one-row path, copied into its caller: the per-sample kernel, where a call per row
 #: costs a measurable share of the row's time.
 output_stage_inlined = inlined(_make_output_stage(True))

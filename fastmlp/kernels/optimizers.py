@@ -27,7 +27,7 @@ penalized.
 
 import numpy as np
 
-from ._jit import inlined, kernel
+from ._jit import inlined, internal, kernel
 
 SGD = 0
 MOMENTUM = 1
@@ -98,7 +98,7 @@ def bias_corrections(rule, t):
     return 1.0 / (1.0 - rule.beta_1 ** t), 1.0 / (1.0 - rule.beta_2 ** t)
 
 
-@kernel
+@inlined
 def inplace_lookahead(theta, slots, gamma, out):
     """out = theta - gamma * v (v: the velocity, 1-D slots): the point where Nesterov takes
     its gradient."""
@@ -107,7 +107,7 @@ def inplace_lookahead(theta, slots, gamma, out):
         out[i] = theta[i] - g * slots[i]
 
 
-@kernel
+@internal
 def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
     return (finite, sum of g^2). ``c1``, ``c2`` are Adam's bias corrections.

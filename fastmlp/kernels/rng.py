@@ -50,3 +50,7 @@ def shuffle_rows(order, seed):
         tmp = order[i]
         order[i] = order[j]
         order[j] = tmp
+
+
+#: Copied into the per-sample kernel, which then compiles no separate function for it.
+shuffle_rows_inlined = inlined(shuffle_rows.py_func)
