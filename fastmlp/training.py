@@ -28,8 +28,8 @@ def train(net, data: Data, config: FitConfig, state: OptimizerState,
     the errors)."""
     params = net.params
     work = Workspace(net.network, net.dtype)
-    engine = select_engine(config, data.X.shape[0], get_num_threads(),
-                           config.engine)(work, data, config)
+    engine = select_engine(config, data.X.shape[0], get_num_threads(), config.engine,
+                           weighted=data.sample_weight.shape[0] > 0)(work, data, config)
     validation_pass = FullDataPass(work, validation) if validation is not None else None
     gradient_pass = FullDataPass(work, data) if config.grad_tol is not None else None
     history = History(net.layout.n_layers)

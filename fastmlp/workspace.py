@@ -60,7 +60,6 @@ class Workspace:
         return PerSampleBlock(
             self._new(block_rows * n_in).reshape(block_rows, n_in),
             self._new(block_rows * n_out).reshape(block_rows, n_out),
-            self._new(block_rows),
             np.arange(block_rows, dtype=np.int64),
             memory[:work_bytes].view(self.dtype),
             memory[norms_at:].view(np.float64),

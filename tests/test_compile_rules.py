@@ -2,7 +2,8 @@
 
 - Compiled variants only where they are meant: after fits of every configuration, each
   kernel's compiled signatures differ only in the dtype, in the optimizer family (Adam's 2-D
-  slots against the 1-D ones of the other rules) and in clipping (``clip`` None or a pair).
+  slots against the 1-D ones of the other rules) and in optional arguments (``clip``, the
+  per-sample kernel's ``sample_weight``: None or a value).
   Any other difference (an int argument passed as a bool somewhere, a float as an int, a
   non-contiguous array) means another full compile of the kernel and of everything inlined
   into it.
@@ -18,12 +19,14 @@
 import ast
 import importlib
 import inspect
+import itertools
 import pkgutil
 import re
 import textwrap
 
 import numpy as np
 import pytest
+from numba import types
 from numba.core.registry import CPUDispatcher
 
 import fastmlp
@@ -101,13 +104,20 @@ def every_configuration():
             fastmlp.set_num_threads(None)
 
 
-def meant_variant(signature) -> str:
-    """A signature with what may vary between compiled variants made the same: the dtype,
-    the arrays' number of dimensions (Adam's 2-D slots) and ``clip`` (None or a pair)."""
-    text = str(tuple(signature)).replace("float32", "float64")
+def normalized(argument) -> str:
+    """An argument type with what may vary between variants made the same: the dtype and the
+    arrays' number of dimensions (Adam's 2-D slots)."""
+    text = str(argument).replace("float32", "float64")
     text = re.sub(r"Array\((\w+), \d, ", r"Array(\1, N, ", text)
-    text = re.sub(r"array\((\w+), \dd, ", r"array(\1, Nd, ", text)
-    return re.sub(r"UniTuple\(float64(?: x |, )2\)|none", "CLIP", text)
+    return re.sub(r"array\((\w+), \dd, ", r"array(\1, Nd, ", text)
+
+
+def meant_variants(a, b) -> bool:
+    """Whether two signatures of a kernel differ only as meant: in dtype, optimizer family,
+    and in optional arguments (None in one, a value in the other: ``clip``, the per-sample
+    kernel's ``sample_weight``)."""
+    return len(a) == len(b) and all(
+        normalized(x) == normalized(y) or types.none in (x, y) for x, y in zip(a, b))
 
 
 def test_kernels_compile_only_the_variants_they_are_meant_to():
@@ -117,14 +127,16 @@ def test_kernels_compile_only_the_variants_they_are_meant_to():
     for name, dispatcher in functions.items():
         if is_inlined(dispatcher):
             continue  # copied into callers: never compiled on its own
-        variants = {meant_variant(signature) for signature in dispatcher.signatures}
-        assert len(variants) <= 1, f"{name} compiled for {sorted(variants)}"
+        signatures = dispatcher.signatures
+        for a, b in itertools.combinations(signatures, 2):
+            assert meant_variants(a, b), f"{name} compiled for {a} and {b}"
 
 
 def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
-    # dtype x optimizer family x clipping for the epoch kernels, dtype for the passes
-    expected = {chunked._train_epoch: 8, per_sample._train_epoch: 8,
+    # chunked: dtype x optimizer family x clipping; per-sample: dtype x optimizer family x
+    # (unclipped, clipped, weighted: the combinations every_configuration runs); passes: dtype
+    expected = {chunked._train_epoch: 8, per_sample._train_epoch: 12,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         assert len(kernel.signatures) == count, kernel
@@ -132,14 +144,12 @@ def test_the_fit_compiles_the_epoch_kernels_it_needs():
 
 def test_the_variant_check_sees_other_differences():
     # guards the test above: an int where a float was compiled is another variant
-    from numba import types
-
     a = (types.float32[::1], types.int64, types.none)
     b = (types.float64[:, ::1], types.int64, types.UniTuple(types.float64, 2))
     c = (types.float64[::1], types.float64, types.none)
     d = (types.float64[:], types.int64, types.none)  # not C-contiguous
-    assert meant_variant(a) == meant_variant(b)
-    assert meant_variant(c) != meant_variant(a) != meant_variant(d)
+    assert meant_variants(a, b)
+    assert not meant_variants(a, c) and not meant_variants(a, d)
 
 
 @pytest.mark.parametrize("kernel,depth", INLINE_DEPTH.items(),

@@ -13,21 +13,22 @@ ENGINES: tuple[type[Engine], ...] = (RowParallelEngine, PerSampleEngine, Chunked
 ENGINES_BY_NAME = {engine.name: engine for engine in ENGINES}
 
 
-def select_engine(config, n_rows: int, threads: int, name: str | None = None) -> type[Engine]:
-    """The engine that runs ``config`` on ``n_rows`` rows with ``threads`` threads: the one
-    named (a ValueError saying why when it cannot), or else the first of :data:`ENGINES`
-    that can."""
+def select_engine(config, n_rows: int, threads: int, name: str | None = None,
+                  weighted: bool = False) -> type[Engine]:
+    """The engine that runs ``config`` on ``n_rows`` rows (with sample weights when
+    ``weighted``) with ``threads`` threads: the one named (a ValueError saying why when it
+    cannot), or else the first of :data:`ENGINES` that can."""
     if name is not None:
         if name not in ENGINES_BY_NAME:
             raise ValueError(f"unknown engine {name!r}; choose one of "
                              f"{', '.join(map(repr, ENGINES_BY_NAME))} or None")
         engine = ENGINES_BY_NAME[name]
-        reason = engine.unsupported(config, n_rows, threads)
+        reason = engine.unsupported(config, n_rows, threads, weighted)
         if reason is not None:
             raise ValueError(f"engine {name!r} cannot run this fit: {reason}")
         return engine
     for engine in ENGINES:
-        if engine.unsupported(config, n_rows, threads) is None:
+        if engine.unsupported(config, n_rows, threads, weighted) is None:
             return engine
     raise AssertionError("the chunked engine supports every fit")
 

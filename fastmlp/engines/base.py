@@ -37,9 +37,10 @@ class Engine:
         self.clip = config.clip()
 
     @classmethod
-    def unsupported(cls, config, n_rows: int, threads: int) -> str | None:
-        """Why this engine cannot run ``config`` on ``n_rows`` rows with ``threads`` threads
-        available, or None when it can."""
+    def unsupported(cls, config, n_rows: int, threads: int,
+                    weighted: bool = False) -> str | None:
+        """Why this engine cannot run ``config`` on ``n_rows`` rows (with sample weights
+        when ``weighted``) with ``threads`` threads available, or None when it can."""
         raise NotImplementedError
 
     def run_epoch(self, params, state, shuffle_seed: int, norm_sums):

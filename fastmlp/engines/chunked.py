@@ -125,7 +125,7 @@ class ChunkedEngine(Engine):
     name = "chunked"
 
     @classmethod
-    def unsupported(cls, config, n_rows, threads):
+    def unsupported(cls, config, n_rows, threads, weighted=False):
         return None
 
     def __init__(self, work, data, config):

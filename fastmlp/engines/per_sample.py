@@ -206,13 +206,16 @@ adam_layer_pass = inlined(_make_layer_pass(True))
 
 @kernel
 def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
-                 norm_sums, block):
+                 norm_sums, block, sample_weight):
     """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
     ``slots``.
 
     Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
     penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
-    :class:`fastmlp.kernels.structs.PerSampleBlock` buffers. A row of weight 0 is skipped.
+    :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: None
+    (every row weighs 1; ``data.sample_weight`` is not read) or the rows' weights, of which
+    batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
+    their weighted mean. None compiles a kernel without the weights' code.
     Adam's 2-D slots compile their own kernel, with only Adam's layer pass
     (``slots.ndim == 2`` is decided at compile time), and so does clipping (``clip`` is None
     or (0.0, clip_norm): the per-sample engine declines clip_value).
@@ -222,7 +225,6 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
     work = borrowed(block.work)
     Xb = borrowed(block.X)
     Yb = borrowed(block.Y)
-    Wb = borrowed(block.weights)
     block_order = borrowed(block.order)
     block_norms = block.norm_sums
     no_weights = block.no_weights
@@ -233,8 +235,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
     u_off = borrowed(net.u_off)
     codes = borrowed(net.codes)
     act_params = borrowed(net.act_params)
-    X, Y, sample_weight = data.X, data.Y, data.sample_weight
-    weighted = sample_weight.shape[0] > 0
+    X, Y = data.X, data.Y
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
     n_out = sizes[n_layers]
@@ -279,11 +280,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
                     Xb[r, i] = X[source, i]
                 for k in range(n_out):
                     Yb[r, k] = Y[source, k]
-                if weighted:
-                    Wb[r] = sample_weight[source]
         weight = 1.0
-        if weighted:
-            weight = Wb[unsigned(row)]
+        if sample_weight is not None:
+            weight = sample_weight[order[s]]
             if weight == 0.0:
                 continue
         point = theta
@@ -366,7 +365,7 @@ class PerSampleEngine(Engine):
     name = "per_sample"
 
     @classmethod
-    def unsupported(cls, config, n_rows, threads):
+    def unsupported(cls, config, n_rows, threads, weighted=False):
         if config.batch_size != 1:
             return "it trains with batch_size=1 only"
         if config.l1 or config.l2:
@@ -380,8 +379,11 @@ class PerSampleEngine(Engine):
         self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
                                      data.Y.shape[1])
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
+        weighted = data.sample_weight.shape[0] > 0
+        self.sample_weight = data.sample_weight if weighted else None
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(self.data, params, state.slots, self.order,
                                          shuffle_seed, self.work.network, self.rule,
-                                         self.clip, state.t, norm_sums, self.block))
+                                         self.clip, state.t, norm_sums, self.block,
+                                         self.sample_weight))

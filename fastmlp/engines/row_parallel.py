@@ -29,7 +29,7 @@ class RowParallelEngine(Engine):
     name = "row_parallel"
 
     @classmethod
-    def unsupported(cls, config, n_rows, threads):
+    def unsupported(cls, config, n_rows, threads, weighted=False):
         if config.batch_size is not None and config.batch_size < n_rows:
             return "it trains full batches only (batch_size=None)"
         if min(threads, n_rows // MIN_ROWS_PER_THREAD) < 2:

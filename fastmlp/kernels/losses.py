@@ -36,7 +36,8 @@ BINARY_CROSS_ENTROPY = 3
 def _make_output_stage(one_value_path):
     """The output stage, with or without its one-row path (``one_value_path``, a constant
     that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
-    of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start")."""
+    of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start").
+    The per-sample kernel trains unweighted rows only, so its copy leaves out the weights."""
 
     def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param,
                       scale):
@@ -62,7 +63,7 @@ def _make_output_stage(one_value_path):
             # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
             for r in range(m):
                 row = order[first + r]
-                w = sample_weight[row] if weighted else one
+                w = one if one_value_path else (sample_weight[row] if weighted else one)
                 sw = s * w
                 for k in range(n_out):
                     at = z0 + k * m + r
@@ -75,7 +76,7 @@ def _make_output_stage(one_value_path):
         elif code == SOFTMAX:
             for r in range(m):
                 row = order[first + r]
-                w = sample_weight[row] if weighted else one
+                w = one if one_value_path else (sample_weight[row] if weighted else one)
                 sw = s * w
                 zmax = acts[z0 + r]
                 for k in range(1, n_out):
@@ -139,7 +140,7 @@ def _make_output_stage(one_value_path):
                 for r in range(m):
                     at = z0 + k * m + r
                     row = order[first + r]
-                    w = sample_weight[row] if weighted else one
+                    w = one if one_value_path else (sample_weight[row] if weighted else one)
                     diff = acts[at] - Y[row, k]
                     total += w * diff * diff
                     deltas[at] = s * w * coef * diff

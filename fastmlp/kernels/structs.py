@@ -85,7 +85,6 @@ class PerSampleBlock(NamedTuple):
 
     X: np.ndarray  # (B, n_in): a block of rows, copied in visiting order
     Y: np.ndarray  # (B, n_out)
-    weights: np.ndarray  # (B,): their weights (unused without sample weights)
     order: np.ndarray  # int64 arange(B): the block's own row order
     work: np.ndarray  # 4 * n_params + 2 * n_units: parameters, 2 slots, look-ahead, one
     #                   row's activations and deltas
