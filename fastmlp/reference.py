@@ -115,8 +115,9 @@ def row_losses(output: np.ndarray, Y: np.ndarray, name: str) -> np.ndarray:
 def loss(output: np.ndarray, Y: np.ndarray, name: str, sample_weight=None) -> float:
     """Mean loss over rows, sum_n w_n E_n / sum_n w_n with ``sample_weight`` (every w_n = 1
     without)."""
-    weights = np.ones(output.shape[0]) if sample_weight is None else sample_weight
-    return float(np.sum(weights * row_losses(output, Y, name)) / np.sum(weights))
+    if sample_weight is None:
+        return float(np.sum(row_losses(output, Y, name)) / output.shape[0])
+    return float(np.sum(sample_weight * row_losses(output, Y, name)) / np.sum(sample_weight))
 
 
 def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
@@ -139,21 +140,25 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
     weights, _ = unflatten(theta, sizes)
     zs, outs = forward(theta, sizes, activations, params, X)
     o, z_out = outs[-1], zs[-1]
-    row_weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
-    # the weight of each row in the mean: 1/N without weights
-    share = (row_weight / row_weight.sum())[:, None]
-    value = loss(o, Y, loss_name, row_weight) + penalty(theta, sizes, l1, l2)
+    n = X.shape[0]
+    share = (None if sample_weight is None
+             else (np.asarray(sample_weight) / np.sum(sample_weight))[:, None])
+
+    def in_the_mean(a):  # each row's term times its weight in the mean: 1/N without weights
+        return a / n if share is None else a * share
+
+    value = loss(o, Y, loss_name, sample_weight) + penalty(theta, sizes, l1, l2)
     if loss_name in ("mse", "half_mse"):
-        dE_do = (2.0 if loss_name == "mse" else 1.0) * (o - Y) * share
+        dE_do = in_the_mean((2.0 if loss_name == "mse" else 1.0) * (o - Y))
         if activations[-1] == "softmax":
             # Jacobian of softmax: dp_k/dz_j = p_k (delta_kj - p_j)
             delta = o * (dE_do - np.sum(dE_do * o, axis=1, keepdims=True))
         else:
             delta = dE_do * activation_derivative(activations[-1], z_out, params[-1])
     elif loss_name == "cross_entropy":
-        delta = (o * Y.sum(axis=1, keepdims=True) - Y) * share
+        delta = in_the_mean(o * Y.sum(axis=1, keepdims=True) - Y)
     else:
-        delta = (o - Y) * share
+        delta = in_the_mean(o - Y)
     dWs, dbs = [None] * len(weights), [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
         a_prev = X if l == 0 else outs[l - 1]
@@ -215,7 +220,7 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
     else:
         slots, t = [s.copy() for s in state[0]], state[1]
     n = X.shape[0]
-    weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    weights = None if sample_weight is None else np.asarray(sample_weight, float)
     batch = n if batch_size is None else batch_size
     order = np.arange(n)
     rng = np.random.default_rng(rng)
@@ -227,11 +232,13 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
         total_weight = 0.0
         for start in range(0, n, batch):
             rows = order[start : start + batch]
-            if weights[rows].sum() == 0:
+            batch_weight = len(rows) if weights is None else weights[rows].sum()
+            if batch_weight == 0:
                 continue
             point = theta - momentum * slots[0] if optimizer == "nesterov" else theta
             value, g = loss_and_gradient(point, sizes, activations, params, loss_name,
-                                         X[rows], Y[rows], l1, l2, weights[rows])
+                                         X[rows], Y[rows], l1, l2,
+                                         None if weights is None else weights[rows])
             g = clip(g, clip_value, clip_norm)
             t += 1
             alpha = step_size(schedule, learning_rate, schedule_b, t)
@@ -246,8 +253,8 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
             else:
                 slots = [momentum * slots[0] + alpha * g]
                 theta = theta - slots[0]
-            total += value * weights[rows].sum()
-            total_weight += weights[rows].sum()
+            total += value * batch_weight
+            total_weight += batch_weight
         losses.append(total / total_weight)
     if return_state:
         return theta, np.array(losses), (slots, t)
