@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 __all__ = [
-    "unflatten", "flatten", "activation", "activation_derivative", "forward", "row_losses",
+    "unflatten", "flatten", "activation", "activation_derivative", "forward", "loss_terms",
     "loss", "loss_and_gradient", "train",
 ]
 
@@ -99,25 +99,29 @@ def forward(theta, sizes, activations, params, X):
     return zs, outs
 
 
-def row_losses(output: np.ndarray, Y: np.ndarray, name: str) -> np.ndarray:
-    """Each row's loss E_n, exactly as the design notes define it, from the network output."""
+def loss_terms(output: np.ndarray, Y: np.ndarray, name: str) -> np.ndarray:
+    """The loss terms of each row and output, as the design notes define them from the
+    network output (a row's loss E_n is the sum of its row)."""
     if name == "mse":
-        return np.sum((output - Y) ** 2, axis=1)
-    if name == "half_mse":
-        return np.sum((output - Y) ** 2, axis=1) / 2
-    if name == "cross_entropy":
-        return -np.sum(Y * np.log(output), axis=1)
-    if name == "binary_cross_entropy":
-        return -np.sum(Y * np.log(output) + (1 - Y) * np.log(1 - output), axis=1)
-    raise ValueError(f"unknown loss {name!r}")
+        terms = (output - Y) ** 2
+    elif name == "half_mse":
+        terms = (output - Y) ** 2 / 2
+    elif name == "cross_entropy":
+        terms = -Y * np.log(output)
+    elif name == "binary_cross_entropy":
+        terms = -(Y * np.log(output) + (1 - Y) * np.log(1 - output))
+    else:
+        raise ValueError(f"unknown loss {name!r}")
+    return terms
 
 
 def loss(output: np.ndarray, Y: np.ndarray, name: str, sample_weight=None) -> float:
     """Mean loss over rows, sum_n w_n E_n / sum_n w_n with ``sample_weight`` (every w_n = 1
     without)."""
+    terms = loss_terms(output, Y, name)
     if sample_weight is None:
-        return float(np.sum(row_losses(output, Y, name)) / output.shape[0])
-    return float(np.sum(sample_weight * row_losses(output, Y, name)) / np.sum(sample_weight))
+        return float(np.sum(terms) / output.shape[0])
+    return float(np.sum(sample_weight * terms.sum(axis=1)) / np.sum(sample_weight))
 
 
 def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
