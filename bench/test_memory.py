@@ -38,18 +38,22 @@ def one_thread():
                                               (1, dict(l2=0.01)),
                                               (16, dict(optimizer="nesterov", clip_norm=1.0)),
                                               (1, dict(optimizer="adam")),
-                                              (7, dict(optimizer="adam", clip_value=0.5))])
+                                              (7, dict(optimizer="adam", clip_value=0.5)),
+                                              (1, dict(sample_weight="ones"))])
 def test_epoch_allocations_do_not_grow_with_rows_or_steps(batch_size, extra, one_thread):
     rng = np.random.default_rng(0)
     counts = []
     for n in (50, 5_000):
         X, Y = rng.normal(size=(n, 8)), rng.uniform(size=(n, 3))
         net = fastmlp.MLP((8, 16, 3), seed=0)
+        options = {**extra, **({"sample_weight": np.ones(n)} if "sample_weight" in extra
+                               else {})}
         counts.append(allocations(
-            lambda: net.fit(X, Y, batch_size=batch_size, epochs=1, **extra)))
+            lambda: net.fit(X, Y, batch_size=batch_size, epochs=1, **options)))
     # one Numba wrapper per array the epoch kernel is given, whatever N and the step count:
     # Data 3, params, slots, order, Network 6, norm sums, and the engine's buffers (chunked:
-    # 4 in its Chunk, so 17; per-sample: 7 in its PerSampleBlock, so 20)
+    # 4 in its Chunk, so 17; per-sample: 6 in its PerSampleBlock, so 19, and 20 with sample
+    # weights, which it takes as an argument of their own)
     assert counts[0] == counts[1] <= 20
 
 
