@@ -44,8 +44,9 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
             weight += sample_weight[i]
     scale = 1.0 / weight if weight > 0.0 else 0.0
     total = 0.0
-    done = 0
-    while done < n:
+    # range loops, not ``done = 0; while ...``: the while loop's first value is typed as the
+    # literal 0, and each callee was compiled once more for it (tests/test_compile_rules.py)
+    for done in range(0, n, chunk):
         m = min(chunk, n - done)
         gather_rows(X, order, done, m, acts, input_row_major(net.sizes, m))
         forward_chunk(theta, net, acts, m, chunk)
@@ -53,7 +54,6 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
                               param, scale)
         if need_grad:
             backward_chunk(theta, net, acts, deltas, grad, m, chunk, done == 0)
-        done += m
     loss = total * scale
     if need_grad:
         loss += inplace_add_penalty(theta, grad, net, l1, l2)
@@ -72,8 +72,7 @@ def forward(theta, X, net, buf, out):
     n_out = net.sizes[n_layers]
     z0 = chunk * net.u_off[n_layers]
     order = np.arange(n)
-    first = 0
-    while first < n:
+    for first in range(0, n, chunk):
         m = min(chunk, n - first)
         gather_rows(X, order, first, m, acts, input_row_major(net.sizes, m))
         forward_chunk(theta, net, acts, m, chunk)
@@ -82,5 +81,4 @@ def forward(theta, X, net, buf, out):
         for r in range(m):
             for k in range(n_out):
                 out[first + r, k] = acts[z0 + k * m + r]
-        first += m
     return out
