@@ -1,7 +1,7 @@
 """fastmlp: fast CPU training of fixed-architecture multilayer perceptrons from Python.
 
 Numba-compiled kernels run whole training epochs (forward pass, delta backpropagation and
-in-place sgd / momentum / Nesterov updates); :class:`MLP` is the thin, validating API on top,
+in-place sgd / momentum / Nesterov / Adam updates); :class:`MLP` is the thin, validating API on top,
 and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
