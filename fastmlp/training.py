@@ -53,9 +53,10 @@ def train(net, data: Data, config: FitConfig, state: OptimizerState,
             state.t += result.updates
             val_loss = (None if validation_pass is None
                         else validation_pass.loss_and_gradient(params, need_grad=False)[0])
-            history.append(result.loss_sum / result.weight_sum, result.learning_rate,
-                           norm_sums / result.updates, time.perf_counter() - began, val_loss)
-            if monitor.update(epoch, history._loss[-1], val_loss) and best_params is not None:
+            loss = result.loss_sum / result.weight_sum
+            history.append(loss, result.learning_rate, norm_sums / result.updates,
+                           time.perf_counter() - began, val_loss)
+            if monitor.update(epoch, loss, val_loss) and best_params is not None:
                 np.copyto(best_params, params)
             history.best_epoch = monitor.best_epoch
             if config.verbose:
