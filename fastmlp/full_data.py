@@ -30,7 +30,6 @@ class FullDataPass:
 
     def __init__(self, work, data: Data):
         n = data.X.shape[0]
-        self.work = work
         self.network = work.network
         self.bounds = row_bounds(n, threads_for(n))
         weighted = data.sample_weight.shape[0] > 0

@@ -71,7 +71,8 @@ class Rule(NamedTuple):
 
 
 class EpochResult(NamedTuple):
-    """What an engine reports for one epoch (returned by the epoch kernels as it is)."""
+    """What an engine reports for one epoch (the epoch kernels return its fields as a plain
+    tuple, which compiles faster; the engines wrap them)."""
 
     loss_sum: float  # sum over applied updates of (batch loss + penalty) * batch weight
     weight_sum: float  # total weight of the rows of the applied updates (rows if unweighted)
