@@ -8,8 +8,17 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from . import _validation as check
+from .kernels import optimizers
 from .kernels.structs import Rule
 from .layout import OPTIMIZERS, SCHEDULES, lookup
+
+#: How the update rules and the batches' penalty and loss are computed:
+#: "notes" -- the lecture notes' forms (:class:`fastmlp.MLP`); "scikit-learn" -- scikit-learn's
+#: Nesterov and Adam forms and its per-batch penalty scaling, for :mod:`fastmlp.sklearn`
+#: (see :mod:`fastmlp.kernels.optimizers`).
+CONVENTIONS = ("notes", "scikit-learn")
+_SKLEARN_FORMS = {optimizers.NESTEROV: optimizers.NESTEROV_SKLEARN,
+                  optimizers.ADAM: optimizers.ADAM_SKLEARN}
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class FitConfig:
     callback: Callable | None = None
     verbose: bool = False
     engine: str | None = None
+    convention: str = "notes"
 
     @classmethod
     def from_options(cls, **options) -> "FitConfig":
@@ -59,6 +69,9 @@ class FitConfig:
             raise TypeError("callback must be callable(epoch, history)")
         if o["engine"] is not None and not isinstance(o["engine"], str):
             raise TypeError(f"engine must be a name or None, got {o['engine']!r}")
+        if o["convention"] not in CONVENTIONS:
+            raise ValueError(f"convention must be one of {', '.join(map(repr, CONVENTIONS))}, "
+                             f"got {o['convention']!r}")
         tol = o["tol"]
         return cls(
             optimizer=o["optimizer"],
@@ -81,14 +94,19 @@ class FitConfig:
             callback=o["callback"],
             verbose=check.flag(o["verbose"], "verbose"),
             engine=o["engine"],
+            convention=o["convention"],
         )
 
     def rule(self) -> Rule:
         """The update rule as the kernels take it (codes instead of names)."""
-        return Rule(OPTIMIZERS[self.optimizer], SCHEDULES[self.schedule],
+        optimizer, batches = OPTIMIZERS[self.optimizer], optimizers.BATCH_MEAN
+        if self.convention == "scikit-learn":
+            optimizer = _SKLEARN_FORMS.get(optimizer, optimizer)
+            batches = optimizers.BATCH_SKLEARN
+        return Rule(optimizer, SCHEDULES[self.schedule],
                     float(self.learning_rate), float(self.schedule_b), float(self.momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.l1), float(self.l2))
+                    float(self.l1), float(self.l2), batches)
 
     def clip(self) -> tuple[float, float] | None:
         """The kernels' ``clip`` argument: None, or (clip_value, clip_norm) with 0.0 for a

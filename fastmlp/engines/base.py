@@ -43,6 +43,16 @@ class Engine:
         when ``weighted``) with ``threads`` threads available, or None when it can."""
         raise NotImplementedError
 
+    def set_order(self, order) -> None:
+        """Visit the rows in ``order`` (int64 (n,)) in the next epoch; an epoch run with a
+        shuffle seed shuffles from there. Engines to which row order does not matter (one
+        full batch) ignore it."""
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Use base step size ``learning_rate`` from the next epoch on (scikit-learn's
+        per-epoch "invscaling" and "adaptive" schedules set it between epochs)."""
+        self.rule = self.rule._replace(learning_rate=float(learning_rate))
+
     def run_epoch(self, params, state, shuffle_seed: int, norm_sums):
         """Train one epoch in place.
 

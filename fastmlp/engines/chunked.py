@@ -20,6 +20,7 @@ from ..kernels.layers import (
 )
 from ..kernels.losses import output_of, output_stage
 from ..kernels.optimizers import (
+    BATCH_SKLEARN,
     LOSS_NOT_FINITE,
     NESTEROV,
     OK,
@@ -60,7 +61,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     -------
     (loss_sum, weight_sum, updates, status, alpha)
         The fields of an EpochResult. A batch whose weights sum to 0 is skipped: no update,
-        nothing counted.
+        nothing counted. Under ``rule.batch_convention`` BATCH_SKLEARN the penalty is divided
+        by the batch's weight and batches are counted by rows (fastmlp.kernels.optimizers).
     """
     X, Y, sample_weight = data.X, data.Y, data.sample_weight
     acts, deltas, grad, chunk = buf.acts, buf.deltas, buf.grad, buf.rows
@@ -104,7 +106,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
                                   output, param, scale)
             backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
             done += m
-        loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1, rule.l2)
+        penalty_scale = scale if rule.batch_convention == BATCH_SKLEARN else 1.0
+        loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1 * penalty_scale,
+                                                   rule.l2 * penalty_scale)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
@@ -113,8 +117,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
         if not finite:
             status = PARAMS_NOT_FINITE
             break
-        loss_sum += loss * weight
-        weight_sum += weight
+        counted = float(rows) if rule.batch_convention == BATCH_SKLEARN else weight
+        loss_sum += loss * counted
+        weight_sum += counted
         updates += 1
     return loss_sum, weight_sum, updates, status, alpha
 
@@ -132,8 +137,11 @@ class ChunkedEngine(Engine):
         super().__init__(work, data, config)
         n = data.X.shape[0]
         self.batch_rows = n if config.batch_size is None else min(config.batch_size, n)
-        self.buffers = work.chunk(self.batch_rows, lookahead=config.optimizer == "nesterov")
+        self.buffers = work.chunk(self.batch_rows, lookahead=self.rule.optimizer == NESTEROV)
         self.order = np.arange(n, dtype=np.int64)
+
+    def set_order(self, order):
+        np.copyto(self.order, order)
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(

@@ -372,6 +372,8 @@ class PerSampleEngine(Engine):
             return "weight penalties (l1, l2) break the per-row outer-product update"
         if config.clip_value is not None:
             return "component clipping (clip_value) breaks the per-row outer-product update"
+        if config.convention != "notes":
+            return "it runs the lecture notes' update rules only"
         return None
 
     def __init__(self, work, data, config):
@@ -381,6 +383,9 @@ class PerSampleEngine(Engine):
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
         weighted = data.sample_weight.shape[0] > 0
         self.sample_weight = data.sample_weight if weighted else None
+
+    def set_order(self, order):
+        np.copyto(self.order, order)
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(self.data, params, state.slots, self.order,

@@ -12,7 +12,9 @@ import numpy as np
 
 from ..full_data import FullDataPass
 from ..kernels.optimizers import (
+    BATCH_SKLEARN,
     LOSS_NOT_FINITE,
+    NESTEROV,
     OK,
     PARAMS_NOT_FINITE,
     inplace_lookahead,
@@ -40,7 +42,14 @@ class RowParallelEngine(Engine):
     def __init__(self, work, data, config):
         super().__init__(work, data, config)
         self.full = FullDataPass(work, data)
-        self.lookahead = work.vector() if config.optimizer == "nesterov" else None
+        self.lookahead = work.vector() if self.rule.optimizer == NESTEROV else None
+        # BATCH_SKLEARN: the penalty divided by the batch's (here: all rows') weight, and the
+        # epoch's loss counted by rows
+        weighted = data.sample_weight.shape[0] > 0
+        total_weight = float(data.sample_weight.sum()) if weighted else float(data.X.shape[0])
+        sklearn = self.rule.batch_convention == BATCH_SKLEARN
+        self.penalty_scale = 1.0 / total_weight if sklearn and total_weight > 0 else 1.0
+        self.count_rows = sklearn
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         rule = self.rule
@@ -48,11 +57,14 @@ class RowParallelEngine(Engine):
         if self.lookahead is not None:
             inplace_lookahead(params, state.slots, rule.momentum, self.lookahead)
             point = self.lookahead
-        loss, grad, weight = self.full.loss_and_gradient(point, rule.l1, rule.l2)
+        loss, grad, weight = self.full.loss_and_gradient(point, rule.l1 * self.penalty_scale,
+                                                         rule.l2 * self.penalty_scale)
         if not np.isfinite(loss):
             return EpochResult(0.0, 0.0, 0, LOSS_NOT_FINITE, rule.learning_rate)
         finite, alpha = inplace_update(params, grad, state.slots, self.work.network, rule,
                                        self.clip, state.t + 1, norm_sums)
         if not finite:
             return EpochResult(0.0, 0.0, 0, PARAMS_NOT_FINITE, alpha)
+        if self.count_rows:
+            weight = float(self.data.X.shape[0])
         return EpochResult(loss * weight, weight, 1, OK, alpha)

@@ -8,6 +8,9 @@ MSE                       sum_k (o_k - d_k)^2
 HALF_MSE                  (1/2) sum_k (o_k - d_k)^2
 CROSS_ENTROPY             -sum_k d_k log p_k, p = softmax(z)
 BINARY_CROSS_ENTROPY      -sum_k [d_k log o_k + (1 - d_k) log(1 - o_k)], o = sigmoid(z)
+SKLEARN_SQUARED_ERROR     (1/(2K)) sum_k (o_k - d_k)^2 over K outputs, with the deltas of
+                          HALF_MSE (scikit-learn's squared_error: its value averages over
+                          the outputs, its gradient does not; the same as HALF_MSE for K = 1)
 ========================= ===================================================
 
 Both cross-entropies are evaluated from the pre-activations z (log-sum-exp, softplus), so
@@ -31,6 +34,7 @@ MSE = 0
 HALF_MSE = 1
 CROSS_ENTROPY = 2
 BINARY_CROSS_ENTROPY = 3
+SKLEARN_SQUARED_ERROR = 4
 
 
 def _make_output_stage(one_value_path):
@@ -147,6 +151,8 @@ def _make_output_stage(one_value_path):
             inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
         if loss_code == HALF_MSE:
             total *= 0.5
+        elif loss_code == SKLEARN_SQUARED_ERROR:
+            total *= 0.5 / n_out
         return total
 
     return _output_stage

@@ -19,7 +19,26 @@ MOMENTUM               v <- gamma v + alpha g;  theta <- theta - v
 NESTEROV               as MOMENTUM with g taken at theta - gamma v
 ADAM (Kingma & Ba)     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
                        theta <- theta - alpha (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+NESTEROV_SKLEARN       v <- gamma v + alpha g;  theta <- theta - (gamma v + alpha g), g at
+                       theta (the reformulation of Bengio et al. 2013 that scikit-learn uses)
+ADAM_SKLEARN           m, v as ADAM;  alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t);
+                       theta <- theta - alpha_t m / (sqrt(v) + eps)  (Kingma & Ba's
+                       "efficient" ordering, eps outside the bias correction: scikit-learn's)
 ====================== =========================================================
+
+The two ``_SKLEARN`` rules exist for :mod:`fastmlp.sklearn`, whose estimators reproduce
+scikit-learn's arithmetic; :class:`fastmlp.MLP` keeps the lecture notes' forms. Momentum needs
+no variant: scikit-learn's v <- mu v - eta g, theta <- theta + v is MOMENTUM with the sign of
+v flipped, value for value.
+
+How a batch enters the epoch (``Rule.batch_convention``):
+
+================= ==================================================================
+BATCH_MEAN        the penalty is added once to the batch's weighted mean loss; the
+                  epoch loss weighs each batch by its total weight (the notes)
+BATCH_SKLEARN     the penalty is divided by the batch's total weight (scikit-learn's
+                  alpha / n_batch); the epoch loss weighs each batch by its row count
+================= ==================================================================
 
 A "weight range" is ``[w_off[l], w_off[l] + sizes[l]*sizes[l+1])``: biases are never
 penalized.
@@ -33,10 +52,16 @@ SGD = 0
 MOMENTUM = 1
 NESTEROV = 2
 ADAM = 3
+NESTEROV_SKLEARN = 4
+ADAM_SKLEARN = 5
 
 #: Shape of each rule's slots for n_params parameters (see the module docstring).
 SLOT_SHAPES = {SGD: lambda n: (0,), MOMENTUM: lambda n: (n,), NESTEROV: lambda n: (n,),
-               ADAM: lambda n: (2, n)}
+               ADAM: lambda n: (2, n), NESTEROV_SKLEARN: lambda n: (n,),
+               ADAM_SKLEARN: lambda n: (2, n)}
+
+BATCH_MEAN = 0
+BATCH_SKLEARN = 1
 
 CONSTANT = 0
 INVERSE = 1
@@ -110,7 +135,8 @@ def inplace_lookahead(theta, slots, gamma, out):
 @internal
 def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
-    return (finite, sum of g^2). ``c1``, ``c2`` are Adam's bias corrections.
+    return (finite, sum of g^2). ``alpha`` is the step size alpha_t (for ADAM_SKLEARN its
+    bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's bias corrections.
 
     The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
     inf, so one sum tells whether anything overflowed (no branch per element).
@@ -130,16 +156,28 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
         eps = theta.dtype.type(rule.epsilon)
         m_hat = theta.dtype.type(c1)
         v_hat = theta.dtype.type(c2)
-        for i in range(stop - start):
-            g = gr[i]
-            sq += g * g
-            mi = b1 * m[i] + (one - b1) * g
-            vi = b2 * v[i] + (one - b2) * (g * g)
-            m[i] = mi
-            v[i] = vi
-            t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
-            th[i] = t
-            probe += t * zero + vi * zero
+        if rule.optimizer == ADAM_SKLEARN:  # alpha is alpha_t here (see inplace_update)
+            for i in range(stop - start):
+                g = gr[i]
+                sq += g * g
+                mi = b1 * m[i] + (one - b1) * g
+                vi = b2 * v[i] + (one - b2) * (g * g)
+                m[i] = mi
+                v[i] = vi
+                t = th[i] - (a * mi) / (np.sqrt(vi) + eps)
+                th[i] = t
+                probe += t * zero + vi * zero
+        else:
+            for i in range(stop - start):
+                g = gr[i]
+                sq += g * g
+                mi = b1 * m[i] + (one - b1) * g
+                vi = b2 * v[i] + (one - b2) * (g * g)
+                m[i] = mi
+                v[i] = vi
+                t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
+                th[i] = t
+                probe += t * zero + vi * zero
     elif rule.optimizer == SGD:
         for i in range(stop - start):
             g = gr[i]
@@ -147,6 +185,17 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
             t = th[i] - a * g
             th[i] = t
             probe += t * zero
+    elif rule.optimizer == NESTEROV_SKLEARN:
+        c = theta.dtype.type(rule.momentum)
+        ve = slots[start:stop]
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            v = c * ve[i] + a * g
+            ve[i] = v
+            t = th[i] - (c * v + a * g)
+            th[i] = t
+            probe += t * zero + v * zero
     else:
         c = theta.dtype.type(rule.momentum)
         ve = slots[start:stop]
@@ -175,17 +224,20 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
     sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
     alpha = step_size(rule, t)
     c1, c2 = 1.0, 1.0
+    step = alpha
     if slots.ndim == 2:
         c1, c2 = bias_corrections(rule, t)
+        if rule.optimizer == ADAM_SKLEARN:
+            step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
     finite = True
     n_layers = sizes.shape[0] - 1
     if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)
         for l in range(n_layers):
             w_end = w_off[l] + sizes[l] * sizes[l + 1]
-            ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule, alpha,
+            ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule, step,
                                             c1, c2)
             ok_b, _ = inplace_update_range(theta, grad, slots, b_off[l],
-                                           b_off[l] + sizes[l + 1], rule, alpha, c1, c2)
+                                           b_off[l] + sizes[l + 1], rule, step, c1, c2)
             norm_sums[l] += np.sqrt(sq)
             finite = finite and ok_w and ok_b
         return finite, alpha
@@ -211,5 +263,5 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
                 grad[i] *= factor
     # w_off[0] is 0; a variable rather than the literal keeps one compiled signature
     finite, _ = inplace_update_range(theta, grad, slots, w_off[0], theta.shape[0], rule,
-                                     alpha, c1, c2)
+                                     step, c1, c2)
     return finite, alpha

@@ -1,0 +1,227 @@
+"""``MLPClassifier`` and ``MLPRegressor``: scikit-learn's estimators of the same names, with
+fastmlp's compiled engines doing the training."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BaseMLP, validate_data
+
+
+def _stochastic_solver(estimator) -> bool:
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                             f"{estimator.solver} is not stochastic.")
+    return True
+
+
+_DOC_PARAMETERS = """
+    Parameters
+    ----------
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
+learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
+momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
+n_iter_no_change, max_fun
+        scikit-learn's parameters, with its defaults and meaning (``sklearn.neural_network``).
+        ``activation`` also takes the lecture notes' "arctan", "softsign", "leaky_relu"
+        (slope 0.01) and "elu" (alpha 1).
+    clip_value, clip_norm : float or None, default None
+        fastmlp's gradient clipping (stochastic solvers): each component to
+        [-clip_value, clip_value], then the whole gradient to L2 norm ``clip_norm``.
+    dtype : {"float32", "float64"} or None, default None
+        The network's dtype; None follows X (float32 X trains a float32 network).
+"""
+
+_DOC_ATTRIBUTES = """
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of ndarray
+        Layer i's weights (n_in, n_out) and biases (n_out,): views into the one parameter
+        vector the kernels train.
+    loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_, t_, \
+n_iter_, n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_in_
+        As in scikit-learn.
+"""
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = ("""A multilayer perceptron classifier: scikit-learn's ``MLPClassifier``, trained
+    by fastmlp's compiled engines.
+
+    Two classes train one logistic output, more a softmax, indicator targets (multilabel)
+    one logistic output per label, all on the log-loss; with the same ``random_state`` and
+    data the fitted parameters are scikit-learn's to rounding.
+""" + _DOC_PARAMETERS + _DOC_ATTRIBUTES + """
+    classes_ : ndarray
+        The class labels (``predict`` returns them).
+""")
+
+    _is_classifier = True
+    _score_function = staticmethod(accuracy_score)
+
+    def _output_activation(self) -> str:
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _loss_name(self) -> str:
+        return ("cross_entropy" if self._output_activation() == "softmax"
+                else "binary_cross_entropy")
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{classes}")
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` "
+                                 f"has {self.classes_}. 'y' has {classes}.")
+        # bool like scikit-learn's (its stratified split sorts these values); the row feed
+        # converts them to the network's dtype
+        return X, self._label_binarizer.transform(y).astype(bool)
+
+    def _validation_targets(self, Y_val):
+        return self._label_binarizer.inverse_transform(Y_val)
+
+    def _decode(self, outputs):
+        if self.n_outputs_ == 1:
+            outputs = outputs.ravel()
+        return self._label_binarizer.inverse_transform(outputs)
+
+    def fit(self, X, y, sample_weight=None) -> "MLPClassifier":
+        """Fit the model to data X (n, d), dense or sparse, and labels y (n,) or a label
+        indicator matrix (n, n_labels); ``sample_weight`` (n,) weighs the rows."""
+        self._validate_params()
+        return self._fit_transaction(self._fit, X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic_solver)
+    def partial_fit(self, X, y, sample_weight=None, classes=None) -> "MLPClassifier":
+        """One epoch over (X, y); ``classes`` (every label of the whole data) is needed on
+        the first call."""
+        self._validate_params()
+
+        def first_call_then_fit():
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+        return self._fit_transaction(first_call_then_fit)
+
+    def predict(self, X) -> np.ndarray:
+        """The predicted class of each row (or label indicators, multilabel)."""
+        return self._decode(self._forward(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (n, n_classes), columns in the order of ``classes_``."""
+        outputs = self._forward(X)
+        if self.n_outputs_ == 1:
+            p = outputs.ravel()
+            return np.vstack([1 - p, p]).T
+        return outputs
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    __doc__ = ("""A multilayer perceptron regressor: scikit-learn's ``MLPRegressor``
+    (identity output, half squared error), trained by fastmlp's compiled engines.
+""" + _DOC_PARAMETERS.replace(
+        "    hidden_layer_sizes,",
+        "    loss : {\"squared_error\"}, default \"squared_error\"\n"
+        "        (scikit-learn's \"poisson\" is not implemented.)\n"
+        "    hidden_layer_sizes,") + _DOC_ATTRIBUTES)
+
+    _parameter_constraints: dict = {**BaseMLP._parameter_constraints,
+                                    "loss": [StrOptions({"squared_error"})]}
+    _score_function = staticmethod(r2_score)
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 clip_value=None, clip_norm=None, dtype=None):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype)
+        self.loss = loss
+
+    def _output_activation(self) -> str:
+        return "identity"
+
+    def _loss_name(self) -> str:
+        return "sklearn_squared_error"
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _validation_targets(self, Y_val):
+        return Y_val
+
+    def _decode(self, outputs):
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
+
+    def fit(self, X, y, sample_weight=None) -> "MLPRegressor":
+        """Fit the model to data X (n, d), dense or sparse, and targets y (n,) or (n, k);
+        ``sample_weight`` (n,) weighs the rows."""
+        self._validate_params()
+        return self._fit_transaction(self._fit, X, y, sample_weight, incremental=False)
+
+    @available_if(_stochastic_solver)
+    def partial_fit(self, X, y, sample_weight=None) -> "MLPRegressor":
+        """One epoch over (X, y)."""
+        self._validate_params()
+        return self._fit_transaction(self._fit, X, y, sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, (n,) for one output, else (n, n_outputs_)."""
+        return self._decode(self._forward(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
