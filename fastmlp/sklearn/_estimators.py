@@ -136,8 +136,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._decode(self._forward(X))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (n, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities (n, n_classes), columns in the order of ``classes_`` (for
+        multilabel targets: each label's probability, (n, n_labels)).
+
+        A logistic output p and 1 - p are kept inside the open interval (0, 1): where
+        scikit-learn's round to exactly 0 or 1 (|z| beyond about 37 in float64), these are
+        clipped to [epsneg, 1 - epsneg] (epsneg = 2^-53 in float64, 2^-24 in float32) --
+        a difference of at most epsneg.
+        """
         outputs = self._forward(X)
+        if self.out_activation_ == "logistic":
+            epsneg = np.finfo(outputs.dtype).epsneg
+            np.clip(outputs, epsneg, 1 - epsneg, out=outputs)
         if self.n_outputs_ == 1:
             p = outputs.ravel()
             return np.vstack([1 - p, p]).T

@@ -1,0 +1,300 @@
+"""fastmlp.sklearn trains scikit-learn's model: with the same parameters, seed and data, the
+fitted coefs_ / intercepts_ and the recorded attributes agree with scikit-learn's own
+estimators to rounding, for every solver and option."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+sklearn = pytest.importorskip("sklearn")
+
+import scipy.sparse  # noqa: E402
+import sklearn.neural_network as reference  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import fastmlp.sklearn as ours  # noqa: E402
+
+#: Relative agreement demanded of float64 fits: max |ours - theirs| / max |theirs| per array.
+RTOL = 1e-8
+
+SKLEARN_VERSION = tuple(int(p) for p in sklearn.__version__.split(".")[:2])
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X)[:600], y[:600]
+
+
+def targets(kind, X, y):
+    """Targets of each task, from the digits."""
+    if kind == "multiclass":
+        return y
+    if kind == "binary":
+        return np.where(y < 5, "low", "high")
+    if kind == "multilabel":
+        return np.column_stack([y % 2 == 0, y < 5, y % 3 == 0]).astype(int)
+    if kind == "regression":
+        return X[:, :5].sum(axis=1) + 0.1 * y
+    if kind == "multioutput":
+        return np.column_stack([X[:, :5].sum(axis=1), X[:, 5:9].mean(axis=1) * y])
+    raise AssertionError(kind)
+
+
+def estimator_pair(kind, **params):
+    name = "MLPClassifier" if kind in ("multiclass", "binary", "multilabel") else "MLPRegressor"
+    return getattr(reference, name)(**params), getattr(ours, name)(**params)
+
+
+def fit_both(kind, X, y, fit_args=(), **params):
+    theirs, mine = estimator_pair(kind, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y, *fit_args)
+        mine.fit(X, y, *fit_args)
+    return theirs, mine
+
+
+def relative_difference(mine, theirs) -> float:
+    """The largest max-abs difference of the parameter arrays, each relative to the
+    reference array's largest magnitude."""
+    pairs = zip(mine.coefs_ + mine.intercepts_, theirs.coefs_ + theirs.intercepts_)
+    return max(float(np.max(np.abs(a - b)) / np.max(np.abs(b))) for a, b in pairs)
+
+
+def assert_same_model(mine, theirs, rtol=RTOL):
+    assert [c.shape for c in mine.coefs_] == [c.shape for c in theirs.coefs_]
+    assert relative_difference(mine, theirs) < rtol
+    assert mine.n_iter_ == theirs.n_iter_
+    assert mine.t_ == theirs.t_
+    assert mine.n_layers_ == theirs.n_layers_
+    assert mine.n_outputs_ == theirs.n_outputs_
+    assert mine.out_activation_ == theirs.out_activation_
+    np.testing.assert_allclose(mine.loss_, theirs.loss_, rtol=1e-9)
+    if hasattr(theirs, "loss_curve_"):
+        assert isinstance(mine.loss_curve_, list)
+        np.testing.assert_allclose(mine.loss_curve_, theirs.loss_curve_, rtol=1e-9)
+        for name in ("best_loss_", "best_validation_score_"):
+            if getattr(theirs, name) is None:
+                assert getattr(mine, name) is None
+            else:
+                np.testing.assert_allclose(getattr(mine, name), getattr(theirs, name),
+                                           rtol=1e-9)
+        if theirs.validation_scores_ is None:
+            assert mine.validation_scores_ is None
+        else:
+            np.testing.assert_allclose(mine.validation_scores_, theirs.validation_scores_,
+                                       rtol=1e-9)
+    if hasattr(theirs, "classes_"):
+        np.testing.assert_array_equal(mine.classes_, theirs.classes_)
+
+
+SOLVERS = {
+    "adam": dict(solver="adam"),
+    "sgd-nesterov": dict(solver="sgd"),
+    "sgd-momentum": dict(solver="sgd", nesterovs_momentum=False),
+    "sgd-plain": dict(solver="sgd", momentum=0.0),
+    "sgd-invscaling": dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5),
+    "sgd-adaptive": dict(solver="sgd", learning_rate="adaptive", n_iter_no_change=1,
+                         tol=0.05),
+    "lbfgs": dict(solver="lbfgs"),
+}
+KINDS = ["multiclass", "binary", "multilabel", "regression", "multioutput"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_fits_scikit_learns_parameters(digits, kind, solver):
+    X, y = digits
+    theirs, mine = fit_both(kind, X, targets(kind, X, y), hidden_layer_sizes=(20, 10),
+                            max_iter=6, random_state=0, **SOLVERS[solver])
+    assert_same_model(mine, theirs)
+    if kind in ("regression", "multioutput"):
+        np.testing.assert_allclose(mine.predict(X), theirs.predict(X), rtol=1e-7, atol=1e-12)
+    else:
+        np.testing.assert_array_equal(mine.predict(X), theirs.predict(X))
+        np.testing.assert_allclose(mine.predict_proba(X), theirs.predict_proba(X),
+                                   rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [
+    dict(batch_size=1, max_iter=2),
+    dict(batch_size=7),
+    dict(batch_size=300),  # one full batch
+    dict(batch_size=600),  # clipped to one full batch, with scikit-learn's warning
+    dict(shuffle=False),
+    dict(alpha=0.5),
+    dict(alpha=0.0),
+    dict(activation="logistic"),
+    dict(activation="tanh"),
+    dict(activation="identity"),
+    dict(hidden_layer_sizes=()),
+    dict(hidden_layer_sizes=7),
+    dict(early_stopping=True, validation_fraction=0.2, max_iter=12),
+    dict(early_stopping=True, n_iter_no_change=2, tol=0.5, max_iter=30),
+    dict(tol=10.0, n_iter_no_change=2, max_iter=30),
+], ids=repr)
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_options_follow_scikit_learn(digits, kind, options):
+    X, y = digits
+    X, y = X[:300], y[:300]
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=3, solver="sgd")
+    params.update(options)
+    theirs, mine = fit_both(kind, X, targets(kind, X, y), **params)
+    assert_same_model(mine, theirs)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_full_batches_split_across_threads_fit_scikit_learns_model(solver):
+    """Full batches of 5000 rows run on the row-parallel engine with two threads (and L-BFGS
+    on the row-parallel loss and gradient): the summation order changes, not the model."""
+    from fastmlp import get_num_threads, set_num_threads
+    from fastmlp.engines import RowParallelEngine, select_engine
+    from fastmlp.sklearn._stochastic import fit_config
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 12))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    params = dict(solver=solver, batch_size=5000, hidden_layer_sizes=(16,), max_iter=5,
+                  random_state=0)
+    before = get_num_threads()
+    set_num_threads(2)
+    try:
+        config = fit_config(ours.MLPClassifier(**params).get_params(), 5000)
+        assert select_engine(config, 5000, 2) is RowParallelEngine
+        theirs, mine = fit_both("multiclass", X, y, **params)
+    finally:
+        set_num_threads(before)
+    assert_same_model(mine, theirs)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_seed_as_a_random_state_object(digits, solver):
+    X, y = digits
+    theirs, mine = estimator_pair("multiclass", solver=solver, hidden_layer_sizes=(8,),
+                                  max_iter=3)
+    theirs.set_params(random_state=np.random.RandomState(5))
+    mine.set_params(random_state=np.random.RandomState(5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y), mine.fit(X, y)
+        theirs.fit(X, y), mine.fit(X, y)  # the second fit draws on from the same stream
+    assert_same_model(mine, theirs)
+
+
+@pytest.mark.skipif(SKLEARN_VERSION < (1, 7), reason="scikit-learn's MLPs weigh samples "
+                    "since 1.7")
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_sample_weight_as_scikit_learn(digits, kind, solver):
+    X, y = digits
+    weights = np.random.default_rng(0).uniform(0, 3, X.shape[0])
+    weights[:20] = 0.0
+    theirs, mine = fit_both(kind, X, targets(kind, X, y), (weights,), solver=solver,
+                            hidden_layer_sizes=(12,), max_iter=4, random_state=1)
+    assert_same_model(mine, theirs)
+    assert mine.score(X, targets(kind, X, y), sample_weight=weights) == pytest.approx(
+        theirs.score(X, targets(kind, X, y), sample_weight=weights), rel=1e-9)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_warm_start_continues_as_scikit_learn(digits, solver):
+    X, y = digits
+    theirs, mine = estimator_pair("multiclass", solver=solver, warm_start=True, max_iter=3,
+                                  hidden_layer_sizes=(10,), random_state=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(3):
+            theirs.fit(X, y)
+            mine.fit(X, y)
+            assert_same_model(mine, theirs)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_partial_fit_continues_as_scikit_learn(digits, kind, solver):
+    X, y = digits
+    Y = targets(kind, X, y)
+    theirs, mine = estimator_pair(kind, solver=solver, hidden_layer_sizes=(10,),
+                                  random_state=4, learning_rate="invscaling")
+    extra = {"classes": np.unique(y)} if kind == "multiclass" else {}
+    for start in range(0, 600, 150):
+        rows = slice(start, start + 150)
+        theirs.partial_fit(X[rows], Y[rows], **extra)
+        mine.partial_fit(X[rows], Y[rows], **extra)
+        extra = {}
+        assert_same_model(mine, theirs)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("format", ["csr", "csc"])
+def test_sparse_input_fits_the_dense_model(digits, solver, format):
+    X, y = digits
+    X = np.where(np.abs(X) > 1, X, 0.0)  # mostly zeros
+    sparse = scipy.sparse.csr_matrix(X).asformat(format)
+    theirs, mine = estimator_pair("multiclass", solver=solver, hidden_layer_sizes=(10,),
+                                  max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        mine.fit(sparse, y)
+    assert_same_model(mine, theirs)
+    np.testing.assert_allclose(mine.predict_proba(sparse), theirs.predict_proba(X),
+                               rtol=1e-7, atol=1e-12)
+
+
+def test_sparse_blocks_span_several_blocks(digits, monkeypatch):
+    """Rows are densified a block at a time: with blocks smaller than the data, the fit is
+    still scikit-learn's."""
+    from fastmlp.sklearn import _base, _stochastic
+
+    monkeypatch.setattr(_stochastic, "SPARSE_BLOCK_ROWS", 64)
+    monkeypatch.setattr(_base, "SPARSE_BLOCK_ROWS", 64)
+    X, y = digits
+    theirs, mine = estimator_pair("multiclass", solver="adam", hidden_layer_sizes=(10,),
+                                  batch_size=50, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        mine.fit(scipy.sparse.csr_matrix(X), y)
+    assert_same_model(mine, theirs)
+    np.testing.assert_allclose(mine.predict_proba(scipy.sparse.csr_matrix(X)),
+                               theirs.predict_proba(X), rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_float32_input_trains_a_float32_model_close_to_scikit_learn(digits, solver):
+    X, y = digits
+    X32 = X.astype(np.float32)
+    theirs, mine = fit_both("multiclass", X32, y, solver=solver, hidden_layer_sizes=(10,),
+                            max_iter=3, random_state=0)
+    assert all(c.dtype == np.float32 for c in mine.coefs_ + mine.intercepts_)
+    assert mine.predict_proba(X32).dtype == np.float32
+    # scikit-learn mixes float32 parameters with float64 targets and gradients, so the two
+    # agree to float32 rounding, not bit for bit
+    assert relative_difference(mine, theirs) < 1e-4
+
+
+def test_verbose_prints_scikit_learns_lines(digits, capsys):
+    X, y = digits
+    params = dict(solver="sgd", hidden_layer_sizes=(8,), max_iter=4, random_state=0,
+                  verbose=True, early_stopping=True, n_iter_no_change=1, tol=0.5)
+    lines = []
+    for cls in (reference.MLPClassifier, ours.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cls(**params).fit(X, y)
+        lines.append(capsys.readouterr().out)
+    assert "Iteration 1, loss = " in lines[1] and "Validation score: " in lines[1]
+    assert lines[0] == lines[1]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_convergence_warning_when_max_iter_is_reached(digits, solver):
+    X, y = digits
+    with pytest.warns(ConvergenceWarning):
+        ours.MLPClassifier(solver=solver, hidden_layer_sizes=(8,), max_iter=2,
+                           random_state=0).fit(X, y)
