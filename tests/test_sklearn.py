@@ -236,6 +236,28 @@ def test_clipping_bounds_each_step(data):
     assert not np.allclose(free.coefs_[0], clipped.coefs_[0])
 
 
+def test_ctrl_c_keeps_the_completed_epochs(data, monkeypatch):
+    """KeyboardInterrupt during a fit: as in scikit-learn, a warning, and the estimator keeps
+    what the completed epochs trained."""
+    from fastmlp.sklearn import _stochastic
+
+    X, y = data
+    run_epoch = _stochastic.StochasticSolver.run_epoch
+    calls = []
+
+    def interrupted_third_epoch(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return run_epoch(self, *args)
+
+    monkeypatch.setattr(_stochastic.StochasticSolver, "run_epoch", interrupted_third_epoch)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        model = MLPClassifier((5,), max_iter=10, random_state=0).fit(X, y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert model.predict(X).shape == (300,)
+
+
 def test_unfitted_estimators_refuse_to_predict(data):
     X, _ = data
     for estimator in (MLPClassifier(), MLPRegressor()):

@@ -101,6 +101,43 @@ def dgemm_ceiling(rounds: int = 2000) -> dict[int, float]:
     return rates
 
 
+AGREEMENT_SOLVERS = {
+    "adam": dict(solver="adam"),
+    "sgd (Nesterov)": dict(solver="sgd"),
+    "sgd (momentum)": dict(solver="sgd", nesterovs_momentum=False),
+    "sgd invscaling": dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.5),
+    "sgd adaptive": dict(solver="sgd", learning_rate="adaptive", n_iter_no_change=1, tol=0.05),
+    "lbfgs": dict(solver="lbfgs"),
+}
+
+
+def agreement_table(max_iter: int = 10) -> list[dict]:
+    """Largest relative difference of coefs_ / intercepts_ between fastmlp.sklearn and
+    scikit-learn after ``max_iter`` epochs (lbfgs: iterations), digits, hidden (20, 10),
+    random_state 0: classifier (10 classes) and regressor (one target)."""
+    from sklearn import neural_network as theirs
+    from sklearn.exceptions import ConvergenceWarning
+
+    from fastmlp import sklearn as ours
+
+    X, y = load("digits")
+    targets = {"MLPClassifier": y, "MLPRegressor": X[:, :5].sum(axis=1) + 0.1 * y}
+    rows = []
+    for label, solver in AGREEMENT_SOLVERS.items():
+        row = {"solver": label}
+        for name, target in targets.items():
+            params = dict(hidden_layer_sizes=(20, 10), max_iter=max_iter, random_state=0,
+                          **solver)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                a = getattr(ours, name)(**params).fit(X, target)
+                b = getattr(theirs, name)(**params).fit(X, target)
+            row[name] = relative_difference(a, b)
+            row[name + " n_iter"] = (a.n_iter_, b.n_iter_)
+        rows.append(row)
+    return rows
+
+
 def main(argv=None) -> list[dict]:
     import sklearn
 
@@ -111,7 +148,19 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--rounds", type=int, default=3, help="fits of each per case")
     parser.add_argument("--cases", nargs="*", help="substrings of case names to run")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--agreement", type=int, metavar="EPOCHS",
+                        help="print the coefs_ agreement with scikit-learn after EPOCHS "
+                             "epochs for each solver instead of timing")
     args = parser.parse_args(argv)
+    if args.agreement:
+        print(f"max relative difference of coefs_/intercepts_ after {args.agreement} epochs "
+              "(digits, hidden (20, 10)); n_iter_ fastmlp/scikit-learn")
+        rows = agreement_table(args.agreement)
+        for row in rows:
+            print(f"{row['solver']:<16} classifier {row['MLPClassifier']:.1e} "
+                  f"{row['MLPClassifier n_iter']}   regressor {row['MLPRegressor']:.1e} "
+                  f"{row['MLPRegressor n_iter']}")
+        return rows
     cases = [c for c in CASES if not args.cases or any(s in c.name for s in args.cases)]
     print(f"fastmlp {fastmlp.__version__}, scikit-learn {sklearn.__version__}; "
           f"best of {args.rounds} fits each, alternating")

@@ -139,18 +139,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """Class probabilities (n, n_classes), columns in the order of ``classes_`` (for
         multilabel targets: each label's probability, (n, n_labels)).
 
-        A logistic output p and 1 - p are kept inside the open interval (0, 1): where
-        scikit-learn's round to exactly 0 or 1 (|z| beyond about 37 in float64), these are
-        clipped to [epsneg, 1 - epsneg] (epsneg = 2^-53 in float64, 2^-24 in float32) --
-        a difference of at most epsneg.
+        A logistic output's probabilities are kept inside the open interval (0, 1): where
+        scikit-learn's round to exactly 1 (or below the normal floats), these are the
+        nearest floats inside, 1 - 2^-53 (or the smallest normal float) in float64 -- so
+        each is a probability of either outcome, and nothing else changes.
         """
         outputs = self._forward(X)
+        info = np.finfo(outputs.dtype)
         if self.out_activation_ == "logistic":
-            epsneg = np.finfo(outputs.dtype).epsneg
-            np.clip(outputs, epsneg, 1 - epsneg, out=outputs)
+            np.clip(outputs, info.tiny, 1 - info.epsneg, out=outputs)
         if self.n_outputs_ == 1:
             p = outputs.ravel()
-            return np.vstack([1 - p, p]).T
+            return np.vstack([np.minimum(1 - p, 1 - info.epsneg), p]).T
         return outputs
 
     def predict_log_proba(self, X) -> np.ndarray:
