@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _validation as check
 from .config import FitConfig
+from .feeds import Chunks, FileBlocks, InMemory
 from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
@@ -284,7 +285,7 @@ class MLP:
         return self._loss_gradient(X, Y, l1, l2, sample_weight, need_grad=True)[1]
 
     # ----------------------------------------------------------------- training
-    def fit(self, X, Y, optimizer: str = "sgd", learning_rate: float = 0.1,
+    def fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
             momentum: float = 0.9, batch_size: int | None = 1, epochs: int = 10,
             shuffle: bool = True, seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
             epsilon: float = 1e-8, schedule: str = "constant", schedule_b: float = 1.0,
@@ -298,8 +299,16 @@ class MLP:
 
         Parameters
         ----------
-        X : array-like (n, n_inputs)
-        Y : array-like (n, n_outputs); 1-D is accepted for a single output.
+        X : array-like (n, n_inputs), np.memmap, or an iterable of chunks
+            The inputs. Data larger than memory: an ``np.memmap`` (or
+            ``np.load(path, mmap_mode="r")``) is read a block of whole batches at a time,
+            and an iterable of ``(X, Y)`` / ``(X, Y, sample_weight)`` chunks (with ``Y``
+            None; a list, a re-iterable, or a function returning a fresh iterator) is
+            iterated once per epoch. Memory then stays bounded by a block, and
+            ``shuffle`` permutes blocks and the rows within them, not the whole data
+            (:mod:`fastmlp.feeds`); such data needs a ``batch_size`` and no ``grad_tol``.
+        Y : array-like or np.memmap (n, n_outputs), or None
+            The targets; 1-D is accepted for a single output. None when X holds chunks.
         optimizer : {"sgd", "momentum", "nesterov", "adam"}
             sgd: theta <- theta - alpha g. momentum: v <- gamma v + alpha g, theta <- theta - v.
             nesterov: as momentum with g taken at theta - gamma v. adam: Kingma & Ba (2015),
@@ -395,7 +404,7 @@ class MLP:
         state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
         return self._train(X, Y, sample_weight, config, state, validation_data, seed)
 
-    def partial_fit(self, X, Y, optimizer: str = "sgd", learning_rate: float = 0.1,
+    def partial_fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
                     momentum: float = 0.9, batch_size: int | None = 1, shuffle: bool = True,
                     seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
                     epsilon: float = 1e-8, schedule: str = "constant",
@@ -435,7 +444,7 @@ class MLP:
         from .training import train
 
         self._require_trainable()
-        data = self._data(X, Y, sample_weight)
+        feed = self._feed(X, Y, sample_weight, config)
         validation = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -449,9 +458,35 @@ class MLP:
             raise ValueError("the network's parameters hold NaN or inf (set through net.params "
                              "or net.weights / net.biases?); reinitialize them before fitting")
         try:
-            return train(self, data, config, state, validation, seed)
+            return train(self, feed, config, state, validation, seed)
         finally:
             self._optimizer_state = state
+
+    def _feed(self, X, Y, sample_weight, config):
+        """Where the fit's rows come from (:mod:`fastmlp.feeds`): arrays in memory, a memory
+        map read block by block, or an iterable of chunks (``Y`` None)."""
+        if Y is None:
+            if isinstance(X, np.ndarray) or not (callable(X) or hasattr(X, "__iter__")):
+                raise ValueError("Y is required, unless X is an iterable of (X, Y) or (X, Y, "
+                                 "sample_weight) chunks")
+            if sample_weight is not None:
+                raise ValueError("with an iterable of chunks, give sample weights inside the "
+                                 "chunks, as (X, Y, sample_weight)")
+            feed = Chunks(X, self._data, config.epochs)
+        elif isinstance(X, np.memmap) or isinstance(Y, np.memmap):
+            Y = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
+            if not isinstance(X, np.ndarray):
+                X = np.asarray(X)
+            feed = FileBlocks(X, Y, sample_weight, self._data, config.batch_size or 1)
+        else:
+            return InMemory(self._data(X, Y, sample_weight))
+        if config.batch_size is None:
+            raise ValueError("full-batch training (batch_size=None) needs the rows in memory; "
+                             "with a memory map or chunks, pass a batch_size")
+        if config.grad_tol is not None:
+            raise ValueError("grad_tol needs the rows in memory (a full-data gradient per "
+                             "epoch); with a memory map or chunks, stop on tol instead")
+        return feed
 
     def diagnose(self, X, Y):
         """Gradient-health report on (X, Y): see :func:`fastmlp.diagnostics.diagnose`."""

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .config import FitConfig
-from .engines import select_engine
+from .epochs import EpochRunner
 from .full_data import FullDataPass
 from .history import DivergenceError, History
 from .kernels.optimizers import LOSS_NOT_FINITE, OK
@@ -20,18 +20,17 @@ from .threads import get_num_threads
 from .workspace import Workspace
 
 
-def train(net, data: Data, config: FitConfig, state: OptimizerState,
+def train(net, feed, config: FitConfig, state: OptimizerState,
           validation: Data | None = None, seed=None) -> History:
-    """Train ``net`` in place on ``data`` for up to ``config.epochs`` epochs, continuing
-    ``state`` (updated in place); ``seed`` seeds the row orders. The inputs are already
-    validated (see :meth:`fastmlp.MLP.fit`, which documents the options, the history and
-    the errors)."""
+    """Train ``net`` in place on the rows of ``feed`` (:mod:`fastmlp.feeds`) for up to
+    ``config.epochs`` epochs, continuing ``state`` (updated in place); ``seed`` seeds the row
+    orders. The inputs are already validated (see :meth:`fastmlp.MLP.fit`, which documents
+    the options, the history and the errors; ``grad_tol`` needs an in-memory feed)."""
     params = net.params
     work = Workspace(net.network, net.dtype)
-    engine = select_engine(config, data.X.shape[0], get_num_threads(), config.engine,
-                           weighted=data.sample_weight.shape[0] > 0)(work, data, config)
+    epochs = EpochRunner(work, feed, config, get_num_threads())
     validation_pass = FullDataPass(work, validation) if validation is not None else None
-    gradient_pass = FullDataPass(work, data) if config.grad_tol is not None else None
+    gradient_pass = FullDataPass(work, feed.data) if config.grad_tol is not None else None
     history = History(net.layout.n_layers)
     monitor = StoppingMonitor.for_config(config)
     rng = np.random.default_rng(seed)
@@ -42,15 +41,13 @@ def train(net, data: Data, config: FitConfig, state: OptimizerState,
             np.copyto(start_params, params)
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
-            seed = int(rng.integers(0, 2**32 - 1)) if config.shuffle else -1
             began = time.perf_counter()
-            result = engine.run_epoch(params, state, seed, norm_sums)
+            result = epochs.run(params, state, rng, norm_sums)
             if result.status != OK:
                 np.copyto(params, start_params)
                 state.restore(start_state)
                 history.stop_reason = "diverged"
                 raise _divergence(epoch, result, history, config)
-            state.t += result.updates
             val_loss = (None if validation_pass is None
                         else validation_pass.loss_and_gradient(params, need_grad=False)[0])
             loss = result.loss_sum / result.weight_sum

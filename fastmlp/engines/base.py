@@ -43,6 +43,11 @@ class Engine:
         when ``weighted``) with ``threads`` threads available, or None when it can."""
         raise NotImplementedError
 
+    def set_data(self, data) -> None:
+        """Train on ``data`` (as many rows as the engine was built for) from the next epoch
+        on: the next block of a streamed fit (:mod:`fastmlp.epochs`)."""
+        self.data = data
+
     def set_order(self, order) -> None:
         """Visit the rows in ``order`` (int64 (n,)) in the next epoch; an epoch run with a
         shuffle seed shuffles from there. Engines to which row order does not matter (one

@@ -51,6 +51,10 @@ class RowParallelEngine(Engine):
         self.penalty_scale = 1.0 / total_weight if sklearn and total_weight > 0 else 1.0
         self.count_rows = sklearn
 
+    def set_data(self, data):
+        super().set_data(data)
+        self.full = FullDataPass(self.work, data)
+
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         rule = self.rule
         point = params

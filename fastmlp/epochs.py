@@ -1,0 +1,58 @@
+"""One training epoch over a feed: each block of rows goes to an engine built for blocks of
+its length, the update count advancing from block to block (:mod:`fastmlp.feeds`,
+:mod:`fastmlp.engines`)."""
+
+from __future__ import annotations
+
+from .engines import select_engine
+from .kernels.optimizers import OK
+from .kernels.structs import EpochResult
+
+
+class EpochRunner:
+    """Runs the epochs of one fit.
+
+    Parameters
+    ----------
+    work : fastmlp.workspace.Workspace
+    feed : a feed of :mod:`fastmlp.feeds`
+    config : fastmlp.config.FitConfig
+    threads : int
+        Threads available (engine selection).
+    """
+
+    def __init__(self, work, feed, config, threads: int):
+        self.work, self.feed, self.config, self.threads = work, feed, config, threads
+        self._engines: dict[int, object] = {}
+
+    def engine_for(self, data):
+        """The engine for blocks of this many rows (built on first use, then given each new
+        block of that length)."""
+        n = data.X.shape[0]
+        engine = self._engines.get(n)
+        if engine is None:
+            engine = select_engine(self.config, n, self.threads, self.config.engine,
+                                   weighted=data.sample_weight.shape[0] > 0)(
+                self.work, data, self.config)
+            self._engines[n] = engine
+        elif engine.data is not data:
+            engine.set_data(data)
+        return engine
+
+    def run(self, params, state, rng, norm_sums) -> EpochResult:
+        """One epoch in place on ``params`` and ``state`` (``state.t`` advanced by the
+        updates made); stops at the first block whose update made a value NaN or inf and
+        returns its status."""
+        loss_sum = weight_sum = 0.0
+        updates, alpha = 0, self.config.learning_rate
+        for data in self.feed.blocks(rng, self.config.shuffle):
+            seed = int(rng.integers(0, 2**32 - 1)) if self.config.shuffle else -1
+            result = self.engine_for(data).run_epoch(params, state, seed, norm_sums)
+            state.t += result.updates
+            updates += result.updates
+            alpha = result.learning_rate
+            if result.status != OK:
+                return EpochResult(loss_sum, weight_sum, updates, result.status, alpha)
+            loss_sum += result.loss_sum
+            weight_sum += result.weight_sum
+        return EpochResult(loss_sum, weight_sum, updates, OK, alpha)
