@@ -91,6 +91,8 @@ def test_hidden_layer_sizes_must_be_positive(data):
         MLPClassifier(hidden_layer_sizes=[5, 0]).fit(X, y)
     with pytest.raises(InvalidParameterError, match="'hidden_layer_sizes' parameter"):
         MLPClassifier(hidden_layer_sizes=-3).fit(X, y)
+    with pytest.raises(TypeError, match="hidden_layer_sizes must hold integers"):
+        MLPClassifier(hidden_layer_sizes=(4.0, 3)).fit(X, y)
 
 
 def snapshot(estimator) -> dict:

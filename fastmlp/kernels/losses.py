@@ -11,7 +11,13 @@ BINARY_CROSS_ENTROPY      -sum_k [d_k log o_k + (1 - d_k) log(1 - o_k)], o = sig
 SKLEARN_SQUARED_ERROR     (1/(2K)) sum_k (o_k - d_k)^2 over K outputs, with the deltas of
                           HALF_MSE (scikit-learn's squared_error: its value averages over
                           the outputs, its gradient does not; the same as HALF_MSE for K = 1)
+SKLEARN_LOG_LOSS          CROSS_ENTROPY with p clipped to [eps, 1 - eps] in the value (not
+                          in the deltas): scikit-learn's log_loss
+SKLEARN_BINARY_LOG_LOSS   BINARY_CROSS_ENTROPY likewise: scikit-learn's binary_log_loss
 ========================= ===================================================
+
+(eps is the dtype's machine epsilon. The clipped values cap a row's loss near 36 in float64,
+which changes what L-BFGS minimizes on badly scaled data, so scikit-learn's results need them.)
 
 Both cross-entropies are evaluated from the pre-activations z (log-sum-exp, softplus), so
 they stay finite for saturated outputs.
@@ -35,6 +41,8 @@ HALF_MSE = 1
 CROSS_ENTROPY = 2
 BINARY_CROSS_ENTROPY = 3
 SKLEARN_SQUARED_ERROR = 4
+SKLEARN_LOG_LOSS = 5
+SKLEARN_BINARY_LOG_LOSS = 6
 
 
 def _make_output_stage(one_value_path):
@@ -63,7 +71,8 @@ def _make_output_stage(one_value_path):
         s = acts.dtype.type(scale)
         coef = acts.dtype.type(2.0) if loss_code == MSE else one
         total = 0.0
-        if loss_code == BINARY_CROSS_ENTROPY:
+        eps = np.finfo(acts.dtype).eps
+        if loss_code == BINARY_CROSS_ENTROPY or loss_code == SKLEARN_BINARY_LOG_LOSS:
             # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
             for r in range(m):
                 row = order[first + r]
@@ -73,8 +82,17 @@ def _make_output_stage(one_value_path):
                     at = z0 + k * m + r
                     z = acts[at]
                     d = Y[row, k]
-                    total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
                     o = one / (one + fast_exp(-z))
+                    if loss_code == SKLEARN_BINARY_LOG_LOSS:
+                        c = min(max(o, eps), one - eps)
+                        value = zero
+                        if d != zero:
+                            value -= d * np.log(c)
+                        if d != one:
+                            value -= (one - d) * np.log(one - c)
+                        total += w * value
+                    else:
+                        total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
                     acts[at] = o
                     deltas[at] = sw * (o - d)
         elif code == SOFTMAX:
@@ -93,7 +111,20 @@ def _make_output_stage(one_value_path):
                     deltas[at] = e
                     expsum += e
                 inv = one / expsum
-                if loss_code == CROSS_ENTROPY:
+                if loss_code == SKLEARN_LOG_LOSS:
+                    dsum = zero
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        d = Y[row, k]
+                        dsum += d
+                        p = deltas[at] * inv
+                        if d != zero:
+                            total -= w * d * np.log(min(max(p, eps), one - eps))
+                        acts[at] = p
+                    for k in range(n_out):
+                        at = z0 + k * m + r
+                        deltas[at] = sw * (acts[at] * dsum - Y[row, k])
+                elif loss_code == CROSS_ENTROPY:
                     # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
                     log_norm = zmax + np.log(expsum)
                     dsum = zero

@@ -4,7 +4,7 @@ and the forward pass behind ``predict``."""
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..full_data import FullDataPass
-from ..kernels.losses import SKLEARN_SQUARED_ERROR
+from ..kernels.losses import SKLEARN_BINARY_LOG_LOSS, SKLEARN_LOG_LOSS, SKLEARN_SQUARED_ERROR
 from ..kernels.structs import Data
 from ..layout import Layout
 from ..workspace import Workspace
@@ -23,11 +23,12 @@ from ._lbfgs import fit_lbfgs
 from ._state import TrainingState
 from ._stochastic import (
     NON_FINITE,
-    SPARSE_BLOCK_ROWS,
+    OPTIMIZER_OPTIONS,
     RowFeed,
     StochasticSolver,
     fit_stochastic,
     new_optimizer,
+    sparse_block_rows,
 )
 
 try:  # scikit-learn >= 1.6
@@ -114,6 +115,9 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False):
         hidden = self.hidden_layer_sizes
         hidden = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) for h in hidden):
+            raise TypeError(f"hidden_layer_sizes must hold integers, got {hidden}")
+        hidden = [int(h) for h in hidden]
         if np.any(np.array(hidden) <= 0):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {hidden}.")
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
@@ -121,7 +125,10 @@ class BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
+        if not first_pass:  # a continued fit keeps the network's dtype, as scikit-learn's
+            dtype = self._state.params.dtype
+        else:
+            dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         rng = check_random_state(self.random_state)
         if first_pass:
@@ -169,15 +176,14 @@ class BaseMLP(BaseEstimator):
     def _continued_state(self, sizes, dtype) -> TrainingState:
         """The state a warm-started fit or a ``partial_fit`` continues, with the parameters
         taken from ``coefs_`` / ``intercepts_`` (which a user may have changed)."""
-        if list(self._layout.sizes) != list(sizes):
+        current = [int(n) for n in self._layout.sizes]
+        if current != list(sizes):
             raise ValueError(
-                f"the network has layer sizes {list(self._layout.sizes)} but this data needs "
-                f"{list(sizes)}: warm_start and partial_fit continue the same network; set "
-                "warm_start=False (or refit) to start a new one")
+                f"the network has layer sizes {current} but this data and "
+                f"hidden_layer_sizes need {list(sizes)}: warm_start and partial_fit continue "
+                "the same network; set warm_start=False (or refit) to start a new one")
         state = self._state.copy()
         state.params = self._packed_params().astype(dtype, copy=True)
-        if state.optimizer is not None and state.optimizer.slots.dtype != dtype:
-            state.optimizer = None
         if self.solver in ("sgd", "adam") and state.loss_curve is None:
             state.loss_curve = []  # continuing an lbfgs fit with a stochastic solver
             state.best_loss = np.inf
@@ -189,6 +195,11 @@ class BaseMLP(BaseEstimator):
         if not incremental or state.optimizer is None:
             state.optimizer = new_optimizer(options, self._layout.n_params, state.params.dtype)
             state.learning_rate = float(self.learning_rate_init)
+            state.optimizer_options = {k: options[k] for k in OPTIMIZER_OPTIONS}
+        else:
+            # scikit-learn's partial_fit keeps the optimizer of its first call, settings and
+            # all, whatever set_params changed since
+            options.update(state.optimizer_options)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         score = None
@@ -243,11 +254,11 @@ class BaseMLP(BaseEstimator):
         n_hidden = self.n_layers_ - 2
         activations = [self.activation] * n_hidden + [self._output_activation()]
         act_params = [_ACTIVATION_PARAMS.get(a, 0.0) for a in activations]
-        loss = self._loss_name()
-        if loss == "sklearn_squared_error":  # not one of MLP's losses: the kernels' code only
-            return self._layout.network(activations, act_params, "half_mse")._replace(
-                loss=SKLEARN_SQUARED_ERROR)
-        return self._layout.network(activations, act_params, loss)
+        # scikit-learn's loss conventions are not among MLP's losses: the kernels' codes only
+        # (fastmlp.kernels.losses), in a network otherwise built as MLP builds one
+        code = {"identity": SKLEARN_SQUARED_ERROR, "softmax": SKLEARN_LOG_LOSS,
+                "logistic": SKLEARN_BINARY_LOG_LOSS}[activations[-1]]
+        return self._layout.network(activations, act_params, "half_mse")._replace(loss=code)
 
     # ----------------------------------------------------------------- prediction
     def _packed_params(self) -> np.ndarray:
@@ -279,7 +290,7 @@ class BaseMLP(BaseEstimator):
         sparse = hasattr(X, "tocsr")
         if sparse:
             X = X.tocsr()
-        step = SPARSE_BLOCK_ROWS if sparse else max(X.shape[0], 1)
+        step = sparse_block_rows(X.shape[1], dtype) if sparse else max(X.shape[0], 1)
         for start in range(0, X.shape[0], step):
             rows = X[start:start + step]
             rows = np.ascontiguousarray(rows.toarray() if sparse else rows, dtype=dtype)

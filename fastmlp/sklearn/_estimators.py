@@ -4,7 +4,7 @@ fastmlp's compiled engines doing the training."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
@@ -73,10 +73,6 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _output_activation(self) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
-    def _loss_name(self) -> str:
-        return ("cross_entropy" if self._output_activation() == "softmax"
-                else "binary_cross_entropy")
-
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=reset)
@@ -108,17 +104,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             outputs = outputs.ravel()
         return self._label_binarizer.inverse_transform(outputs)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> "MLPClassifier":
         """Fit the model to data X (n, d), dense or sparse, and labels y (n,) or a label
         indicator matrix (n, n_labels); ``sample_weight`` (n,) weighs the rows."""
-        self._validate_params()
         return self._fit_transaction(self._fit, X, y, sample_weight, incremental=False)
 
     @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None) -> "MLPClassifier":
         """One epoch over (X, y); ``classes`` (every label of the whole data) is needed on
         the first call."""
-        self._validate_params()
 
         def first_call_then_fit():
             if _check_partial_fit_first_call(self, classes):
@@ -198,9 +194,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _output_activation(self) -> str:
         return "identity"
 
-    def _loss_name(self) -> str:
-        return "sklearn_squared_error"
-
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
@@ -214,16 +207,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _decode(self, outputs):
         return outputs.ravel() if outputs.shape[1] == 1 else outputs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> "MLPRegressor":
         """Fit the model to data X (n, d), dense or sparse, and targets y (n,) or (n, k);
         ``sample_weight`` (n,) weighs the rows."""
-        self._validate_params()
         return self._fit_transaction(self._fit, X, y, sample_weight, incremental=False)
 
     @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None) -> "MLPRegressor":
         """One epoch over (X, y)."""
-        self._validate_params()
         return self._fit_transaction(self._fit, X, y, sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:

@@ -4,20 +4,20 @@ fastmlp's compiled full-data loss and gradient (rows split across threads where 
 The optimizer sees the parameters in scikit-learn's packing -- every layer's weights, then
 every layer's biases -- so that its iterates are scikit-learn's, value for value; the
 objective is scikit-learn's: the weighted mean loss plus alpha/2 ||W||^2 over the total
-weight.
+weight. Sparse X is densified a block of rows at a time in every evaluation.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.optimize import _check_optimize_result
 
 from ..full_data import FullDataPass
+from ..kernels.optimizers import inplace_add_penalty
 from ..kernels.structs import Data
 from ..workspace import Workspace
+from ._stochastic import sparse_block_rows
 
 
 def sklearn_packing(layout) -> np.ndarray:
@@ -29,21 +29,52 @@ def sklearn_packing(layout) -> np.ndarray:
     return np.concatenate(weights + biases)
 
 
+def _full_data_loss(network, feed):
+    """A function (params, l2) -> (loss, gradient) over every row of ``feed``: one
+    compiled pass for dense X; for sparse X a pass per block of rows densified in turn
+    (never the whole matrix), combined in proportion to the blocks' weights."""
+    dtype = feed.dtype
+    if not feed.sparse:
+        full = FullDataPass(Workspace(network, dtype), Data(feed.X, feed.Y, feed.weights))
+
+        def dense(params, l2):
+            loss, grad, _ = full.loss_and_gradient(params, 0.0, l2)
+            return loss, grad
+        return dense
+    step = sparse_block_rows(feed.X.shape[1], dtype)
+    buffer = np.empty(network.b_off[-1] + network.sizes[-1], dtype)
+
+    def blockwise(params, l2):
+        loss, total, grad = 0.0, 0.0, buffer
+        grad.fill(0)
+        for start in range(0, feed.n_rows, step):
+            rows = slice(start, start + step)
+            data = Data(np.ascontiguousarray(feed.X[rows].toarray(), dtype=dtype),
+                        feed.Y[rows], feed.weights[rows] if feed.weighted else feed.weights)
+            part, part_grad, weight = FullDataPass(Workspace(network, dtype),
+                                                   data).loss_and_gradient(params)
+            loss += part * weight
+            grad += part_grad * dtype.type(weight)
+            total += weight
+        if total > 0:
+            loss /= total
+            grad /= dtype.type(total)
+        return loss + inplace_add_penalty(params, grad, network, 0.0, l2), grad
+    return blockwise
+
+
 def fit_lbfgs(network, layout, feed, state, options, verbose=False) -> None:
     """Minimize in place on ``state.params``; sets ``state.n_iter`` and ``state.loss``.
     Warns ConvergenceWarning as scikit-learn does when L-BFGS stops without converging."""
-    dtype = feed.dtype
-    X = feed.X.toarray() if feed.sparse else feed.X
-    data = Data(np.ascontiguousarray(X, dtype=dtype), feed.Y, feed.weights)
-    full = FullDataPass(Workspace(network, dtype), data)
     total_weight = float(feed.weights.sum()) if feed.weighted else float(feed.n_rows)
     l2 = options["alpha"] / total_weight if total_weight > 0 else 0.0
     packing = sklearn_packing(layout)
     params = state.params
+    full_data = _full_data_loss(network, feed)
 
     def loss_and_gradient(x):
         params[packing] = x
-        loss, grad, _ = full.loss_and_gradient(params, 0.0, l2)
+        loss, grad = full_data(params, l2)
         return loss, grad[packing].astype(np.float64)
 
     callback = None
@@ -54,16 +85,7 @@ def fit_lbfgs(network, layout, feed, state, options, verbose=False) -> None:
         loss_and_gradient, params[packing].astype(np.float64), method="L-BFGS-B", jac=True,
         callback=callback, options={"maxfun": options["max_fun"],
                                     "maxiter": options["max_iter"], "gtol": options["tol"]})
-    if result.status != 0:
-        message = result.message
-        if isinstance(message, bytes):
-            message = message.decode("latin1")
-        warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s) "
-                      f"(status={result.status}):\n{message}\n\nIncrease the number of "
-                      "iterations to improve the convergence (max_iter="
-                      f"{options['max_iter']}).\nYou might also want to scale the data as "
-                      "shown in:\n    https://scikit-learn.org/stable/modules/"
-                      "preprocessing.html", ConvergenceWarning, stacklevel=4)
+    # scikit-learn's own check: the same ConvergenceWarning, word for word
+    state.n_iter = _check_optimize_result("lbfgs", result, options["max_iter"])
     params[packing] = result.x
-    state.n_iter = min(result.nit, options["max_iter"])
-    state.loss = float(result.fun)
+    state.loss = np.float64(result.fun)

@@ -33,6 +33,8 @@ class TrainingState:
         Epochs in a row without an improvement by ``tol``.
     best_params : ndarray or None
         The parameters of the best validation score (early stopping).
+    optimizer_options : dict or None
+        The solver settings ``optimizer`` was made with (``partial_fit`` keeps them).
     """
 
     params: np.ndarray
@@ -47,6 +49,7 @@ class TrainingState:
     best_validation_score: float | None = None
     no_improvement_count: int = 0
     best_params: np.ndarray | None = field(default=None, repr=False)
+    optimizer_options: dict | None = None
 
     def copy(self) -> "TrainingState":
         """An independent copy (arrays and lists copied)."""

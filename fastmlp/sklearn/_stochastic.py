@@ -27,9 +27,19 @@ from ..state import OptimizerState
 from ..threads import get_num_threads
 from ..workspace import Workspace
 
-#: Rows densified at a time from a sparse X (rounded to whole batches): the memory a sparse
-#: fit adds is this many rows of X, whatever the number of rows.
-SPARSE_BLOCK_ROWS = 8192
+#: Bytes of dense rows made at a time from a sparse X (rounded to whole batches): the memory
+#: a sparse fit adds is one such block, whatever the number of rows.
+SPARSE_BLOCK_BYTES = 32 * 2**20
+
+
+def sparse_block_rows(n_features: int, dtype, batch_size: int = 1) -> int:
+    """Rows per densified block of a sparse X: whole batches, about SPARSE_BLOCK_BYTES."""
+    rows = SPARSE_BLOCK_BYTES // max(1, n_features * np.dtype(dtype).itemsize)
+    return max(batch_size, rows // batch_size * batch_size)
+
+#: The settings scikit-learn's optimizer objects take when made (SGDOptimizer, AdamOptimizer).
+OPTIMIZER_OPTIONS = ("solver", "learning_rate_init", "learning_rate", "momentum",
+                     "nesterovs_momentum", "power_t", "beta_1", "beta_2", "epsilon")
 
 NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
               "values and need to be preprocessed.")
@@ -40,7 +50,7 @@ class RowFeed:
 
     A dense X is one block: the engine visits its rows in the epoch's order directly. A
     sparse X (CSR or CSC) is densified a block of whole batches at a time, in the epoch's
-    order, so that memory grows with the block, not with the rows.
+    order, so that memory grows with the block (SPARSE_BLOCK_BYTES), not with the rows.
 
     Parameters
     ----------
@@ -70,7 +80,7 @@ class RowFeed:
         if not self.sparse:
             yield self._dense, order
             return
-        rows = max(batch_size, SPARSE_BLOCK_ROWS // batch_size * batch_size)
+        rows = sparse_block_rows(self.X.shape[1], self.dtype, batch_size)
         for start in range(0, self.n_rows, rows):
             take = order[start:start + rows]
             X = np.ascontiguousarray(self.X[take].toarray(), dtype=self.dtype)
@@ -180,8 +190,8 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
         for _ in range(o["max_iter"]):
             if o["shuffle"]:
                 sample_idx = shuffled(sample_idx, rng)
-            state.loss = solver.run_epoch(state.params, state.optimizer, sample_idx,
-                                          state.learning_rate)
+            state.loss = np.float64(solver.run_epoch(state.params, state.optimizer,
+                                                     sample_idx, state.learning_rate))
             state.n_iter += 1
             state.t += solver.feed.n_rows
             state.loss_curve.append(state.loss)
