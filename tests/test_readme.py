@@ -18,6 +18,8 @@ def test_the_readme_has_examples():
 def test_readme_example_runs(code, capsys):
     if "sklearn" in code:
         pytest.importorskip("sklearn")
+    if "dask" in code:
+        pytest.importorskip("dask_ml")
     namespace = {}
     exec("import fastmlp", namespace)
     exec(compile(code, str(README), "exec"), namespace)
