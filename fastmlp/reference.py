@@ -263,3 +263,16 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
     if return_state:
         return theta, np.array(losses), (slots, t)
     return theta, np.array(losses)
+
+
+def perceptron_epoch(X, d, order, w, eta) -> int:
+    """NumPy twin of :func:`fastmlp.kernels.perceptron.perceptron_epoch`: one epoch of the
+    perceptron rule in place on ``w`` (w_0 first); returns the misclassified rows."""
+    errors = 0
+    for row in order:
+        x = np.concatenate([[1.0], X[row]])
+        y = 1.0 if w @ x >= 0 else 0.0
+        if y != d[row]:
+            errors += 1
+            w += eta * (d[row] - y) * x
+    return errors

@@ -1,0 +1,287 @@
+"""Gradient descent on plain functions f: R^n -> R, and their derivatives: the notes' worked
+examples, stationary points (minima, maxima, saddles) and convexity.
+
+:func:`minimize` takes the networks' own update rules -- sgd, momentum, Nesterov, Adam, and
+the step-size schedules constant a, inverse a / (b + t), inverse_sqrt a / sqrt(t) -- compiled
+in :mod:`fastmlp.kernels.optimizers`, applied to x as they are to a network's parameters.
+
+>>> from fastmlp.optimize import minimize
+>>> [round(float(x), 4) for x in minimize(lambda x: x ** 2, 3.0, learning_rate=0.1,
+...                                        steps=2).path]
+[3.0, 2.4, 1.92]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _validation as check
+from .config import FitConfig
+from .kernels.optimizers import NESTEROV, inplace_lookahead, inplace_update
+from .layout import Layout
+from .state import OptimizerState
+
+__all__ = ["minimize", "MinimizeResult", "gradient", "hessian", "classify_stationary_point",
+           "is_convex", "ConvexityResult"]
+
+
+@dataclass
+class MinimizeResult:
+    """What :func:`minimize` returns.
+
+    Attributes
+    ----------
+    x : float or ndarray (n,)
+        The last iterate (a float when x0 was one).
+    path : ndarray (steps + 1,) or (steps + 1, n)
+        Every iterate, x_0 first.
+    values : ndarray (steps + 1,)
+        f at each iterate.
+    grad_norms : ndarray (steps + 1,)
+        |grad f| at each iterate.
+    converged : bool
+        |grad f(x)| <= tol was reached (never, with tol None).
+    steps : int
+        Updates made.
+    """
+
+    x: float | np.ndarray
+    path: np.ndarray
+    values: np.ndarray
+    grad_norms: np.ndarray
+    converged: bool
+    steps: int
+
+
+def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sgd",
+             learning_rate: float = 0.1, steps: int = 100, tol: float | None = None,
+             schedule: str = "constant", schedule_b: float = 1.0, momentum: float = 0.9,
+             beta_1: float = 0.9, beta_2: float = 0.999,
+             epsilon: float = 1e-8) -> MinimizeResult:
+    """Minimize ``f`` from ``x0`` by gradient descent.
+
+    Parameters
+    ----------
+    f : callable(x) -> float
+        x is a float (``np.float64``, which overflows to inf rather than raising) when
+        ``x0`` is one, else a float64 array (n,).
+    x0 : float or array-like (n,)
+    grad : callable(x) -> float or array (n,), optional
+        The gradient; central differences of ``f`` (:func:`gradient`) when not given.
+    optimizer : {"sgd", "momentum", "nesterov", "adam"}
+        As in :meth:`fastmlp.MLP.fit` (the same compiled update rules).
+    learning_rate, schedule, schedule_b, momentum, beta_1, beta_2, epsilon
+        As in :meth:`fastmlp.MLP.fit`; the schedules count steps from t = 1.
+    steps : int >= 1
+        The step budget.
+    tol : float or None
+        Stop as soon as |grad f(x)| <= tol (``converged``); None takes every step.
+
+    Returns
+    -------
+    MinimizeResult
+
+    Examples
+    --------
+    The notes' f(x) = x^2 from x_0 = -4 with step 0.8 overshoots back and forth:
+
+    >>> r = minimize(lambda x: x ** 2, -4.0, learning_rate=0.8, steps=30)
+    >>> [round(float(x), 5) for x in r.path[:6]], f"{r.x:.5e}"
+    ([-4.0, 2.4, -1.44, 0.864, -0.5184, 0.31104], '-8.84296e-07')
+    """
+    scalar = np.ndim(x0) == 0
+    x = np.atleast_1d(np.asarray(x0, dtype=np.float64)).copy()
+    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
+        raise ValueError(f"x0 must be a finite number or 1-D array, got {x0!r}")
+    if not callable(f):
+        raise TypeError("f must be callable(x) -> float")
+    if grad is not None and not callable(grad):
+        raise TypeError("grad must be callable(x) -> gradient, or None")
+    steps = check.positive_int(steps, "steps")
+    tol = None if tol is None else check.non_negative_number(tol, "tol")
+    config = FitConfig.from_options(optimizer=optimizer, learning_rate=learning_rate,
+                                    schedule=schedule, schedule_b=schedule_b,
+                                    momentum=momentum, beta_1=beta_1, beta_2=beta_2,
+                                    epsilon=epsilon)
+    n = x.size
+
+    def value(v):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(f(v[0] if scalar else v.copy()))
+
+    def slope(v):
+        g = grad(v[0] if scalar else v.copy()) if grad is not None else gradient(
+            f, v[0] if scalar else v)
+        g = np.atleast_1d(np.asarray(g, dtype=np.float64))
+        if g.shape != (n,):
+            raise ValueError(f"grad must return {n} value(s), got shape {g.shape}")
+        return g
+
+    # x becomes the weights of a one-layer layout (n inputs, 1 output): the update kernel
+    # walks the parameters by layer, and the one "bias" at the end is a spare that never
+    # receives a gradient
+    network = Layout.from_sizes([n, 1]).network(["identity"], [0.0], "mse")
+    theta = np.zeros(n + 1)
+    theta[:n] = x
+    state = OptimizerState.fresh(config.optimizer, n + 1, np.float64)
+    rule = config.rule()
+    g = np.zeros(n + 1)
+    lookahead = np.zeros(n + 1)
+    path, values, norms = [x.copy()], [value(x)], []
+    converged = False
+    for t in range(1, steps + 1):
+        current = slope(theta[:n])
+        norms.append(float(np.linalg.norm(current)))
+        if tol is not None and norms[-1] <= tol:
+            converged = True
+            break
+        if rule.optimizer == NESTEROV:  # the gradient at the look-ahead point theta - gamma v
+            inplace_lookahead(theta, state.slots, rule.momentum, lookahead)
+            current = slope(lookahead[:n])
+        g[:n] = current
+        finite, _ = inplace_update(theta, g, state.slots, network, rule, None, t,
+                                   np.zeros(1))
+        path.append(theta[:n].copy())
+        values.append(value(theta[:n]))
+        if not finite or not np.isfinite(values[-1]):
+            raise FloatingPointError(f"step {t} made x or f(x) NaN or inf (step size "
+                                     f"{learning_rate:g}): lower learning_rate")
+    else:
+        norms.append(float(np.linalg.norm(slope(theta[:n]))))
+        if tol is not None and norms[-1] <= tol:
+            converged = True
+    path = np.array(path)
+    if scalar:
+        path = path[:, 0]
+    return MinimizeResult(float(path[-1]) if scalar else path[-1].copy(), path,
+                          np.array(values), np.array(norms), converged, len(path) - 1)
+
+
+def _steps(x: np.ndarray, power: float) -> np.ndarray:
+    """Central-difference steps for float64: eps^power scaled to each coordinate's size
+    (power 1/3 balances truncation and rounding for first derivatives, 1/4 for second)."""
+    return np.finfo(np.float64).eps ** power * np.maximum(1.0, np.abs(x))
+
+
+def _as_point(x) -> tuple[np.ndarray, bool]:
+    scalar = np.ndim(x) == 0
+    a = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    if a.ndim != 1 or not np.isfinite(a).all():
+        raise ValueError(f"x must be a finite number or 1-D array, got {x!r}")
+    return a, scalar
+
+
+def gradient(f: Callable, x) -> float | np.ndarray:
+    """grad f(x) by central differences, (f(x + h e_i) - f(x - h e_i)) / 2h, with h chosen
+    for float64 (a float when x is one)."""
+    a, scalar = _as_point(x)
+    h = _steps(a, 1 / 3)
+    g = np.empty_like(a)
+
+    def call(v):
+        return float(f(v[0] if scalar else v))
+
+    for i in range(a.size):
+        up, down = a.copy(), a.copy()
+        up[i] += h[i]
+        down[i] -= h[i]
+        g[i] = (call(up) - call(down)) / (up[i] - down[i])
+    return float(g[0]) if scalar else g
+
+
+def hessian(f: Callable, x) -> np.ndarray:
+    """The Hessian of f at x, (n, n), by central second differences with h chosen for
+    float64; symmetric by construction."""
+    a, scalar = _as_point(x)
+    h = _steps(a, 1 / 4)
+    n = a.size
+
+    def call(v):
+        return float(f(v[0] if scalar else v))
+
+    H = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            total = 0.0
+            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+                v = a.copy()
+                v[i] += si * h[i]
+                v[j] += sj * h[j]
+                total += sign * call(v)
+            H[i, j] = H[j, i] = total / (4 * h[i] * h[j])
+    return H
+
+
+def classify_stationary_point(f: Callable, x, grad_tol: float = 1e-5,
+                              eig_tol: float = 1e-4) -> str:
+    """What kind of stationary point x is, from the eigenvalues of the Hessian.
+
+    Returns "minimum" (every eigenvalue > eig_tol), "maximum" (every one < -eig_tol),
+    "saddle" (eigenvalues of both signs beyond eig_tol), or "degenerate" (an eigenvalue
+    within eig_tol of zero and no saddle: the second derivative cannot decide, higher ones
+    are needed -- x^3 and x^4 at 0). Raises ValueError when |grad f(x)| > grad_tol: x is not
+    stationary.
+    """
+    g = np.atleast_1d(gradient(f, x))
+    if np.linalg.norm(g) > grad_tol:
+        raise ValueError(f"x is not a stationary point: |grad f(x)| = "
+                         f"{np.linalg.norm(g):.3g} > grad_tol = {grad_tol:g}")
+    eigenvalues = np.linalg.eigvalsh(hessian(f, x))
+    if eigenvalues.min() < -eig_tol and eigenvalues.max() > eig_tol:
+        return "saddle"
+    if eigenvalues.min() > eig_tol:
+        return "minimum"
+    if eigenvalues.max() < -eig_tol:
+        return "maximum"
+    return "degenerate"
+
+
+@dataclass
+class ConvexityResult:
+    """What :func:`is_convex` found.
+
+    Attributes
+    ----------
+    convex : bool
+        No chord of the ``pairs`` checked fell below f. (Sampling can refute convexity,
+        never prove it.)
+    counterexample : tuple (a, b, t) or None
+        Points a, b and t in (0, 1) with f(t a + (1 - t) b) > t f(a) + (1 - t) f(b).
+    pairs : int
+        Chords checked.
+    """
+
+    convex: bool
+    counterexample: tuple | None
+    pairs: int
+
+    def __bool__(self) -> bool:
+        return self.convex
+
+
+def is_convex(f: Callable, lower, upper, pairs: int = 2000, seed=0,
+              rtol: float = 1e-9) -> ConvexityResult:
+    """Check the notes' definition on the box [lower, upper]: f is convex if all its chords
+    lie above it, f(t a + (1 - t) b) <= t f(a) + (1 - t) f(b) -- tested on ``pairs`` random
+    chords (a, b in the box, t in (0, 1)), allowing rounding of ``rtol`` relative."""
+    lo, scalar = _as_point(lower)
+    hi, _ = _as_point(upper)
+    if lo.shape != hi.shape or not (lo < hi).all():
+        raise ValueError("lower and upper must have the same shape with lower < upper")
+    pairs = check.positive_int(pairs, "pairs")
+    rng = np.random.default_rng(seed)
+
+    def call(v):
+        return float(f(v[0] if scalar else v))
+
+    for _ in range(pairs):
+        a, b = rng.uniform(lo, hi), rng.uniform(lo, hi)
+        t = rng.uniform(0.0, 1.0)
+        chord = t * call(a) + (1 - t) * call(b)
+        if call(t * a + (1 - t) * b) > chord + rtol * max(1.0, abs(chord)):
+            point = (lambda v: float(v[0])) if scalar else (lambda v: v)
+            return ConvexityResult(False, (point(a), point(b), float(t)), pairs)
+    return ConvexityResult(True, None, pairs)
