@@ -46,12 +46,12 @@ def run_parts(job, parts: int) -> list:
 
     Safe to call from several threads at once (fits running in a thread pool): the pool only
     grows, and the BLAS limit is set by the first caller in and lifted by the last one out.
+    A pool that is outgrown is not shut down -- another caller may be about to map onto it --
+    but dropped: its idle threads exit when the last caller holding it lets it go.
     """
     global _pool, _pool_workers, _blas_controller, _blas_limit, _blas_users
     with _lock:
         if _pool is None or _pool_workers < parts:
-            if _pool is not None:
-                _pool.shutdown(wait=False)  # its running jobs finish; new ones go here
             _pool = ThreadPoolExecutor(max_workers=parts, thread_name_prefix="fastmlp")
             _pool_workers = parts
         pool = _pool

@@ -10,18 +10,97 @@ The ``nnan``/``ninf`` flags stay off: they would let LLVM assume away the NaN an
 divergence detection looks for (see bench/README.md for what was measured).
 """
 
+import os
+import pickle
+import warnings
+
 from numba import njit
 
 FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
-kernel = njit(**OPTIONS)
+_warned = set()
+
+
+def _warn_once(kind: str, message: str) -> None:
+    if kind not in _warned:
+        _warned.add(kind)
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def _compiler(**options):
+    """``njit`` with :data:`OPTIONS` and ``options``, made safe for locked-down systems:
+
+    * no writable cache location (a read-only install, an unwritable HOME and
+      NUMBA_CACHE_DIR): Numba refuses ``cache=True`` at definition time, which would make
+      ``import fastmlp`` fail; the kernels are then compiled without the disk cache (in every
+      new process), with one warning saying so;
+    * a corrupted cache file (truncated, overwritten): Numba's unpickling error would break
+      every call; the file is treated as a cache miss -- deleted, recompiled and rewritten --
+      with one warning naming it.
+    """
+    def decorate(function):
+        try:
+            dispatcher = njit(**OPTIONS, **options)(function)
+        except RuntimeError as error:
+            if "cannot cache" not in str(error):
+                raise
+            _warn_once("no cache", (
+                f"fastmlp: no writable location for Numba's kernel cache ({error}); kernels "
+                "are compiled in every new process. Set NUMBA_CACHE_DIR to a writable "
+                "directory to keep them."))
+            dispatcher = njit(**{**OPTIONS, "cache": False}, **options)(function)
+        _tolerate_corrupt_cache(dispatcher)
+        return dispatcher
+    return decorate
+
+
+def _tolerate_corrupt_cache(dispatcher) -> None:
+    """Make the dispatcher's cache file object treat an unreadable index or data file as a
+    miss (see :func:`_compiler`). Uses Numba's cache internals where they are as expected
+    (``tests/test_reliability.py`` checks the behaviour); otherwise leaves Numba's own."""
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is None or not all(hasattr(cache_file, name)
+                                     for name in ("_load_index", "_load_data", "_data_path")):
+        return
+    load_index, load_data = cache_file._load_index, cache_file._load_data
+    unreadable = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+                  ImportError, IndexError, KeyError)
+
+    def _discard(path, error):
+        _warn_once("corrupt " + str(path), (
+            f"fastmlp: the kernel cache file {path} is unreadable ({type(error).__name__}: "
+            f"{error}); it was deleted and the kernel is compiled again"))
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+    def safe_load_index():
+        try:
+            return load_index()
+        except unreadable as error:
+            _discard(cache_file._index_path, error)
+            return {}
+
+    def safe_load_data(name):
+        try:
+            return load_data(name)
+        except unreadable as error:
+            _discard(cache_file._data_path(name), error)
+            return None
+
+    cache_file._load_index = safe_load_index
+    cache_file._load_data = safe_load_data
+
+
+kernel = _compiler()
 #: For a kernel that only other kernels call: no CPython wrapper (the code that converts
 #: Python arguments) is generated for it, which shortens its compile.
-internal = njit(no_cpython_wrapper=True, **OPTIONS)
+internal = _compiler(no_cpython_wrapper=True)
 #: For a helper that two drivers share: copied into each at the IR level, which compiles
 #: faster than linking (and re-optimizing) one more layer of compiled functions. Not nested
 #: more than one level deep: Numba copies a callee's IR block by block with its whole scope,
 #: so a copy of a helper that has helpers copied into it costs far more (bench/README.md,
 #: "Cold start: three cuts"; tests/test_compile_rules.py holds each driver to its depth).
-inlined = njit(inline="always", **OPTIONS)
+inlined = _compiler(inline="always")
