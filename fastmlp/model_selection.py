@@ -753,6 +753,12 @@ def _fit_and_score(
     model.fit(X[train], Y[train], **fit_params)
     elapsed = time.perf_counter() - start
     outputs = np.asarray(model.predict(X[test]))
+    if np.issubdtype(outputs.dtype, np.number) and not np.isfinite(outputs).all():
+        bad = int(np.sum(~np.isfinite(outputs).reshape(len(outputs), -1).all(axis=1)))
+        raise ValueError(
+            f"the model fitted on {len(train)} training rows predicted NaN or inf for {bad} "
+            f"of its {len(test)} test rows; scoring them would count them as a class. Check "
+            "the fit (a learning rate too large?) or the model's predict")
     return {name: s(Y[test], outputs) for name, s in scorers.items()}, elapsed, outputs
 
 

@@ -77,8 +77,11 @@ def _other_stop(epoch, history, params, config, gradient_pass) -> str | None:
         _, grad, _ = gradient_pass.loss_and_gradient(params, config.l1, config.l2)
         if np.linalg.norm(grad) < config.grad_tol:
             return "grad_tol"
-    if config.callback is not None and config.callback(epoch, history) is False:
-        return "callback"
+    if config.callback is not None:
+        answer = config.callback(epoch, history)
+        # False stops, NumPy's False too (a comparison such as h.loss[-1] > 10 returns one)
+        if answer is False or (isinstance(answer, np.bool_) and not answer):
+            return "callback"
     return None
 
 

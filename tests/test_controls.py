@@ -167,6 +167,16 @@ def test_callback_can_stop_training_and_sees_history():
     assert seen == [1, 2, 3, 4]
 
 
+def test_a_numpy_false_from_the_callback_stops_too():
+    """A comparison on NumPy values returns np.False_, not False: it stops as well; None
+    (and a truthy value) keeps going."""
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+    history = net.fit(X, Y, epochs=50, callback=lambda e, h: np.int64(e) < 2)
+    assert history.stop_reason == "callback" and history.epochs_run == 3
+    assert net.fit(X, Y, epochs=4, callback=lambda e, h: None).epochs_run == 4
+
+
 def test_verbose_prints_a_line_per_epoch(capsys):
     net = make_net((3, 4, 2))
     X, Y = make_data(net)

@@ -563,6 +563,20 @@ def test_cross_validate_with_the_mlp_on_digits(digits):
     assert result.mean["f1_score"] > 0.9
 
 
+def test_nan_predictions_are_refused_not_scored_as_a_class(small_digits):
+    X, y, Y = small_digits
+
+    class PredictsNaN(NearestCentroid):
+        def predict(self, X):
+            out = super().predict(X).astype(float)
+            out[0] = np.nan
+            return out
+
+    splits = ms.k_fold(len(X), 3, stratify=y, seed=3)
+    with pytest.raises(ValueError, match=r"predicted NaN or inf for 1 of its \d+ test rows"):
+        ms.cross_validate(PredictsNaN, X, Y, splits, ["accuracy"])
+
+
 def test_cross_validate_on_a_dask_cluster_matches_serial(small_digits):
     distributed = pytest.importorskip("dask.distributed")
     X, y, Y = small_digits
