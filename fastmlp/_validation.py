@@ -62,16 +62,34 @@ def _kernel_layout(A: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _as_float_array(A, name: str) -> np.ndarray:
-    """``A`` as an array of real numbers (booleans count as 0 and 1), or a TypeError."""
+    """``A`` as an array of real numbers (booleans count as 0 and 1), or a TypeError that
+    says what it holds instead. pandas objects (nullable dtypes included: missing values
+    become NaN, which the finiteness check then reports) are converted."""
+    if hasattr(A, "tocsr") and hasattr(A, "nnz"):
+        raise TypeError(f"{name} is a scipy.sparse matrix; fastmlp.MLP takes dense arrays: "
+                        f"pass {name}.toarray() (fastmlp.sklearn's estimators take sparse "
+                        "input and densify it a block at a time)")
+    if hasattr(A, "to_numpy") and not isinstance(A, np.ndarray):
+        try:
+            A = A.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            A = A.to_numpy()
     try:
         A = np.asarray(A)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{name} could not be converted to an array: {exc}") from None
     if A.dtype == bool:
         return A
-    if not np.issubdtype(A.dtype, np.number):
-        raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype}")
-    if np.issubdtype(A.dtype, np.complexfloating):
+    if A.dtype.kind in "mM":  # timedelta64 counts as an integer type in NumPy
+        what = "timedeltas" if A.dtype.kind == "m" else "datetimes"
+        raise TypeError(f"{name} holds {what} (dtype {A.dtype}), not numbers; convert them "
+                        "first (e.g. to seconds)")
+    if A.dtype.kind == "O":
+        try:
+            return np.asarray(A, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+    if not np.issubdtype(A.dtype, np.number) or np.issubdtype(A.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype}")
     return A
 
@@ -108,6 +126,19 @@ def positive_int(value, name: str, allow_none: bool = False) -> int | None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def random_generator(seed, name: str = "seed") -> np.random.Generator:
+    """A NumPy Generator from ``seed``: None (fresh entropy), an int >= 0, a SeedSequence
+    or a Generator; anything else is an error naming the argument."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be None, a non-negative integer, a "
+                        f"numpy.random.SeedSequence or Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be non-negative, got {seed!r}")
+    return np.random.default_rng(int(seed))
 
 
 def flag(value, name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import numbers
 from importlib import resources
 
 import numpy as np
@@ -39,27 +40,50 @@ def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_hot(labels, n_classes: int | None = None) -> np.ndarray:
-    """Encode integer class labels 0..n_classes-1 as rows of a one-hot float64 matrix.
+    """Encode class labels as rows of a one-hot float64 matrix.
 
     Parameters
     ----------
-    labels : array-like of shape (n,), integers
+    labels : array-like of shape (n,)
+        Integers 0..n_classes-1 (column k is label k), or any other labels -- strings,
+        non-integral numbers, objects -- whose columns follow their sorted order
+        (``numpy.unique(labels)``).
     n_classes : int, optional
-        Number of columns; by default ``labels.max() + 1``.
+        Number of columns; by default one per label up to the largest integer label, or one
+        per distinct label.
 
     Returns
     -------
     ndarray of shape (n, n_classes)
     """
     labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError("labels must be a 1-D array of integers")
-    if labels.size and labels.min() < 0:
-        raise ValueError("labels must be non-negative integers")
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D (one label per row), got shape {labels.shape}")
+    if n_classes is not None and (isinstance(n_classes, bool)
+                                  or not isinstance(n_classes, numbers.Integral)
+                                  or n_classes < 1):
+        raise ValueError(f"n_classes must be a positive integer or None, got {n_classes!r}")
+    integral = (np.issubdtype(labels.dtype, np.integer) or labels.dtype == bool
+                or (np.issubdtype(labels.dtype, np.floating) and labels.size
+                    and np.isfinite(labels).all() and (labels == np.round(labels)).all()
+                    and labels.min() >= 0))
+    if integral:
+        codes = labels.astype(np.int64)
+        if codes.size and codes.min() < 0:
+            raise ValueError("integer labels must be non-negative (column k is label k); "
+                             f"got {int(codes.min())}")
+        needed = int(codes.max()) + 1 if codes.size else 0
+    else:
+        try:
+            _, codes = np.unique(labels, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(f"labels must be sortable to give their columns an order: "
+                             f"{exc}") from None
+        needed = int(codes.max()) + 1 if codes.size else 0
     if n_classes is None:
-        n_classes = int(labels.max()) + 1 if labels.size else 0
-    if labels.size and labels.max() >= n_classes:
-        raise ValueError(f"label {int(labels.max())} does not fit n_classes={n_classes}")
+        n_classes = needed
+    elif needed > n_classes:
+        raise ValueError(f"the labels need {needed} classes but n_classes={n_classes}")
     out = np.zeros((labels.size, n_classes))
-    out[np.arange(labels.size), labels] = 1.0
+    out[np.arange(labels.size), codes] = 1.0
     return out

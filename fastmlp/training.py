@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from . import _validation as check
 from .config import FitConfig
 from .epochs import EpochRunner
 from .full_data import FullDataPass
@@ -33,7 +34,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     gradient_pass = FullDataPass(work, feed.data) if config.grad_tol is not None else None
     history = History(net.layout.n_layers)
     monitor = StoppingMonitor.for_config(config)
-    rng = np.random.default_rng(seed)
+    rng = check.random_generator(seed, "seed")
     start_params, start_state = params.copy(), state.copy()
     best_params = params.copy() if config.early_stopping else None
     try:

@@ -163,3 +163,52 @@ def test_read_only_inputs_reuse_the_compiled_kernels(tmp_path):
     writable.fit(X, Y, epochs=1, batch_size=2, seed=0)
     np.testing.assert_array_equal(model.predict(X_map), writable.predict(X))
     assert [len(k.signatures) for k in kernels] == compiled
+
+
+# ------------------------------------------------- hostile input (the reliability issue)
+
+def test_timedeltas_sparse_and_complex_inputs_are_refused_by_name():
+    import scipy.sparse
+
+    net = fastmlp.MLP((2, 3, 1), seed=0)
+    Y = np.zeros((4, 1))
+    with pytest.raises(TypeError, match="X holds timedeltas"):
+        net.fit(np.arange(8).reshape(4, 2).astype("timedelta64[s]"), Y)
+    with pytest.raises(TypeError, match=r"X is a scipy.sparse matrix.*toarray"):
+        net.fit(scipy.sparse.csr_matrix(np.ones((4, 2))), Y)
+    with pytest.raises(TypeError, match="Y must hold real numbers, got dtype complex"):
+        net.fit(np.ones((4, 2)), Y + 1j)
+
+
+def test_pandas_inputs_with_nullable_dtypes():
+    pd = pytest.importorskip("pandas")
+    net = fastmlp.MLP((2, 3, 1), seed=0)
+    frame = pd.DataFrame({"a": pd.array([1, 2, 3, 4], dtype="Int64"),
+                          "b": pd.array([0.5, 1.5, 2.5, 3.5], dtype="Float64")})
+    target = pd.Series(pd.array([0.0, 1.0, 0.0, 1.0], dtype="Float64"))
+    net.fit(frame, target, epochs=1)  # converted, not "got dtype object"
+    frame.loc[2, "a"] = pd.NA
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        net.fit(frame, target, epochs=1)
+
+
+@pytest.mark.parametrize("seed, error", [("abc", TypeError), (-1, ValueError), (1.5, TypeError),
+                                         (True, TypeError)])
+def test_bad_fit_seeds_name_the_argument(seed, error):
+    net = fastmlp.MLP((2, 3, 1), seed=0)
+    with pytest.raises(error, match="seed must be"):
+        net.fit(np.ones((4, 2)), np.zeros((4, 1)), seed=seed, epochs=1)
+
+
+def test_one_hot_takes_any_labels_and_checks_n_classes():
+    np.testing.assert_array_equal(fastmlp.one_hot(["cat", "ant", "cat"]),
+                                  [[0, 1], [1, 0], [0, 1]])
+    np.testing.assert_array_equal(fastmlp.one_hot([2, 0], n_classes=4),
+                                  [[0, 0, 1, 0], [1, 0, 0, 0]])
+    for bad in (0, -2, 2.5, "3"):
+        with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+            fastmlp.one_hot([0, 1], n_classes=bad)
+    with pytest.raises(ValueError, match="need 3 classes but n_classes=2"):
+        fastmlp.one_hot(["a", "b", "c"], n_classes=2)
+    with pytest.raises(ValueError, match="non-negative"):
+        fastmlp.one_hot([-1, 0])
