@@ -494,6 +494,36 @@ class MLP:
 
         return diagnose(self, X, Y)
 
+    def hessian(self, X, Y, l1: float = 0.0, l2: float = 0.0,
+                sample_weight=None) -> np.ndarray:
+        """The full (P, P) Hessian of :meth:`loss` with respect to :attr:`params` (same
+        layout, float64, symmetric), by central differences of the compiled gradient; for
+        networks of up to 2000 parameters, beyond which use :meth:`hessian_vector_product`
+        or :meth:`curvature`. The parameters are left untouched. See
+        :func:`fastmlp.curvature.hessian`."""
+        from .curvature import hessian
+
+        return hessian(self, X, Y, l1, l2, sample_weight)
+
+    def hessian_vector_product(self, X, Y, v, l1: float = 0.0, l2: float = 0.0,
+                               sample_weight=None) -> np.ndarray:
+        """H v for a direction ``v`` (P,) in the layout of :attr:`params`, where H is the
+        Hessian of :meth:`loss`, without forming H (two gradient passes, any size). See
+        :func:`fastmlp.curvature.hessian_vector_product`."""
+        from .curvature import hessian_vector_product
+
+        return hessian_vector_product(self, X, Y, v, l1, l2, sample_weight)
+
+    def curvature(self, X, Y, k: int = 1, l1: float = 0.0, l2: float = 0.0,
+                  sample_weight=None, *, method: str = "auto"):
+        """The k largest and k smallest eigenvalues of the Hessian of :meth:`loss` and the
+        eigenvector of the smallest (the direction to escape a saddle point when it is
+        negative), by Lanczos on Hessian-vector products or, for small networks, from the
+        dense Hessian. See :func:`fastmlp.curvature.curvature`."""
+        from .curvature import curvature
+
+        return curvature(self, X, Y, k, l1, l2, sample_weight, method=method)
+
     def __repr__(self) -> str:
         hidden = self.activations[:-1]
         act = hidden[0] if len(set(hidden)) == 1 else list(hidden)
