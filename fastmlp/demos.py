@@ -61,8 +61,36 @@ def worked_examples() -> list[str]:
     return lines
 
 
+def saddle() -> list[str]:
+    """A saddle point of a small network's loss, named by diagnose() and escaped along the
+    Hessian's eigenvector of negative curvature, after which training goes on."""
+    from .network import MLP
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 2))
+    Y = (X @ [1.0, -0.5] + 0.1 * rng.normal(size=40)).reshape(-1, 1)
+    # every weight and hidden bias 0, output bias at mean(Y): tanh(0) = 0 makes the hidden
+    # units silent and the residuals average 0, so the gradient vanishes exactly
+    net = MLP((2, 2, 1), activation="tanh", output_activation="identity", loss="mse")
+    net.params = np.zeros(net.n_params)
+    net.biases[-1][:] = Y.mean()
+    report = net.diagnose(X, Y)
+    lines = [f"2-2-1 tanh network with zero weights: loss {net.loss(X, Y):.6f}, gradient norm "
+             f"{np.linalg.norm(net.gradient(X, Y)):.1e}, diagnose(): {report.stationary_point}, "
+             f"smallest Hessian eigenvalue {report.smallest_eigenvalue:.4f}"]
+    history = net.fit(X, Y, batch_size=None, epochs=20, learning_rate=0.1)
+    lines.append(f"plain gradient descent from there: loss {history.loss[-1]:.6f} after 20 "
+                 "epochs (stuck: the gradient is zero)")
+    net.params = net.params + 0.1 * report.escape_direction
+    escaped = net.loss(X, Y)
+    history = net.fit(X, Y, batch_size=None, epochs=200, learning_rate=0.1)
+    lines.append(f"one step of 0.1 along the escape direction: loss {escaped:.6f}; then 200 "
+                 f"epochs of the same descent: loss {history.loss[-1]:.6f}")
+    return lines
+
+
 def main() -> None:
-    for demo in (mp_xor, perceptron_vs_xor, worked_examples):
+    for demo in (mp_xor, perceptron_vs_xor, worked_examples, saddle):
         print("\n".join(demo()))
         print()
 

@@ -26,6 +26,15 @@ def test_worked_examples_print_the_notes_values():
         "  x(3) = 0.864", "  x(4) = -0.5184", "  x(5) = 0.31104", "  x(30) = -8.84296e-07"]
 
 
+def test_the_saddle_is_named_and_escaped():
+    first, stuck, escaped = demos.saddle()
+    assert "diagnose(): saddle" in first and "gradient norm 2.8e-17" in first
+    start = float(first.split("loss ")[1].split(",")[0])
+    assert f"loss {start:.6f} after 20 epochs" in stuck  # zero gradient: no progress
+    final = float(escaped.rsplit("loss ", 1)[1])
+    assert final < 0.1 * start
+
+
 def test_python_m_fastmlp_demos_runs():
     run = subprocess.run([sys.executable, "-m", "fastmlp.demos"], capture_output=True,
                          text=True, timeout=300)
