@@ -26,7 +26,7 @@ def as_features(X, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndar
 
 
 def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
-               name: str = "Y") -> np.ndarray:
+               name: str = "Y", rows_name: str = "X") -> np.ndarray:
     """``Y`` as a C-contiguous (n_rows, n_outputs) array of ``dtype``, or a clear error.
 
     A 1-D ``Y`` is accepted when the network has a single output.
@@ -40,7 +40,7 @@ def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
         raise ValueError(f"{name} must have shape (n_samples, {n_outputs}) to match the "
                          f"network's outputs, got {Y.shape}{hint}")
     if Y.shape[0] != n_rows:
-        raise ValueError(f"{name} has {Y.shape[0]} rows but X has {n_rows}")
+        raise ValueError(f"{name} has {Y.shape[0]} rows but {rows_name} has {n_rows}")
     Y = _kernel_layout(Y, dtype)
     _require_finite(Y, name)
     if loss == "binary_cross_entropy" and (Y.min() < 0 or Y.max() > 1):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import numbers
 import os
 import secrets
+import stat
 from collections.abc import Sequence
 
 import numpy as np
@@ -108,9 +110,17 @@ class MLP:
                              f"{', '.join(map(repr, INITS))}")
         self.init = init
         self.init_scale = check.positive_number(init_scale, "init_scale")
-        if isinstance(bias_init, bool) or not isinstance(bias_init, numbers.Real):
-            raise ValueError(f"bias_init must be a real number, got {bias_init!r}")
+        if (isinstance(bias_init, bool) or not isinstance(bias_init, numbers.Real)
+                or not np.isfinite(bias_init)):
+            raise ValueError(f"bias_init must be a finite real number, got {bias_init!r}")
         self.bias_init = float(bias_init)
+        largest = float(np.finfo(self.dtype).max)
+        # normal draws reach several standard deviations: a scale within a tenth of the
+        # dtype's range is refused whatever this seed would draw
+        if self.init_scale > largest / 10 or abs(self.bias_init) > largest:
+            raise ValueError(
+                f"init_scale={init_scale!r} / bias_init={bias_init!r} reach beyond "
+                f"{self.dtype.name}'s range (largest {largest:.3g}); choose smaller values")
 
         self.layout = Layout.from_sizes(self.layer_sizes)
         self._act_params = np.array([self._activation_param(a) for a in self.activations])
@@ -119,15 +129,23 @@ class MLP:
         self._params = np.empty(self.layout.n_params, dtype=self.dtype)
         #: What partial_fit continues: the optimizer state of the last fit or partial_fit.
         self._optimizer_state: OptimizerState | None = None
-        self.weights, self.biases = self.layout.unflatten(self._params)
+        self._bind_views()
         self.reset(seed)
 
     # ----------------------------------------------------------------- parameters
     def reset(self, seed=None) -> "MLP":
         """Draw fresh initial parameters (in place, so views stay valid) and forget the
         optimizer state that :meth:`partial_fit` would continue."""
-        initialize(self._params, self.layout, self.init, np.random.default_rng(seed),
-                   self.init_scale, self.bias_init)
+        fresh = np.empty_like(self._params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            initialize(fresh, self.layout, self.init, check.random_generator(seed, "seed"),
+                       self.init_scale, self.bias_init)
+        if not np.isfinite(fresh).all():
+            raise ValueError(
+                f"init_scale={self.init_scale!r} and bias_init={self.bias_init!r} give initial "
+                f"parameters beyond {self.dtype.name}'s range (largest "
+                f"{np.finfo(self.dtype).max:.3g}); choose smaller values")
+        self._params[...] = fresh
         self._optimizer_state = None
         return self
 
@@ -138,12 +156,7 @@ class MLP:
 
     @params.setter
     def params(self, values) -> None:
-        values = np.asarray(values)
-        if values.shape != self._params.shape:
-            raise ValueError(f"params must have shape {self._params.shape}, got {values.shape}")
-        if not np.isfinite(values).all():
-            raise ValueError("params contains NaN or inf")
-        self._params[...] = values
+        self._params[...] = _checked_values(values, self._params.shape, self.dtype, "params")
 
     @property
     def activation_params(self) -> tuple[float, ...]:
@@ -172,7 +185,15 @@ class MLP:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self.weights, self.biases = self.layout.unflatten(self._params)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        weights, biases = self.layout.unflatten(self._params)
+        #: Each layer's weights (n_in, n_out) as views into :attr:`params`; assigning
+        #: ``net.weights[l] = W`` copies W in (shape and finiteness checked).
+        self.weights = LayerArrays(weights, "weights", self.dtype)
+        #: Each layer's biases (n_out,), likewise.
+        self.biases = LayerArrays(biases, "biases", self.dtype)
 
     def config(self) -> dict:
         """The constructor arguments that rebuild this network's architecture."""
@@ -189,31 +210,102 @@ class MLP:
         interrupted save never leaves a half-written file.
         """
         path = os.fspath(path)
+        if not path or os.path.isdir(path):
+            raise ValueError(f"path must name a file, got {path!r}")
+        if not np.isfinite(self._params).all():
+            raise ValueError("the network's parameters hold NaN or inf; a saved file could "
+                             "not be loaded again, so nothing was written")
         directory = os.path.dirname(os.path.abspath(path))
+        mode = None
+        if os.path.exists(path):
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if not mode & stat.S_IWUSR:  # by mode, not os.access: root may write anything
+                raise PermissionError(f"{path!r} is read-only (mode {mode:o}); not replaced")
         # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
-        # that; created like any new file, the model gets the usual permissions (umask)
+        # that; created like any new file, the model gets the usual permissions (umask), or
+        # those of the file it replaces
         tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | getattr(os, "O_BINARY", 0), 0o666)
+        except OSError as error:
+            raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, params=self._params, config=json.dumps(self.config()),
                          format_version=1)
+            if mode is not None:
+                os.chmod(tmp, mode)
             os.replace(tmp, path)
-        except BaseException:
+        except BaseException as error:
             os.unlink(tmp)
+            if isinstance(error, OSError) and error.strerror:
+                raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
             raise
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Read a network written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as data:
-            if "config" not in data or "params" not in data:
-                raise ValueError(f"{os.fspath(path)!r} is not a file written by MLP.save")
-            config = json.loads(str(data["config"]))
-            params = data["params"]
-        net = cls(**config, seed=0)
-        net.params = params  # checks shape and finiteness
+        """Read a network written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            When there is no such file.
+        ValueError
+            For anything that is not a file written by :meth:`save` -- empty, truncated,
+            another format, a config that does not describe the stored parameters --
+            naming the path and the reason. The file's sizes are checked against the
+            stored parameters before any network is built, and nothing in it is unpickled.
+        """
+        name = os.fspath(path)
+
+        def refuse(reason: str) -> ValueError:
+            return ValueError(f"{name!r} is not a file written by MLP.save: {reason}")
+
+        try:
+            data = np.load(name, allow_pickle=False)
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # not a zip/npz, truncated, pickled data, ...
+            raise refuse(f"{type(error).__name__} while reading it as .npz") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise refuse("it holds a single array (.npy), not a saved network")
+        with data:
+            if set(data.files) != {"params", "config", "format_version"}:
+                raise refuse(f"it holds the arrays {sorted(data.files)}, expected params, "
+                             "config and format_version")
+            try:
+                version, config_text, params = (data["format_version"], data["config"],
+                                                data["params"])
+            except Exception as error:
+                raise refuse(f"{type(error).__name__} while reading its arrays") from None
+        if version.shape != () or version.dtype.kind not in "iu" or int(version) != 1:
+            raise refuse(f"format_version {version!r} is not 1, the only version this "
+                         "fastmlp reads")
+        try:
+            config = json.loads(str(config_text))
+        except (ValueError, RecursionError) as error:
+            raise refuse(f"its config is not valid JSON ({type(error).__name__})") from None
+        expected = set(inspect.signature(cls.__init__).parameters) - {"self", "seed"}
+        if not isinstance(config, dict) or set(config) != expected:
+            keys = sorted(config) if isinstance(config, dict) else type(config).__name__
+            raise refuse(f"its config has {keys}, expected the keys {sorted(expected)}")
+        if params.ndim != 1 or params.dtype.kind != "f":
+            raise refuse(f"its params are {params.dtype} of shape {params.shape}, not a "
+                         "float vector")
+        try:
+            sizes = _check_layer_sizes(config["layer_sizes"])
+        except ValueError as error:
+            raise refuse(str(error)) from None
+        declared = Layout.from_sizes(sizes).n_params
+        if declared != params.shape[0]:
+            raise refuse(f"its config declares layers {list(sizes)} ({declared} parameters) "
+                         f"but it stores {params.shape[0]}")
+        try:
+            net = cls(**config, seed=0)
+            net.params = params  # finiteness, after the cast to the network's dtype
+        except (ValueError, TypeError) as error:
+            raise refuse(str(error)) from None
         return net
 
     def _activation_param(self, name: str) -> float:
@@ -236,7 +328,7 @@ class MLP:
         are the arguments' names in the error messages."""
         X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
         Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype, self.loss_name,
-                             names[1])
+                             names[1], rows_name=names[0])
         return Data(X, Y, check.as_sample_weight(sample_weight, X.shape[0], self.dtype,
                                                  names[2]))
 
@@ -547,7 +639,13 @@ def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
 
 
 def _check_hidden_activations(activation, n_hidden: int) -> list[str]:
-    names = [activation] * n_hidden if isinstance(activation, str) else list(activation)
+    if isinstance(activation, str):
+        names = [activation] * n_hidden
+    elif isinstance(activation, (list, tuple)):
+        names = list(activation)
+    else:
+        raise TypeError(f"activation must be a name or a list of names (one per hidden "
+                        f"layer), got {activation!r}")
     if len(names) != n_hidden:
         raise ValueError(f"activation must be one name or {n_hidden} names (one per hidden "
                          f"layer), got {len(names)}")
@@ -556,3 +654,51 @@ def _check_hidden_activations(activation, n_hidden: int) -> list[str]:
             raise ValueError("activation 'softmax' is only available as output_activation")
         lookup(ACTIVATIONS, name, "activation")
     return names
+
+
+def _checked_values(values, shape, dtype, name: str) -> np.ndarray:
+    """``values`` as real numbers of ``shape`` that stay finite in ``dtype`` (checked after
+    the cast, so 1e39 is refused for float32), or a ValueError / TypeError naming ``name``."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
+    if values.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {values.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = values.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(f"{name} contains NaN or inf, or values beyond {np.dtype(dtype).name}'s "
+                         "range")
+    return cast
+
+
+class LayerArrays(Sequence):
+    """Per-layer views into a network's parameter vector (``net.weights``, ``net.biases``).
+
+    Indexing returns the layer's view (write into it freely: ``net.weights[0][:] = W``);
+    assigning ``net.weights[l] = W`` copies W into the view after checking its shape and
+    finiteness, so the network never detaches from what it trains and predicts with.
+    """
+
+    def __init__(self, views, name: str, dtype):
+        self._views = list(views)
+        self._name = name
+        self._dtype = dtype
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._views[index]
+        return self._views[index]
+
+    def __setitem__(self, index: int, value) -> None:
+        view = self._views[index]
+        view[...] = _checked_values(value, view.shape, self._dtype, f"{self._name}[{index}]")
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def __add__(self, other):
+        return list(self) + list(other)
+
+    def __repr__(self) -> str:
+        return f"{self._name}: {[v.shape for v in self._views]}"

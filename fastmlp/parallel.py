@@ -15,9 +15,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from .threads import get_num_threads
+from .threads import blas_held_to_one_thread, get_num_threads
 
 #: Each thread gets at least this many rows (8 chunks of the kernels).
 MIN_ROWS_PER_THREAD = 2048
@@ -25,9 +24,6 @@ MIN_ROWS_PER_THREAD = 2048
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_workers = 0
-_blas_controller = None  # made once: a fresh scan of the loaded libraries is slow
-_blas_limit = None  # the active one-thread BLAS limit, shared by concurrent callers
-_blas_users = 0
 
 
 def threads_for(n_rows: int) -> int:
@@ -42,31 +38,18 @@ def row_bounds(n_rows: int, parts: int) -> list[tuple[int, int]]:
 
 
 def run_parts(job, parts: int) -> list:
-    """job(0..parts-1) on the shared pool, with BLAS held to one thread meanwhile.
+    """job(0..parts-1) on the shared pool, with BLAS held to one thread meanwhile
+    (:func:`fastmlp.threads.blas_held_to_one_thread`).
 
     Safe to call from several threads at once (fits running in a thread pool): the pool only
-    grows, and the BLAS limit is set by the first caller in and lifted by the last one out.
-    A pool that is outgrown is not shut down -- another caller may be about to map onto it --
-    but dropped: its idle threads exit when the last caller holding it lets it go.
+    grows. A pool that is outgrown is not shut down -- another caller may be about to map
+    onto it -- but dropped: its idle threads exit when the last caller holding it lets it go.
     """
-    global _pool, _pool_workers, _blas_controller, _blas_limit, _blas_users
+    global _pool, _pool_workers
     with _lock:
         if _pool is None or _pool_workers < parts:
             _pool = ThreadPoolExecutor(max_workers=parts, thread_name_prefix="fastmlp")
             _pool_workers = parts
         pool = _pool
-        if _blas_controller is None:
-            import scipy.linalg.cython_blas  # noqa: F401  (load SciPy's BLAS to limit it too)
-
-            _blas_controller = ThreadpoolController()
-        if _blas_users == 0:
-            _blas_limit = _blas_controller.limit(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
+    with blas_held_to_one_thread():
         return list(pool.map(job, range(parts)))
-    finally:
-        with _lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limit.restore_original_limits()
-                _blas_limit = None

@@ -18,11 +18,17 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
+from contextlib import contextmanager
 
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info
 
-_limiter = None
+_lock = threading.Lock()
 _threads = None  # None: every core this process may run on
+_limiter = None  # the BLAS limit set_num_threads configured
+_held = 0  # callers inside blas_held_to_one_thread()
+_one_thread = None  # their shared one-thread limit
+_controller = None  # made once: a fresh scan of the loaded libraries is slow
 
 
 def set_num_threads(n: int | None) -> None:
@@ -35,18 +41,69 @@ def set_num_threads(n: int | None) -> None:
         Thread count; None goes back to the defaults (every available core, and the BLAS
         libraries' own settings).
 
-    Results do not depend on the thread count beyond floating-point rounding.
+    Results do not depend on the thread count beyond floating-point rounding. Safe to call
+    while other threads run fastmlp: a row-parallel pass in progress keeps BLAS at one
+    thread, and the new limit applies when the last such pass ends. The BLAS limit changes
+    only when this is called from the main thread: OpenBLAS ignores thread-count changes
+    made from other threads (tests/test_reliability.py), so from another thread only
+    fastmlp's own thread count changes.
     """
-    global _limiter, _threads
+    global _threads
     if n is not None and (isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    with _lock:
+        _threads = None if n is None else int(n)
+        if _held == 0 and threading.current_thread() is threading.main_thread():
+            _apply_configured_limit()
+
+
+def _blas_controller():
+    global _controller
+    if _controller is None:
+        _load_blas()
+        _controller = ThreadpoolController()
+    return _controller
+
+
+def _apply_configured_limit() -> None:
+    """(Under _lock.) Replace the BLAS limit by the configured one."""
+    global _limiter
     if _limiter is not None:
         _limiter.restore_original_limits()
         _limiter = None
-    _threads = None if n is None else int(n)
-    if n is not None:
-        _load_blas()
-        _limiter = threadpool_limits(limits=int(n), user_api="blas")
+    if _threads is not None:
+        _limiter = _blas_controller().limit(limits=_threads, user_api="blas")
+
+
+@contextmanager
+def blas_held_to_one_thread():
+    """Hold BLAS to one thread while the block runs (row-parallel passes: two threads each
+    calling a multi-threaded BLAS oversubscribe the cores). Nested and concurrent uses
+    share one limit; the last one out puts back the configured limit -- whatever
+    set_num_threads was told meanwhile."""
+    global _held, _one_thread, _limiter
+    if threading.current_thread() is not threading.main_thread():
+        # OpenBLAS (0.3.30, pthreads) ignores thread-count changes made from other threads
+        # (tests/test_reliability.py); a limit set and "restored" from here would record the
+        # wrong originals, so only the main thread changes it
+        yield
+        return
+    with _lock:
+        if _held == 0:
+            if _limiter is not None:  # back to the libraries' own settings first, so that
+                _limiter.restore_original_limits()  # the one-thread limit restores to them
+                _limiter = None
+            _one_thread = _blas_controller().limit(limits=1, user_api="blas")
+        _held += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _held -= 1
+            if _held == 0:
+                _one_thread.restore_original_limits()
+                _one_thread = None
+                _apply_configured_limit()
 
 
 def get_num_threads() -> int:

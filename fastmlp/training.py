@@ -59,8 +59,15 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             history.best_epoch = monitor.best_epoch
             if config.verbose:
                 _print_epoch(epoch, config.epochs, history)
+            np.copyto(start_params, params)  # what a callback may change: checked below
             reason = monitor.stop_reason() or _other_stop(epoch, history, params, config,
                                                           gradient_pass)
+            if not np.isfinite(params).all():
+                np.copyto(params, start_params)
+                history.stop_reason = "callback"
+                raise ValueError(
+                    f"the callback wrote NaN or inf into the parameters after epoch "
+                    f"{epoch + 1}; they were restored to that epoch's values")
             if reason is not None:
                 history.stop_reason = reason
                 break
