@@ -271,3 +271,24 @@ def test_validation_data_errors_name_their_part():
     with pytest.raises(ValueError, match=r"validation_data\[1\] has 4 rows but "
                                          r"validation_data\[0\] has 5"):
         net.fit(X, Y, epochs=1, validation_data=(X[:5], Y[:4]))
+
+
+def test_fits_of_different_networks_from_several_threads_equal_sequential_fits():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 4))
+    Y = (X[:, :2] > 0).astype(float)
+    options = [dict(batch_size=1), dict(batch_size=16, optimizer="adam", learning_rate=0.01),
+               dict(batch_size=None, optimizer="momentum"), dict(batch_size=7, l2=1e-3)]
+
+    def trained(k):
+        net = fastmlp.MLP((4, 6, 2), seed=k)
+        net.fit(X, Y, epochs=5, seed=k, **options[k % 4])
+        return net.params
+
+    sequential = [trained(k) for k in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(trained, range(8)))
+    for a, b in zip(concurrent, sequential):
+        np.testing.assert_array_equal(a, b)
