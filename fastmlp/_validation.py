@@ -141,6 +141,15 @@ def random_generator(seed, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+def verbosity(value, name: str = "verbose") -> int:
+    """0 (silent), 1 (a progress bar) or 2 (a line per epoch); False / True are 0 / 1."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if not isinstance(value, numbers.Integral) or value not in (0, 1, 2):
+        raise ValueError(f"{name} must be 0, 1 or 2 (or False / True), got {value!r}")
+    return int(value)
+
+
 def flag(value, name: str) -> bool:
     """A bool (NumPy's included): a string such as ``"no"`` is an error, not True."""
     if not isinstance(value, (bool, np.bool_)):

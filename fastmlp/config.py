@@ -46,7 +46,7 @@ class FitConfig:
     grad_tol: float | None = None
     early_stopping: bool = False
     callback: Callable | None = None
-    verbose: bool = False
+    verbose: int = 0
     engine: str | None = None
     convention: str = "notes"
 
@@ -92,7 +92,7 @@ class FitConfig:
             grad_tol=check.positive_number(o["grad_tol"], "grad_tol", allow_none=True),
             early_stopping=check.flag(o["early_stopping"], "early_stopping"),
             callback=o["callback"],
-            verbose=check.flag(o["verbose"], "verbose"),
+            verbose=check.verbosity(o["verbose"]),
             engine=o["engine"],
             convention=o["convention"],
         )

@@ -44,8 +44,8 @@ class History:
         0-based index of the epoch with the lowest monitored loss (validation loss when
         validation data is given, else training loss).
     stop_reason : str
-        ``"max_epochs"``, ``"tol"``, ``"grad_tol"``, ``"early_stopping"``, ``"callback"`` or
-        ``"diverged"``.
+        ``"max_epochs"``, ``"tol"``, ``"grad_tol"``, ``"early_stopping"``, ``"callback"``,
+        ``"interrupted"`` (Ctrl-C: the epochs completed are kept) or ``"diverged"``.
     """
 
     def __init__(self, n_layers: int):

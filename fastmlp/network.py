@@ -129,6 +129,10 @@ class MLP:
         self._params = np.empty(self.layout.n_params, dtype=self.dtype)
         #: What partial_fit continues: the optimizer state of the last fit or partial_fit.
         self._optimizer_state: OptimizerState | None = None
+        self._classes: np.ndarray | None = None
+        #: JSON-serializable notes saved with the network (the command line keeps the
+        #: feature names and the input scaling here).
+        self.metadata: dict = {}
         self._bind_views()
         self.reset(seed)
 
@@ -215,6 +219,10 @@ class MLP:
         if not np.isfinite(self._params).all():
             raise ValueError("the network's parameters hold NaN or inf; a saved file could "
                              "not be loaded again, so nothing was written")
+        try:
+            metadata = json.dumps(self.metadata)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"metadata must be JSON-serializable: {error}") from None
         directory = os.path.dirname(os.path.abspath(path))
         mode = None
         if os.path.exists(path):
@@ -232,8 +240,11 @@ class MLP:
             raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
+                extra = {} if self._classes is None else {"classes": self._classes}
+                if self.metadata:
+                    extra["metadata"] = metadata
                 np.savez(fh, params=self._params, config=json.dumps(self.config()),
-                         format_version=1)
+                         format_version=1, **extra)
             if mode is not None:
                 os.chmod(tmp, mode)
             os.replace(tmp, path)
@@ -271,12 +282,15 @@ class MLP:
         if not isinstance(data, np.lib.npyio.NpzFile):
             raise refuse("it holds a single array (.npy), not a saved network")
         with data:
-            if set(data.files) != {"params", "config", "format_version"}:
+            required = {"params", "config", "format_version"}
+            if not required <= set(data.files) <= required | {"classes", "metadata"}:
                 raise refuse(f"it holds the arrays {sorted(data.files)}, expected params, "
-                             "config and format_version")
+                             "config and format_version (and optionally classes, metadata)")
             try:
                 version, config_text, params = (data["format_version"], data["config"],
                                                 data["params"])
+                classes = data["classes"] if "classes" in data.files else None
+                metadata_text = data["metadata"] if "metadata" in data.files else None
             except Exception as error:
                 raise refuse(f"{type(error).__name__} while reading its arrays") from None
         if version.shape != () or version.dtype.kind not in "iu" or int(version) != 1:
@@ -304,7 +318,13 @@ class MLP:
         try:
             net = cls(**config, seed=0)
             net.params = params  # finiteness, after the cast to the network's dtype
-        except (ValueError, TypeError) as error:
+            net.classes_ = classes
+            if metadata_text is not None:
+                metadata = json.loads(str(metadata_text))
+                if not isinstance(metadata, dict):
+                    raise ValueError("its metadata is not a JSON object")
+                net.metadata = metadata
+        except (ValueError, TypeError, RecursionError) as error:
             raise refuse(str(error)) from None
         return net
 
@@ -323,9 +343,106 @@ class MLP:
                 "is zero almost everywhere, so backpropagation gets no signal; use 'sigmoid' "
                 "(the smooth step) for training")
 
+    # ----------------------------------------------------------------- class labels
+    @property
+    def classes_(self) -> np.ndarray | None:
+        """The class label of each output (softmax), or the two labels of a single sigmoid
+        output (the second is the positive class); None until a fit on labels sets it (or
+        you do). Saved with the network."""
+        return self._classes
+
+    @classes_.setter
+    def classes_(self, classes) -> None:
+        if classes is None:
+            self._classes = None
+            return
+        classes = np.asarray(classes)
+        expected = 2 if self.layer_sizes[-1] == 1 else self.layer_sizes[-1]
+        if (classes.ndim != 1 or len(classes) != expected or len(np.unique(classes)) != expected
+                or classes.dtype.kind not in "biufU"):
+            raise ValueError(f"classes_ must be {expected} distinct labels (numbers or strings), "
+                             f"one per output{' (negative, positive)' if expected == 2 else ''}; "
+                             f"got {classes!r}")
+        self._classes = classes
+
+    def _is_classifier(self) -> bool:
+        return self.loss_name in ("cross_entropy", "binary_cross_entropy")
+
+    def _labels_given(self, Y) -> bool:
+        """Whether ``Y`` holds class labels to encode rather than target values: a 1-D Y
+        for softmax outputs, or a 1-D Y of non-numbers (or of this network's classes_) for a
+        single sigmoid output."""
+        if not self._is_classifier() or not hasattr(Y, "__len__") or isinstance(Y, str):
+            return False
+        labels = np.asarray(Y)
+        if labels.ndim != 1:
+            return False
+        if self.loss_name == "cross_entropy":
+            return True
+        if self.layer_sizes[-1] != 1:
+            return False
+        return labels.dtype.kind in "USOb" or (
+            self._classes is not None and np.isin(labels, self._classes).all()
+            and not np.isin(self._classes, (0, 1)).all())
+
+    def _encode_labels(self, Y, name: str) -> np.ndarray:
+        """Class labels -> one-hot rows (softmax) or 0/1 targets (a single sigmoid output),
+        setting :attr:`classes_` from the labels the first time."""
+        labels = np.asarray(Y)
+        if labels.dtype.kind == "O":
+            labels = labels.astype(str)
+        n_out = self.layer_sizes[-1]
+        classes = self._classes
+        if classes is None:
+            found = np.unique(labels)
+            if n_out > 1 and labels.dtype.kind in "iu" and found.size and found.min() >= 0 \
+                    and found.max() < n_out:
+                classes = np.arange(n_out)  # integer labels 0..K-1 name their columns
+            elif len(found) == max(n_out, 2):
+                classes = found
+            else:
+                raise ValueError(
+                    f"{name} holds {len(found)} distinct labels but the network has "
+                    f"{n_out} output(s) (for {max(n_out, 2)} classes); set net.classes_ to "
+                    "the full list of labels first to say which output is which")
+            self.classes_ = classes
+        unknown = np.setdiff1d(labels, classes)
+        if unknown.size:
+            raise ValueError(f"{name} has labels not in classes_ {classes.tolist()}: "
+                             f"{unknown[:5].tolist()}")
+        order = np.argsort(classes)
+        codes = order[np.searchsorted(classes[order], labels)]
+        if n_out == 1:
+            return (codes == 1).astype(np.float64).reshape(-1, 1)
+        return np.eye(n_out)[codes]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities: the softmax outputs (n, K); for a single sigmoid output the
+        two columns (1 - p, p) in the order of :attr:`classes_`; for several sigmoid
+        outputs (multilabel) each label's probability."""
+        if not self._is_classifier():
+            raise ValueError(f"predict_proba needs a classification loss (cross_entropy or "
+                             f"binary_cross_entropy); this network's loss is {self.loss_name!r}")
+        out = self.forward(X)
+        if self.layer_sizes[-1] == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_classes(self, X) -> np.ndarray:
+        """The most probable class of each row: a label of :attr:`classes_` (or the output's
+        index when it is not set); for several sigmoid outputs, 0/1 indicators (n, K)."""
+        proba = self.predict_proba(X)
+        if self.loss_name == "binary_cross_entropy" and self.layer_sizes[-1] > 1:
+            return (proba >= 0.5).astype(np.int64)
+        index = np.argmax(proba, axis=1)
+        return index if self._classes is None else self._classes[index]
+
     def _data(self, X, Y, sample_weight, names=("X", "Y", "sample_weight")) -> Data:
         """(X, Y, sample_weight) checked and converted into the kernels' Data; ``names``
-        are the arguments' names in the error messages."""
+        are the arguments' names in the error messages. Class labels in ``Y`` are
+        one-hot encoded (:meth:`_labels_given`)."""
+        if self._labels_given(Y):
+            Y = self._encode_labels(Y, names[1])
         X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
         Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype, self.loss_name,
                              names[1], rows_name=names[0])
@@ -384,7 +501,7 @@ class MLP:
             clip_value: float | None = None, clip_norm: float | None = None, l1: float = 0.0,
             l2: float = 0.0, tol: float | None = None, n_iter_no_change: int = 10,
             grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
-            callback=None, verbose: bool = False, sample_weight=None,
+            callback=None, verbose: int = 0, sample_weight=None,
             engine: str | None = None) -> History:
         """Train in place by gradient descent, starting from the current parameters with
         fresh optimizer state (zero velocity / moments, t = 0).
@@ -457,8 +574,9 @@ class MLP:
             Called after each epoch (0-based); returning False stops. An exception it raises
             (KeyboardInterrupt, say) propagates; the network then holds the parameters of
             the epochs completed (the best epoch's with ``early_stopping``).
-        verbose : bool
-            Print one line per epoch.
+        verbose : {0, 1, 2}
+            0 silent; 1 a live progress bar over the epochs (tqdm: loss, validation loss,
+            ETA; in notebooks too); 2 one line per epoch. True is 1.
         sample_weight : array-like (n,) or None
             Non-negative row weights, not all zero: each batch's loss is
             sum_n w_n E_n / sum_n w_n (so integer weights equal repeated rows for full-batch
@@ -502,7 +620,7 @@ class MLP:
                     epsilon: float = 1e-8, schedule: str = "constant",
                     schedule_b: float = 1.0, clip_value: float | None = None,
                     clip_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
-                    verbose: bool = False, sample_weight=None,
+                    verbose: int = 0, sample_weight=None,
                     engine: str | None = None) -> History:
         """One pass over (X, Y) that continues the optimizer state -- velocity, Adam's
         moments and the update count t of the schedules and of Adam's bias correction --

@@ -4,6 +4,9 @@ epoch (:mod:`fastmlp.engines`)."""
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 import time
 
 import numpy as np
@@ -37,6 +40,8 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     rng = check.random_generator(seed, "seed")
     start_params, start_state = params.copy(), state.copy()
     best_params = params.copy() if config.early_stopping else None
+    progress = _progress_bar(config) if config.verbose == 1 else None
+    interrupt = _Interrupt()
     try:
         for epoch in range(config.epochs):
             np.copyto(start_params, params)
@@ -57,7 +62,10 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             if monitor.update(epoch, loss, val_loss) and best_params is not None:
                 np.copyto(best_params, params)
             history.best_epoch = monitor.best_epoch
-            if config.verbose:
+            if progress is not None:
+                progress.set_postfix(_postfix(history), refresh=False)
+                progress.update()
+            elif config.verbose == 2:
                 _print_epoch(epoch, config.epochs, history)
             np.copyto(start_params, params)  # what a callback may change: checked below
             reason = monitor.stop_reason() or _other_stop(epoch, history, params, config,
@@ -68,15 +76,62 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                 raise ValueError(
                     f"the callback wrote NaN or inf into the parameters after epoch "
                     f"{epoch + 1}; they were restored to that epoch's values")
+            if reason is None and interrupt.requested:
+                reason = "interrupted"
             if reason is not None:
                 history.stop_reason = reason
                 break
     finally:
+        interrupt.restore()
+        if progress is not None:
+            progress.close()
         # whatever ended the fit (its last epoch, a stopping rule, divergence, an exception
         # from the callback), early stopping leaves the best validation epoch's parameters
         if best_params is not None and monitor.best_epoch is not None:
             np.copyto(params, best_params)
     return history
+
+
+class _Interrupt:
+    """Ctrl-C during a fit (SIGINT in the main thread) asks it to stop at the end of the
+    current epoch, keeping the model and the history of the completed epochs
+    (``stop_reason="interrupted"``); a second Ctrl-C interrupts at once. Elsewhere (other
+    threads, platforms without signals) it does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except (ValueError, OSError):  # no signals here
+            self._previous = None
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("fastmlp: stopping at the end of this epoch (Ctrl-C again to stop now)",
+              file=sys.stderr, flush=True)
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _progress_bar(config):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=config.epochs, unit="epoch", desc="fit", leave=True, dynamic_ncols=True)
+
+
+def _postfix(history) -> dict:
+    values = {"loss": f"{history._loss[-1]:.4g}"}
+    if history._val_loss:
+        values["val_loss"] = f"{history._val_loss[-1]:.4g}"
+    return values
 
 
 def _other_stop(epoch, history, params, config, gradient_pass) -> str | None:

@@ -177,10 +177,38 @@ def test_a_numpy_false_from_the_callback_stops_too():
     assert net.fit(X, Y, epochs=4, callback=lambda e, h: None).epochs_run == 4
 
 
+def test_verbose_1_is_a_progress_bar_with_the_losses(capsys):
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+    net.fit(X, Y, epochs=4, verbose=1, validation_data=(X, Y))
+    err = capsys.readouterr().err
+    assert "4/4" in err and "loss=" in err and "val_loss=" in err and "epoch" in err
+    with pytest.raises(ValueError, match="verbose must be 0, 1 or 2"):
+        net.fit(X, Y, epochs=1, verbose=3)
+
+
+def test_ctrl_c_stops_at_the_end_of_the_epoch_and_keeps_the_history(capsys):
+    import os
+    import signal
+
+    net = make_net((3, 4, 2))
+    X, Y = make_data(net)
+
+    def press_ctrl_c(epoch, history):
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    history = net.fit(X, Y, epochs=50, callback=press_ctrl_c)
+    assert history.stop_reason == "interrupted" and history.epochs_run == 3
+    assert len(history.loss) == 3 and np.isfinite(net.params).all()
+    assert "stopping at the end of this epoch" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 def test_verbose_prints_a_line_per_epoch(capsys):
     net = make_net((3, 4, 2))
     X, Y = make_data(net)
-    net.fit(X, Y, epochs=3, verbose=True, validation_data=(X, Y))
+    net.fit(X, Y, epochs=3, verbose=2, validation_data=(X, Y))
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and lines[2].startswith("epoch 3/3") and "val_loss" in lines[0]
 

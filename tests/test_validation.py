@@ -90,7 +90,8 @@ def test_float32_overflow_in_input_is_reported():
     (dict(callback=3), "callback must be callable"),
     (dict(schedule_b=-1.0), "schedule_b must be a non-negative"),
     (dict(shuffle="no"), "shuffle must be True or False"),
-    (dict(verbose=1), "verbose must be True or False"),
+    (dict(verbose=3), "verbose must be 0, 1 or 2"),
+    (dict(verbose="yes"), "verbose must be 0, 1 or 2"),
     (dict(early_stopping="yes"), "early_stopping must be True or False"),
 ])
 def test_bad_fit_options(kwargs, match):
