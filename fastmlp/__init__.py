@@ -6,6 +6,7 @@ and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
 from . import metrics, model_selection
+from .compiling import CompileNotice, warmup
 from .datasets import load_digits, one_hot
 from .diagnostics import Diagnosis
 from .history import DivergenceError, History
@@ -17,4 +18,5 @@ __version__ = "0.1.0"
 __all__ = [
     "MLP", "History", "DivergenceError", "Diagnosis", "load_digits", "one_hot",
     "set_num_threads", "get_num_threads", "metrics", "model_selection", "__version__",
+    "warmup", "CompileNotice",
 ]

@@ -39,6 +39,15 @@ class EpochRunner:
             engine.set_data(data)
         return engine
 
+    def kernel(self):
+        """The compiled epoch the first block will run (for the compile notice)."""
+        if not self._engines and getattr(self.feed, "data", None) is not None:
+            engine = select_engine(self.config, self.feed.data.X.shape[0], self.threads,
+                                   self.config.engine,
+                                   weighted=self.feed.data.sample_weight.shape[0] > 0)
+            return engine.kernel
+        return None
+
     def run(self, params, state, rng, norm_sums) -> EpochResult:
         """One epoch in place on ``params`` and ``state`` (``state.t`` advanced by the
         updates made); stops at the first block whose update made a value NaN or inf and

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .compiling import notice_if_compiling
 from .kernels import passes
 from .kernels.optimizers import inplace_add_penalty
 from .kernels.structs import Data
@@ -78,7 +79,8 @@ class FullDataPass:
         """The network's outputs for every row into ``out`` (n, n_outputs)."""
         net = self.network
         if self.threads == 1:
-            return passes.forward(params, self.parts[0].X, net, self.buffers[0], out)
+            with notice_if_compiling(passes.forward, "inference"):
+                return passes.forward(params, self.parts[0].X, net, self.buffers[0], out)
 
         def job(k):
             a, b = self.bounds[k]

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from . import _validation as check
+from .compiling import notice_if_compiling
 from .config import FitConfig
 from .epochs import EpochRunner
 from .full_data import FullDataPass
@@ -48,7 +49,8 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
-            result = epochs.run(params, state, rng, norm_sums)
+            with notice_if_compiling(epochs.kernel() if epoch == 0 else None, "training"):
+                result = epochs.run(params, state, rng, norm_sums)
             if result.status != OK:
                 np.copyto(params, start_params)
                 state.restore(start_state)

@@ -29,6 +29,8 @@ class Engine:
 
     #: The name ``fit(engine=...)`` takes.
     name: ClassVar[str] = ""
+    #: The compiled function an epoch runs (the compile notice watches it).
+    kernel = None
 
     def __init__(self, work, data, config):
         self.work = work

@@ -128,6 +128,7 @@ class ChunkedEngine(Engine):
     """Any batch size, every option: the general engine (see the module docstring)."""
 
     name = "chunked"
+    kernel = staticmethod(_train_epoch)
 
     @classmethod
     def unsupported(cls, config, n_rows, threads, weighted=False):

@@ -363,6 +363,7 @@ class PerSampleEngine(Engine):
     module docstring."""
 
     name = "per_sample"
+    kernel = staticmethod(_train_epoch)
 
     @classmethod
     def unsupported(cls, config, n_rows, threads, weighted=False):

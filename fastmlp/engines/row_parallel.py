@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..full_data import FullDataPass
+from ..kernels import passes
 from ..kernels.optimizers import (
     BATCH_SKLEARN,
     LOSS_NOT_FINITE,
@@ -29,6 +30,7 @@ class RowParallelEngine(Engine):
     """Full batch on two or more threads, each with at least ``MIN_ROWS_PER_THREAD`` rows."""
 
     name = "row_parallel"
+    kernel = staticmethod(passes.loss_and_gradient)
 
     @classmethod
     def unsupported(cls, config, n_rows, threads, weighted=False):
