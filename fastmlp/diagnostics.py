@@ -139,18 +139,56 @@ def diagnose(net, X, Y) -> Diagnosis:
         for j in range(i + 1, len(norms))))
 
     X = np.asarray(X, dtype=np.float64)
+    dead, saturated = unit_health(net, X)
+    return Diagnosis(norms, vanishing, exploding, dead, saturated,
+                     **_curvature_fields(net, X, Y, grad))
+
+
+def unit_health(net, X) -> tuple[dict, dict]:
+    """(dead, saturated): per hidden layer (1-based), the fraction of relu-family units
+    whose pre-activation is <= 0 on every row of X, and of sigmoid / tanh units with
+    |z| > SATURATION_Z on every row (as :class:`Diagnosis` reports them)."""
     acts = list(net.activations)
-    params = list(net.activation_params)
     zs, _ = reference.forward(net.params.astype(np.float64), list(net.layer_sizes), acts,
-                              params, X)
+                              list(net.activation_params), np.asarray(X, dtype=np.float64))
     dead, saturated = {}, {}
     for l, (z, name) in enumerate(zip(zs[:-1], acts[:-1]), start=1):
         if name in RELU_FAMILY:
             dead[l] = float(np.mean(np.all(z <= 0, axis=0)))
         elif name in SATURATING:
             saturated[l] = float(np.mean(np.all(np.abs(z) > SATURATION_Z, axis=0)))
-    return Diagnosis(norms, vanishing, exploding, dead, saturated,
-                     **_curvature_fields(net, X, Y, grad))
+    return dead, saturated
+
+
+#: Rows of the training data the fit's guard rails look at, and the share of a layer's units
+#: dead or saturated (or the inputs' magnitude) that they warn about.
+GUARD_ROWS = 256
+GUARD_FRACTION = 0.5
+GUARD_INPUT_SCALE = 100.0
+
+
+def guard_rails(net, X, when: str) -> str | None:
+    """The warning a fit gives about ``X`` (a sample of its training rows), or None: at the
+    start (``when="start"``) inputs that look unscaled -- values beyond GUARD_INPUT_SCALE or
+    half a layer's units saturated or dead from the first step -- and at the end
+    (``"end"``) half a layer's units saturated or dead."""
+    dead, saturated = unit_health(net, X)
+    bad = [(l, f, "dead (relu units never active)") for l, f in dead.items()
+           if f >= GUARD_FRACTION]
+    bad += [(l, f, "saturated (|z| > 5 on every row)") for l, f in saturated.items()
+            if f >= GUARD_FRACTION]
+    largest = float(np.max(np.abs(X))) if X.size else 0.0
+    if when == "start" and (bad or largest > GUARD_INPUT_SCALE):
+        what = (f"{bad[0][1]:.0%} of layer {bad[0][0]}'s units are {bad[0][2]}" if bad
+                else f"inputs reach {largest:.3g}")
+        return (f"fastmlp: the inputs look unscaled ({what} on a sample of the training "
+                "rows); standardize X (subtract each column's mean, divide by its standard "
+                "deviation), or training may stall or diverge. net.diagnose(X, Y) has more.")
+    if when == "end" and bad:
+        layer, fraction, what = bad[0]
+        return (f"fastmlp: after training, {fraction:.0%} of layer {layer}'s units are {what}; "
+                "those units no longer learn. net.diagnose(X, Y) reports the remedies.")
+    return None
 
 
 def _curvature_fields(net, X, Y, grad) -> dict:

@@ -8,6 +8,7 @@ import numbers
 import os
 import secrets
 import stat
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -667,10 +668,36 @@ class MLP:
         if not np.isfinite(self._params).all():
             raise ValueError("the network's parameters hold NaN or inf (set through net.params "
                              "or net.weights / net.biases?); reinitialize them before fitting")
+        sample = self._guard_sample(feed)
+        self._warn(sample, "start")
         try:
-            return train(self, feed, config, state, validation, seed)
+            history = train(self, feed, config, state, validation, seed)
         finally:
             self._optimizer_state = state
+        self._warn(sample, "end")
+        return history
+
+    def _guard_sample(self, feed):
+        """A few rows of an in-memory training set for the guard rails (none for streamed
+        data, or after a network has been checked once: repeated fits, as in benchmarks,
+        pay for it once)."""
+        if getattr(self, "_guarded", False) or getattr(feed, "data", None) is None:
+            return None
+        self._guarded = True
+        from .diagnostics import GUARD_ROWS
+
+        X = feed.data.X
+        step = max(1, X.shape[0] // GUARD_ROWS)
+        return X[::step][:GUARD_ROWS]
+
+    def _warn(self, sample, when: str) -> None:
+        if sample is None:
+            return
+        from .diagnostics import guard_rails
+
+        message = guard_rails(self, sample, when)
+        if message is not None:
+            warnings.warn(message, UserWarning, stacklevel=4)
 
     def _feed(self, X, Y, sample_weight, config):
         """Where the fit's rows come from (:mod:`fastmlp.feeds`): arrays in memory, a memory

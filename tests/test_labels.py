@@ -76,3 +76,20 @@ def test_label_errors():
     with pytest.raises(ValueError, match="metadata must be JSON-serializable"):
         net.metadata = {"x": object()}
         net.save("unused.npz")
+
+
+def test_fit_warns_about_unscaled_inputs_and_saturated_units():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5)) * 1000
+    Y = fastmlp.one_hot((X[:, 0] > 0).astype(int), 2)
+    net = fastmlp.MLP((5, 8, 2), "tanh", "softmax", "cross_entropy", seed=0)
+    with pytest.warns(UserWarning, match="inputs look unscaled") as record:
+        net.fit(X, Y, epochs=2, batch_size=16)
+    assert any("after training" in str(w.message) and "saturated" in str(w.message)
+               for w in record)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # standardized inputs: no guard-rail warning
+        fastmlp.MLP((5, 8, 2), "tanh", "softmax", "cross_entropy", seed=0).fit(
+            X / X.std(axis=0), Y, epochs=2, batch_size=16)
