@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import overload
 
 import numpy as np
 
@@ -101,12 +102,18 @@ def _require_finite(A: np.ndarray, name: str) -> None:
                          "; values beyond the dtype's range also become inf)")
 
 
+@overload
+def positive_number(value, name: str) -> float: ...
+@overload
+def positive_number(value, name: str, allow_none: bool) -> float | None: ...
+
+
 def positive_number(value, name: str, allow_none: bool = False) -> float | None:
     """A finite real number > 0 (or None when allowed)."""
     if value is None and allow_none:
         return None
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value) or value <= 0):
+            or not np.isfinite(float(value)) or value <= 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
 
@@ -114,9 +121,15 @@ def positive_number(value, name: str, allow_none: bool = False) -> float | None:
 def non_negative_number(value, name: str) -> float:
     """A finite real number >= 0."""
     if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not np.isfinite(value) or value < 0):
+            or not np.isfinite(float(value)) or value < 0):
         raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
     return float(value)
+
+
+@overload
+def positive_int(value, name: str) -> int: ...
+@overload
+def positive_int(value, name: str, allow_none: bool) -> int | None: ...
 
 
 def positive_int(value, name: str, allow_none: bool = False) -> int | None:

@@ -72,8 +72,8 @@ class McCullochPitts:
                    for i in inhibitory):
             raise ValueError(f"inhibitory must hold input positions (integers >= 0), got "
                              f"{inhibitory!r}")
-        self.threshold = int(threshold)
-        self.inhibitory = tuple(sorted(set(int(i) for i in inhibitory)))
+        self.threshold: int = int(threshold)
+        self.inhibitory: tuple[int, ...] = tuple(sorted(set(int(i) for i in inhibitory)))
 
     def __call__(self, x):
         rows, single = _binary_rows(x)
@@ -262,7 +262,7 @@ class Perceptron:
             ``converged`` is False when ``max_epochs`` ran out -- always, for data that no
             line separates, such as XOR.
         """
-        X = check.as_features(X, self.n_inputs, np.float64)
+        X = check.as_features(X, self.n_inputs, np.dtype(np.float64))
         d = np.asarray(y)
         if d.dtype == bool:
             d = d.astype(np.float64)
@@ -286,7 +286,7 @@ class Perceptron:
 
     def decision_function(self, X) -> np.ndarray:
         """w_0 + sum_i w_i x_i for each row."""
-        X = check.as_features(X, self.n_inputs, np.float64)
+        X = check.as_features(X, self.n_inputs, np.dtype(np.float64))
         return self.weights[0] + X @ self.weights[1:]
 
     def predict(self, X) -> np.ndarray:

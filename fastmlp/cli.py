@@ -149,16 +149,17 @@ def run_train(args) -> int:
     from fastmlp.model_selection import holdout_split
 
     table = read_table(args.data, target=args.target)
+    target = _target_of(table)
     hidden = _hidden_sizes(args.hidden)
     if not 0 <= args.validation_fraction < 1:
         raise CommandError(f"--validation-fraction must be in [0, 1), got "
                            f"{args.validation_fraction}")
     if args.early_stopping and args.validation_fraction == 0:
         raise CommandError("--early-stopping needs a --validation-fraction above 0")
-    task = _task(table.target, args.task)
+    task = _task(target, args.task)
     X, n = table.X, table.X.shape[0]
     if task == "classification":
-        labels = table.target
+        labels = target
         try:  # integer labels read from a text file: keep them as integers
             numeric = labels.astype(np.float64)
             if np.all(numeric == np.round(numeric)):
@@ -176,7 +177,7 @@ def run_train(args) -> int:
         stratify = labels
     else:
         try:
-            y = table.target.astype(np.float64)
+            y = target.astype(np.float64)
         except ValueError:
             raise CommandError(f"the target {args.target!r} holds labels; use --task "
                                "classification") from None
@@ -195,7 +196,7 @@ def run_train(args) -> int:
     if task == "regression":
         y_mean, y_scale = float(y[train].mean()), float(y[train].std() or 1.0)
         metadata.update(y_mean=y_mean, y_scale=y_scale)
-        y = ((y - y_mean) / y_scale).reshape(-1, 1)
+        y = ((np.asarray(y) - y_mean) / y_scale).reshape(-1, 1)
     net = fastmlp.MLP((X.shape[1], *hidden, n_out), args.activation, output, loss,
                       seed=args.seed)
     if task == "classification":
@@ -218,8 +219,7 @@ def run_train(args) -> int:
           f"loss {history.loss[-1]:.4g}")
     if held_out is not None:
         print(f"held-out rows ({len(held_out)}): " + _score_line(net, task, Xs[held_out],
-                                                                  table.target[held_out],
-                                                                  metadata))
+                                                                  target[held_out], metadata))
     print(f"saved to {args.out}")
     if args.plot:
         _plot(history, args.plot)
@@ -235,6 +235,12 @@ def _score_line(net, task, Xs, target, metadata) -> str:
         return f"accuracy {metrics.accuracy(truth, predicted):.4f}"
     truth = target.astype(np.float64)
     return f"mse {metrics.mean_squared_error(truth, predicted):.4g}"
+
+
+def _target_of(table) -> np.ndarray:
+    if table.target is None:
+        raise CommandError("the data has no target column")
+    return table.target
 
 
 def _plot(history, path: str) -> None:
@@ -306,27 +312,21 @@ def run_predict(args) -> int:
     else:
         header = [f"predicted {meta['target']}"]
         rows = [[v] for v in _predictions(net, meta["task"], Xs, meta).tolist()]
-    out = io.StringIO() if args.out is None else open(args.out, "w", newline="")
-    with out if args.out is not None else _nullcontext(out):
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        if args.out is None:
-            sys.stdout.write(out.getvalue())
-    if args.out is not None:
+    if args.out is None:
+        buffer = io.StringIO()
+        _write_csv(buffer, header, rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        with open(args.out, "w", newline="") as f:
+            _write_csv(f, header, rows)
         print(f"{len(rows)} predictions written to {args.out}", file=sys.stderr)
     return 0
 
 
-class _nullcontext:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
+def _write_csv(f, header, rows) -> None:
+    writer = csv.writer(f)
+    writer.writerow(header)
+    writer.writerows(rows)
 
 
 def run_evaluate(args) -> int:
@@ -339,7 +339,7 @@ def run_evaluate(args) -> int:
     predicted = _predictions(net, meta["task"], Xs, meta)
     print(f"{len(predicted)} rows of {args.data}, target {args.target!r}")
     if meta["task"] == "classification":
-        truth = _as_classes(table.target, net.classes_)
+        truth = _as_classes(_target_of(table), net.classes_)
         labels = list(net.classes_)
         matrix = metrics.confusion_matrix(truth, predicted, labels=labels)
         width = max(len(str(c)) for c in labels + ["actual"]) + 2
@@ -349,7 +349,7 @@ def run_evaluate(args) -> int:
             print(f"{str(label):>{width}}" + "".join(f"{v:>{width}}" for v in row))
         print(metrics.classification_report(truth, predicted, labels=labels))
     else:
-        truth = table.target.astype(np.float64)
+        truth = _target_of(table).astype(np.float64)
         mse = metrics.mean_squared_error(truth, predicted)
         r2 = 1 - np.sum((truth - predicted) ** 2) / np.sum((truth - truth.mean()) ** 2)
         print(f"mse {mse:.6g}  rmse {np.sqrt(mse):.6g}  r2 {r2:.4f}")

@@ -75,7 +75,7 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False) -> dict:
     X = rng.normal(size=(64, 3))
     Y = (X[:, :2] > 0).astype(float)
     weights = rng.uniform(0.5, 1.5, len(X))
-    fits = [dict(batch_size=1), dict(batch_size=1, optimizer="adam"),
+    fits: list[dict] = [dict(batch_size=1), dict(batch_size=1, optimizer="adam"),
             dict(batch_size=1, sample_weight=weights), dict(batch_size=1, clip_norm=1.0),
             dict(batch_size=8), dict(batch_size=8, optimizer="adam", l2=1e-3),
             dict(batch_size=8, optimizer="nesterov", clip_value=1.0, sample_weight=weights),

@@ -54,7 +54,7 @@ class FitConfig:
     def from_options(cls, **options) -> "FitConfig":
         """Check every option (a ValueError or TypeError naming the first bad one) and
         return them as a FitConfig; options not given take the defaults above."""
-        defaults = _defaults(cls)
+        defaults = _defaults(cls)  # type: ignore[arg-type]  # classes are hashable
         unknown = set(options) - set(defaults)
         if unknown:
             raise TypeError(f"unknown fit option(s): {', '.join(sorted(unknown))}")

@@ -124,8 +124,8 @@ class Chunks:
                 "function returning a fresh iterator")
         self.source = source
         self.convert = convert
-        self.n_rows = None  # not known before the first epoch
-        self.weighted = None
+        self.n_rows: int | None = None  # not known before the first epoch
+        self.weighted: bool | None = None
 
     def blocks(self, rng, shuffle: bool) -> Iterator[Data]:
         chunks = self.source() if callable(self.source) else iter(self.source)
@@ -158,8 +158,8 @@ def read_rows(A, start: int, stop: int) -> np.ndarray:
         row = A.itemsize * int(np.prod(A.shape[1:], dtype=np.int64))
         out = np.empty((stop - start,) + A.shape[1:], A.dtype)
         start_byte = _memmap_offset(A) + start * row
-        with open(A.filename, "rb") as f:
-            view = memoryview(out.reshape(-1).view(np.uint8))
+        with open(str(A.filename), "rb") as f:
+            view = out.reshape(-1).view(np.uint8).data
             done = 0
             while done < view.nbytes:
                 got = os.preadv(f.fileno(), [view[done:]], start_byte + done)

@@ -296,7 +296,8 @@ def _score(
     if average == "micro":
         num = num_of(tp.sum(), fp.sum(), fn.sum(), tn.sum())
         den = den_of(tp.sum(), fp.sum(), fn.sum(), tn.sum())
-        return float(_divide(metric, [num], [den], ["all (micro average)"], True)[0])
+        return float(_divide(metric, np.array([num]), np.array([den]),
+                             ["all (micro average)"], True)[0])
     per_class = _divide(
         metric, num_of(tp, fp, fn, tn), den_of(tp, fp, fn, tn), chosen.tolist(), True
     )

@@ -10,6 +10,7 @@ import secrets
 import stat
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from .feeds import Chunks, FileBlocks, InMemory
 from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
-from .kernels.structs import Data
+from .kernels.structs import Data, Network
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
 from .state import OptimizerState
 from .workspace import Workspace
@@ -75,6 +76,15 @@ class MLP:
     >>> bool(((net.predict(X) > 0.5) == Y).all())
     True
     """
+
+    # declared for the type checker (set in __init__, used by methods defined before it)
+    layout: Layout
+    network: Network
+    dtype: np.dtype
+    _params: np.ndarray
+    _act_params: np.ndarray
+    bias_init: float
+    init_scale: float
 
     def __init__(self, layer_sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid",
                  output_activation: str = "sigmoid", loss: str = "mse",
@@ -241,7 +251,8 @@ class MLP:
             raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as fh:
-                extra = {} if self._classes is None else {"classes": self._classes}
+                extra: dict[str, Any] = ({} if self._classes is None
+                                         else {"classes": self._classes})
                 if self.metadata:
                     extra["metadata"] = metadata
                 np.savez(fh, params=self._params, config=json.dumps(self.config()),
@@ -382,7 +393,7 @@ class MLP:
             return True
         if self.layer_sizes[-1] != 1:
             return False
-        return labels.dtype.kind in "USOb" or (
+        return labels.dtype.kind in "USOb" or bool(
             self._classes is not None and np.isin(labels, self._classes).all()
             and not np.isin(self._classes, (0, 1)).all())
 
@@ -661,8 +672,9 @@ class MLP:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
                 raise ValueError("validation_data must be a pair (X_val, Y_val) or a triple "
                                  "(X_val, Y_val, sample_weight_val)")
-            validation = self._data(*validation_data, *([None] * (3 - len(validation_data))),
-                                    names=[f"validation_data[{i}]" for i in range(3)])
+            parts = list(validation_data) + [None] * (3 - len(validation_data))
+            validation = self._data(parts[0], parts[1], parts[2],
+                                    names=tuple(f"validation_data[{i}]" for i in range(3)))
         elif config.early_stopping:
             raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
         if not np.isfinite(self._params).all():

@@ -153,11 +153,11 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
         norms.append(float(np.linalg.norm(slope(theta[:n]))))
         if tol is not None and norms[-1] <= tol:
             converged = True
-    path = np.array(path)
+    iterates = np.array(path)
     if scalar:
-        path = path[:, 0]
-    return MinimizeResult(float(path[-1]) if scalar else path[-1].copy(), path,
-                          np.array(values), np.array(norms), converged, len(path) - 1)
+        iterates = iterates[:, 0]
+    return MinimizeResult(float(iterates[-1]) if scalar else iterates[-1].copy(), iterates,
+                          np.array(values), np.array(norms), converged, len(iterates) - 1)
 
 
 def _steps(x: np.ndarray, power: float) -> np.ndarray:

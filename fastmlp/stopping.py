@@ -37,7 +37,7 @@ class StoppingMonitor:
         if improved:
             self._best_monitored = monitored
             self.best_epoch = epoch
-        watched = val_loss if self.early_stopping else loss
+        watched = val_loss if self.early_stopping and val_loss is not None else loss
         if watched < self._best_watched - self.threshold:
             self._stale = 0
         else:

@@ -119,3 +119,9 @@ def test_help_and_commands(folder):
     for command in ("train", "predict", "evaluate", "info", "demo", "bench", "warmup"):
         assert command in run.stdout
     assert "``" not in run.stdout  # no raw RST markup
+
+
+def test_the_package_ships_its_type_information():
+    from importlib import resources
+
+    assert resources.files("fastmlp").joinpath("py.typed").is_file()

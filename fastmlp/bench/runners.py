@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def prepare_fastmlp(case: Case, X, Y):
         net.forward(X)
         return lambda: net.forward(X)
     start = net.params.copy()
-    options = dict(optimizer=case.optimizer, learning_rate=case.learning_rate,
+    options: dict[str, Any] = dict(optimizer=case.optimizer, learning_rate=case.learning_rate,
                    batch_size=case.batch_size, epochs=case.epochs, shuffle=case.shuffle,
                    seed=0)
     net.fit(X, Y, **{**options, "epochs": 1})

@@ -15,6 +15,7 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,8 @@ def run_case(case: DropInCase, data, rounds: int) -> dict:
     from fastmlp.sklearn import MLPClassifier as Ours
 
     X, y = data
-    params = dict(random_state=0, **case.params)
-    times = {"fastmlp": [], "sklearn": []}
+    params: dict[str, Any] = dict(random_state=0, **case.params)
+    times: dict[str, list[float]] = {"fastmlp": [], "sklearn": []}
     fitted = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -101,7 +102,7 @@ def dgemm_ceiling(rounds: int = 2000) -> dict[int, float]:
     return rates
 
 
-AGREEMENT_SOLVERS = {
+AGREEMENT_SOLVERS: dict[str, dict[str, Any]] = {
     "adam": dict(solver="adam"),
     "sgd (Nesterov)": dict(solver="sgd"),
     "sgd (momentum)": dict(solver="sgd", nesterovs_momentum=False),
@@ -124,10 +125,10 @@ def agreement_table(max_iter: int = 10) -> list[dict]:
     targets = {"MLPClassifier": y, "MLPRegressor": X[:, :5].sum(axis=1) + 0.1 * y}
     rows = []
     for label, solver in AGREEMENT_SOLVERS.items():
-        row = {"solver": label}
+        row: dict[str, Any] = {"solver": label}
         for name, target in targets.items():
-            params = dict(hidden_layer_sizes=(20, 10), max_iter=max_iter, random_state=0,
-                          **solver)
+            params: dict[str, Any] = dict(hidden_layer_sizes=(20, 10), max_iter=max_iter,
+                                          random_state=0, **solver)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 a = getattr(ours, name)(**params).fit(X, target)

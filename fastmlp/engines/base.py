@@ -10,7 +10,7 @@ arguments and return the same :class:`fastmlp.kernels.structs.EpochResult`, so t
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class Engine:
@@ -30,7 +30,7 @@ class Engine:
     #: The name ``fit(engine=...)`` takes.
     name: ClassVar[str] = ""
     #: The compiled function an epoch runs (the compile notice watches it).
-    kernel = None
+    kernel: Any = None
 
     def __init__(self, work, data, config):
         self.work = work

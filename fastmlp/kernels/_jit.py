@@ -19,7 +19,7 @@ from numba import njit
 FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
-_warned = set()
+_warned: set[str] = set()
 
 
 def _warn_once(kind: str, message: str) -> None:

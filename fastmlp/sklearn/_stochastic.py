@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..config import FitConfig
-from ..engines import ChunkedEngine, select_engine
+from ..engines import ChunkedEngine, Engine, select_engine
 from ..kernels.optimizers import OK
 from ..kernels.structs import Data
 from ..state import OptimizerState
@@ -115,6 +115,7 @@ class StochasticSolver:
         n = data.X.shape[0]
         if n not in self._engines:
             work = Workspace(self.network, self.feed.dtype)
+            engine: type[Engine]
             if self.feed.sparse:  # blocks change from epoch to epoch: the general engine
                 engine = ChunkedEngine
             else:
