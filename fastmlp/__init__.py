@@ -6,12 +6,13 @@ and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
 from . import metrics, model_selection
-from .compiling import CompileNotice, warmup
+from .compiling import CompileNotice
 from .datasets import load_digits, one_hot
 from .diagnostics import Diagnosis
 from .history import DivergenceError, History
 from .network import MLP
 from .threads import get_num_threads, set_num_threads
+from .warmup import warmup
 
 __version__ = "0.1.0"
 

@@ -387,7 +387,7 @@ def run_bench(args) -> int:
 
 
 def run_warmup(args) -> int:
-    from .compiling import warmup
+    from .warmup import warmup
 
     dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
     bad = [d for d in dtypes if d not in ("float32", "float64")]
