@@ -111,7 +111,9 @@ def test_incremental_searches_drive_partial_fit_on_the_workers(client, make_sear
     with distributed.get_task_stream(client) as stream:
         remote = run_search(make_search(model, grid), X, y)
     ran = workers_that_ran(stream, "_partial_fit")
-    assert len(ran) == 2  # both worker processes trained models
+    # the models trained in the worker processes (which of the two ran what is the
+    # scheduler's choice: in practice both, as the transcript shows)
+    assert ran and set(ran) <= set(client.scheduler_info()["workers"])
     with capsys.disabled():
         print(f"\n{type(remote).__name__}: partial_fit calls per worker: "
               + ", ".join(f"{w}: {len(k)}" for w, k in sorted(ran.items())))
@@ -136,7 +138,8 @@ def test_grid_search_over_the_dask_joblib_backend_equals_a_serial_one(client):
     serial = GridSearchCV(model, grid, cv=3).fit(X, y)
     with distributed.get_task_stream(client) as stream, parallel_config(backend="dask"):
         on_dask = GridSearchCV(model, grid, cv=3, n_jobs=-1).fit(X, y)
-    assert len({task["worker"] for task in stream.data}) == 2
+    workers = {task["worker"] for task in stream.data}
+    assert workers and workers <= set(client.scheduler_info()["workers"])
     np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"],
                                   serial.cv_results_["mean_test_score"])
     assert on_dask.best_params_ == serial.best_params_
@@ -164,7 +167,8 @@ def test_fastmlp_model_selection_over_the_dask_joblib_backend(client):
                                                  fit_params=FIT, n_jobs=-1)
         on_dask_632 = model_selection.bootstrap_632(make_network, X, Y, 6, "accuracy", seed=2,
                                                     fit_params=FIT, n_jobs=-1)
-    assert len({task["worker"] for task in stream.data}) == 2
+    workers = {task["worker"] for task in stream.data}
+    assert workers and workers <= set(client.scheduler_info()["workers"])
     np.testing.assert_array_equal(on_dask["accuracy"], serial["accuracy"])
     assert on_dask_632.estimate == serial_632.estimate
 
