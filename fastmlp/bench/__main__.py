@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastmlp.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rows and repeats")
     parser.add_argument("--cases", nargs="*", help="case names (default: all)")
-    parser.add_argument("--peers", nargs="*", default=["pytorch", "sklearn"])
+    parser.add_argument("--peers", nargs="*", default=["pytorch", "sklearn", "jax"])
     parser.add_argument("--json", help="write the results as JSON to this path")
     parser.add_argument("--png", help="write a bar chart (needs matplotlib) to this path")
     parser.add_argument("--no-startup", action="store_true", help="skip the cold-start runs")
@@ -143,7 +143,7 @@ def main(argv=None) -> int:
             parser.error("--png needs matplotlib (pip install matplotlib)")
 
     peers = []
-    for peer, module in (("pytorch", "torch"), ("sklearn", "sklearn")):
+    for peer, module in (("pytorch", "torch"), ("sklearn", "sklearn"), ("jax", "jax")):
         if peer in args.peers:
             try:
                 __import__(module)
@@ -167,6 +167,9 @@ def main(argv=None) -> int:
     if "sklearn" in peers:
         import sklearn
         versions["sklearn"] = sklearn.__version__
+    if "jax" in peers:
+        import jax
+        versions["jax"] = jax.__version__
     gemm_size = 1024 if args.quick else 2048
     gemm = gemm_gflops(gemm_size)
     rows = [run_case(case, peers, args.quick) for case in cases]
