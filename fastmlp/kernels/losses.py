@@ -49,7 +49,10 @@ def _make_output_stage(one_value_path):
     """The output stage, with or without its one-row path (``one_value_path``, a constant
     that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
     of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start").
-    The per-sample kernel trains unweighted rows only, so its copy leaves out the weights."""
+    The per-sample kernel trains unweighted rows only, so its copy leaves out the weights,
+    and never scikit-learn's conventions (its engine declines them), so it leaves out the
+    ``SKLEARN_*`` losses too (``sklearn_losses``, also pruned)."""
+    sklearn_losses = not one_value_path
 
     def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param,
                       scale):
@@ -72,7 +75,8 @@ def _make_output_stage(one_value_path):
         coef = acts.dtype.type(2.0) if loss_code == MSE else one
         total = 0.0
         eps = np.finfo(acts.dtype).eps
-        if loss_code == BINARY_CROSS_ENTROPY or loss_code == SKLEARN_BINARY_LOG_LOSS:
+        if loss_code == BINARY_CROSS_ENTROPY or (sklearn_losses
+                                                 and loss_code == SKLEARN_BINARY_LOG_LOSS):
             # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
             for r in range(m):
                 row = order[first + r]
@@ -83,7 +87,7 @@ def _make_output_stage(one_value_path):
                     z = acts[at]
                     d = Y[row, k]
                     o = one / (one + fast_exp(-z))
-                    if loss_code == SKLEARN_BINARY_LOG_LOSS:
+                    if sklearn_losses and loss_code == SKLEARN_BINARY_LOG_LOSS:
                         c = min(max(o, eps), one - eps)
                         value = zero
                         if d != zero:
@@ -111,7 +115,7 @@ def _make_output_stage(one_value_path):
                     deltas[at] = e
                     expsum += e
                 inv = one / expsum
-                if loss_code == SKLEARN_LOG_LOSS:
+                if sklearn_losses and loss_code == SKLEARN_LOG_LOSS:
                     dsum = zero
                     for k in range(n_out):
                         at = z0 + k * m + r
@@ -182,7 +186,7 @@ def _make_output_stage(one_value_path):
             inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
         if loss_code == HALF_MSE:
             total *= 0.5
-        elif loss_code == SKLEARN_SQUARED_ERROR:
+        elif sklearn_losses and loss_code == SKLEARN_SQUARED_ERROR:
             total *= 0.5 / n_out
         return total
 
