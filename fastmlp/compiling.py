@@ -19,6 +19,7 @@ from contextlib import contextmanager
 NOTICE_AFTER = 1.0
 
 _announced = False
+_compiled: set[int] = set()  # ids of kernels seen compiled in this process
 
 
 class CompileNotice(UserWarning):
@@ -43,7 +44,13 @@ def notice_if_compiling(kernel, what: str):
     """Run the block; if ``kernel`` (a Numba dispatcher) has nothing compiled in this
     process yet and the block is still running after NOTICE_AFTER seconds, show the
     notice."""
-    if _announced or getattr(kernel, "signatures", None):
+    # a dispatcher's ``overloads`` dict is the cheap test (``signatures`` rebuilds a list of
+    # types, tens of microseconds: a fair share of a small fit); once compiled, remembered
+    if _announced or kernel is None or id(kernel) in _compiled:
+        yield
+        return
+    if getattr(kernel, "overloads", None):
+        _compiled.add(id(kernel))
         yield
         return
     timer = threading.Timer(NOTICE_AFTER, _announce, args=(what,))

@@ -843,8 +843,6 @@ class LayerArrays(Sequence):
         self._dtype = dtype
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self._views[index]
         return self._views[index]
 
     def __setitem__(self, index: int, value) -> None:

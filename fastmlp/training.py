@@ -69,10 +69,11 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                 progress.update()
             elif config.verbose == 2:
                 _print_epoch(epoch, config.epochs, history)
-            np.copyto(start_params, params)  # what a callback may change: checked below
+            if config.callback is not None:  # what the callback may change: checked below
+                np.copyto(start_params, params)
             reason = monitor.stop_reason() or _other_stop(epoch, history, params, config,
                                                           gradient_pass)
-            if not np.isfinite(params).all():
+            if config.callback is not None and not np.isfinite(params).all():
                 np.copyto(params, start_params)
                 history.stop_reason = "callback"
                 raise ValueError(
@@ -94,6 +95,13 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     return history
 
 
+try:  # the C function under signal.signal, without its enum conversions (~10 us a call, a
+    # fair share of a small fit's fixed cost)
+    from _signal import signal as _set_handler
+except ImportError:  # pragma: no cover
+    _set_handler = signal.signal
+
+
 class _Interrupt:
     """Ctrl-C during a fit (SIGINT in the main thread) asks it to stop at the end of the
     current epoch, keeping the model and the history of the completed epochs
@@ -106,7 +114,7 @@ class _Interrupt:
         if threading.current_thread() is not threading.main_thread():
             return
         try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = _set_handler(signal.SIGINT, self._handle)
         except (ValueError, OSError):  # no signals here
             self._previous = None
 
@@ -119,7 +127,7 @@ class _Interrupt:
 
     def restore(self) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+            _set_handler(signal.SIGINT, self._previous)
             self._previous = None
 
 

@@ -136,7 +136,8 @@ def inplace_lookahead(theta, slots, gamma, out):
 def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
     return (finite, sum of g^2). ``alpha`` is the step size alpha_t (for ADAM_SKLEARN its
-    bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's bias corrections.
+    bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's bias corrections (1 for
+    ADAM_SKLEARN).
 
     The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
     inf, so one sum tells whether anything overflowed (no branch per element).
@@ -154,30 +155,20 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
         b1 = theta.dtype.type(rule.beta_1)
         b2 = theta.dtype.type(rule.beta_2)
         eps = theta.dtype.type(rule.epsilon)
+        # ADAM_SKLEARN arrives with c1 = c2 = 1 and alpha its alpha_t (see inplace_update):
+        # multiplying by 1 is exact, so this one loop is both forms
         m_hat = theta.dtype.type(c1)
         v_hat = theta.dtype.type(c2)
-        if rule.optimizer == ADAM_SKLEARN:  # alpha is alpha_t here (see inplace_update)
-            for i in range(stop - start):
-                g = gr[i]
-                sq += g * g
-                mi = b1 * m[i] + (one - b1) * g
-                vi = b2 * v[i] + (one - b2) * (g * g)
-                m[i] = mi
-                v[i] = vi
-                t = th[i] - (a * mi) / (np.sqrt(vi) + eps)
-                th[i] = t
-                probe += t * zero + vi * zero
-        else:
-            for i in range(stop - start):
-                g = gr[i]
-                sq += g * g
-                mi = b1 * m[i] + (one - b1) * g
-                vi = b2 * v[i] + (one - b2) * (g * g)
-                m[i] = mi
-                v[i] = vi
-                t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
-                th[i] = t
-                probe += t * zero + vi * zero
+        for i in range(stop - start):
+            g = gr[i]
+            sq += g * g
+            mi = b1 * m[i] + (one - b1) * g
+            vi = b2 * v[i] + (one - b2) * (g * g)
+            m[i] = mi
+            v[i] = vi
+            t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
+            th[i] = t
+            probe += t * zero + vi * zero
     elif rule.optimizer == SGD:
         for i in range(stop - start):
             g = gr[i]
@@ -226,9 +217,10 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
     c1, c2 = 1.0, 1.0
     step = alpha
     if slots.ndim == 2:
-        c1, c2 = bias_corrections(rule, t)
-        if rule.optimizer == ADAM_SKLEARN:
+        if rule.optimizer == ADAM_SKLEARN:  # the bias corrections folded into the step
             step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
+        else:
+            c1, c2 = bias_corrections(rule, t)
     finite = True
     n_layers = sizes.shape[0] - 1
     if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)

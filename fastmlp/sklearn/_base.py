@@ -4,6 +4,7 @@ and the forward pass behind ``predict``."""
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -228,7 +229,6 @@ class BaseMLP(BaseEstimator):
             batch_size = min(200, n)
         else:
             if self.batch_size > n:
-                import warnings
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
                               "going to be clipped", stacklevel=4)
             batch_size = int(np.clip(self.batch_size, 1, n))

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ..config import FitConfig
-from ..engines import ChunkedEngine, Engine, select_engine
+from ..epochs import EpochRunner
 from ..kernels.optimizers import OK
 from ..kernels.structs import Data
 from ..state import OptimizerState
@@ -107,22 +107,12 @@ class StochasticSolver:
         self.feed = feed
         self.options = options
         self.batch_size = batch_size
-        self.config = fit_config(options, batch_size)
-        self._engines: dict[int, object] = {}
-
-    def _engine(self, data: Data):
-        """The engine for a block of this many rows (built once per block length)."""
-        n = data.X.shape[0]
-        if n not in self._engines:
-            work = Workspace(self.network, self.feed.dtype)
-            engine: type[Engine]
-            if self.feed.sparse:  # blocks change from epoch to epoch: the general engine
-                engine = ChunkedEngine
-            else:
-                engine = select_engine(self.config, n, get_num_threads(),
-                                       weighted=self.feed.weighted)
-            self._engines[n] = engine(work, data, self.config)
-        return self._engines[n]
+        # sparse blocks change from epoch to epoch: the general engine runs them
+        self.config = fit_config(options, batch_size,
+                                 engine="chunked" if feed.sparse else None)
+        # an engine per block length, each given the next block of that length
+        self._runner = EpochRunner(Workspace(network, feed.dtype), feed, self.config,
+                                   get_num_threads())
 
     def run_epoch(self, params, optimizer: OptimizerState, order, learning_rate) -> float:
         """One epoch over the rows in ``order`` at step size ``learning_rate``, in place on
@@ -132,9 +122,7 @@ class StochasticSolver:
         norm_sums = np.zeros(self.network.sizes.shape[0] - 1)
         loss_sum = 0.0
         for data, block_order in self.feed.blocks(order, self.batch_size):
-            engine = self._engine(data)
-            if engine.data is not data:  # a sparse block: same length, new rows
-                engine.data = data
+            engine = self._runner.engine_for(data)
             engine.set_learning_rate(learning_rate)
             engine.set_order(block_order)
             result = engine.run_epoch(params, optimizer, -1, norm_sums)
@@ -145,8 +133,9 @@ class StochasticSolver:
         return loss_sum / self.feed.n_rows
 
 
-def fit_config(options: dict, batch_size: int) -> FitConfig:
-    """The engines' configuration for scikit-learn's solver options."""
+def fit_config(options: dict, batch_size: int, engine: str | None = None) -> FitConfig:
+    """The engines' configuration for scikit-learn's solver options (``engine`` forces
+    one, as in ``MLP.fit``)."""
     if options["solver"] == "adam":
         rule = dict(optimizer="adam", beta_1=options["beta_1"], beta_2=options["beta_2"],
                     epsilon=options["epsilon"])
@@ -158,7 +147,7 @@ def fit_config(options: dict, batch_size: int) -> FitConfig:
     return FitConfig.from_options(
         **rule, learning_rate=options["learning_rate_init"], batch_size=batch_size,
         shuffle=False, l2=options["alpha"], clip_value=options["clip_value"],
-        clip_norm=options["clip_norm"], convention="scikit-learn")
+        clip_norm=options["clip_norm"], convention="scikit-learn", engine=engine)
 
 
 def new_optimizer(options: dict, n_params: int, dtype) -> OptimizerState:
