@@ -108,6 +108,12 @@ class FitConfig:
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
                     float(self.l1), float(self.l2), batches)
 
+    def sklearn_forms(self) -> bool | None:
+        """The kernels' ``sklearn`` argument: True under the scikit-learn convention, else
+        None, which prunes scikit-learn's forms from the compiled code
+        (:mod:`fastmlp.kernels.optimizers`)."""
+        return True if self.convention == "scikit-learn" else None
+
     def clip(self) -> tuple[float, float] | None:
         """The kernels' ``clip`` argument: None, or (clip_value, clip_norm) with 0.0 for a
         bound not set (see :class:`fastmlp.kernels.structs.Rule`)."""

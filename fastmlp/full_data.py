@@ -13,6 +13,7 @@ import numpy as np
 
 from .compiling import notice_if_compiling
 from .kernels import passes
+from .kernels.losses import sklearn_forms
 from .kernels.optimizers import inplace_add_penalty
 from .kernels.structs import Data
 from .parallel import row_bounds, run_parts, threads_for
@@ -39,6 +40,7 @@ class FullDataPass:
                       for a, b in self.bounds]
         self.buffers = [work.chunk(b - a) for a, b in self.bounds]
         self.grad = self.buffers[0].grad if len(self.bounds) == 1 else work.vector()
+        self.sklearn = sklearn_forms(work.network.loss)
 
     @property
     def threads(self) -> int:
@@ -52,12 +54,13 @@ class FullDataPass:
         net = self.network
         if self.threads == 1:
             loss, weight = passes.loss_and_gradient(params, self.parts[0], net,
-                                                    self.buffers[0], l1, l2, need_grad)
+                                                    self.buffers[0], l1, l2, need_grad,
+                                                    self.sklearn)
             return loss, self.grad, weight
 
         def job(k):
             return passes.loss_and_gradient(params, self.parts[k], net, self.buffers[k], 0.0,
-                                            0.0, need_grad)
+                                            0.0, need_grad, self.sklearn)
 
         results = run_parts(job, self.threads)
         weight = sum(w for _, w in results)

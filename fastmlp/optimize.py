@@ -142,7 +142,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
             inplace_lookahead(theta, state.slots, rule.momentum, lookahead)
             current = slope(lookahead[:n])
         g[:n] = current
-        finite, _ = inplace_update(theta, g, state.slots, network, rule, None, t,
+        finite, _ = inplace_update(theta, g, state.slots, network, rule, None, None, t,
                                    np.zeros(1))
         path.append(theta[:n].copy())
         values.append(value(theta[:n]))

@@ -37,6 +37,7 @@ class Engine:
         self.data = data
         self.rule = config.rule()
         self.clip = config.clip()
+        self.sklearn = config.sklearn_forms()
 
     @classmethod
     def unsupported(cls, config, n_rows: int, threads: int,

@@ -35,8 +35,8 @@ from .base import Engine
 
 
 @kernel
-def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip, batch_size,
-                 t_start, norm_sums):
+def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip, sklearn,
+                 batch_size, t_start, norm_sums):
     """One epoch of (mini-)batch gradient descent, in place on ``params`` and ``slots``.
 
     Parameters
@@ -50,6 +50,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     rule : Rule
     clip : None or (clip_value, clip_norm)
         See :class:`fastmlp.kernels.structs.Rule`.
+    sklearn : None or True
+        True compiles scikit-learn's forms in too (``rule.batch_convention``, the
+        ``_SKLEARN`` rules and losses); None prunes them (fastmlp.kernels.optimizers).
     batch_size : int
         Rows per update (the last batch holds the remaining rows).
     t_start : int
@@ -103,21 +106,22 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
             prefetch_rows(Y, order, first + done + m, chunk)
             forward_chunk(point, net, acts, m, chunk)
             total += output_stage(acts, z0, deltas, Y, sample_weight, order, first + done, m,
-                                  output, param, scale)
+                                  output, param, scale, sklearn)
             backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
             done += m
-        penalty_scale = scale if rule.batch_convention == BATCH_SKLEARN else 1.0
+        sklearn_batch = sklearn is not None and rule.batch_convention == BATCH_SKLEARN
+        penalty_scale = scale if sklearn_batch else 1.0
         loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1 * penalty_scale,
                                                    rule.l2 * penalty_scale)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break
-        finite, alpha = inplace_update(params, grad, slots, net, rule, clip,
+        finite, alpha = inplace_update(params, grad, slots, net, rule, clip, sklearn,
                                        t_start + updates + 1, norm_sums)
         if not finite:
             status = PARAMS_NOT_FINITE
             break
-        counted = float(rows) if rule.batch_convention == BATCH_SKLEARN else weight
+        counted = float(rows) if sklearn_batch else weight
         loss_sum += loss * counted
         weight_sum += counted
         updates += 1
@@ -147,5 +151,5 @@ class ChunkedEngine(Engine):
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(
             self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-            self.buffers, self.rule, self.clip, self.batch_rows, state.t, norm_sums))
+            self.buffers, self.rule, self.clip, self.sklearn, self.batch_rows, state.t, norm_sums))
 

@@ -295,7 +295,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
             forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
                               codes[l - 1], act_params[l - 1], l < n_layers)
         loss = output_stage_inlined(acts, u_off[n_layers], deltas, Yb, no_weights, block_order,
-                                    row, 1, output, act_params[n_layers - 1], 1.0)
+                                    row, 1, output, act_params[n_layers - 1], 1.0, None)
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break

@@ -51,11 +51,13 @@ def _make_output_stage(one_value_path):
     of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start").
     The per-sample kernel trains unweighted rows only, so its copy leaves out the weights,
     and never scikit-learn's conventions (its engine declines them), so it leaves out the
-    ``SKLEARN_*`` losses too (``sklearn_losses``, also pruned)."""
+    ``SKLEARN_*`` losses too (``sklearn_losses``, also pruned). The chunk drivers' copy
+    compiles them only when its argument ``sklearn`` is True rather than None (pruned like
+    the update rules', :mod:`fastmlp.kernels.optimizers`)."""
     sklearn_losses = not one_value_path
 
     def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param,
-                      scale):
+                      scale, sklearn):
         """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
         of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
 
@@ -75,7 +77,7 @@ def _make_output_stage(one_value_path):
         coef = acts.dtype.type(2.0) if loss_code == MSE else one
         total = 0.0
         eps = np.finfo(acts.dtype).eps
-        if loss_code == BINARY_CROSS_ENTROPY or (sklearn_losses
+        if loss_code == BINARY_CROSS_ENTROPY or (sklearn_losses and sklearn is not None
                                                  and loss_code == SKLEARN_BINARY_LOG_LOSS):
             # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
             for r in range(m):
@@ -87,7 +89,8 @@ def _make_output_stage(one_value_path):
                     z = acts[at]
                     d = Y[row, k]
                     o = one / (one + fast_exp(-z))
-                    if sklearn_losses and loss_code == SKLEARN_BINARY_LOG_LOSS:
+                    if (sklearn_losses and sklearn is not None
+                            and loss_code == SKLEARN_BINARY_LOG_LOSS):
                         c = min(max(o, eps), one - eps)
                         value = zero
                         if d != zero:
@@ -115,7 +118,7 @@ def _make_output_stage(one_value_path):
                     deltas[at] = e
                     expsum += e
                 inv = one / expsum
-                if sklearn_losses and loss_code == SKLEARN_LOG_LOSS:
+                if sklearn_losses and sklearn is not None and loss_code == SKLEARN_LOG_LOSS:
                     dsum = zero
                     for k in range(n_out):
                         at = z0 + k * m + r
@@ -186,7 +189,7 @@ def _make_output_stage(one_value_path):
             inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
         if loss_code == HALF_MSE:
             total *= 0.5
-        elif sklearn_losses and loss_code == SKLEARN_SQUARED_ERROR:
+        elif sklearn_losses and sklearn is not None and loss_code == SKLEARN_SQUARED_ERROR:
             total *= 0.5 / n_out
         return total
 
@@ -199,6 +202,13 @@ def output_of(net):
     output layer: what the output stage takes."""
     n_layers = net.sizes.shape[0] - 1
     return (net.sizes[n_layers], net.codes[n_layers - 1], net.loss), net.act_params[n_layers - 1]
+
+
+def sklearn_forms(loss_code):
+    """The output stage's ``sklearn`` argument for a network with loss ``loss_code``: True
+    for the ``SKLEARN_*`` losses, None (their branches pruned) for the others."""
+    return True if loss_code in (SKLEARN_SQUARED_ERROR, SKLEARN_LOG_LOSS,
+                                 SKLEARN_BINARY_LOG_LOSS) else None
 
 
 output_stage = internal(_make_output_stage(False))

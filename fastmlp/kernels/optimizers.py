@@ -27,7 +27,10 @@ ADAM_SKLEARN           m, v as ADAM;  alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t
 ====================== =========================================================
 
 The two ``_SKLEARN`` rules exist for :mod:`fastmlp.sklearn`, whose estimators reproduce
-scikit-learn's arithmetic; :class:`fastmlp.MLP` keeps the lecture notes' forms. Momentum needs
+scikit-learn's arithmetic; :class:`fastmlp.MLP` keeps the lecture notes' forms. The kernels
+take an argument ``sklearn``, None or True: with None their scikit-learn branches are pruned
+at compile time (like ``clip``), so a fit in the notes' forms never compiles them
+(bench/README.md, "scikit-learn's forms as a compile-time switch"). Momentum needs
 no variant: scikit-learn's v <- mu v - eta g, theta <- theta + v is MOMENTUM with the sign of
 v flipped, value for value.
 
@@ -133,7 +136,7 @@ def inplace_lookahead(theta, slots, gamma, out):
 
 
 @internal
-def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
+def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, c1, c2):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
     return (finite, sum of g^2). ``alpha`` is the step size alpha_t (for ADAM_SKLEARN its
     bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's bias corrections (1 for
@@ -176,7 +179,7 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
             t = th[i] - a * g
             th[i] = t
             probe += t * zero
-    elif rule.optimizer == NESTEROV_SKLEARN:
+    elif sklearn is not None and rule.optimizer == NESTEROV_SKLEARN:
         c = theta.dtype.type(rule.momentum)
         ve = slots[start:stop]
         for i in range(stop - start):
@@ -202,7 +205,7 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, alpha, c1, c2):
 
 
 @kernel
-def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
+def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums):
     """Apply update number ``t`` (1-based) from the batch gradient ``grad``; return
     (finite, alpha_t), finite being True when every new parameter and slot value is.
 
@@ -210,14 +213,16 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
     ``clip`` is None or (clip_value, clip_norm): each component clipped to [-clip_value,
     clip_value], then the whole vector rescaled to L2 norm ``clip_norm`` if it is longer (a
     bound of 0 means that bound is not set). Without clipping, norms and update share one
-    pass over the parameters.
+    pass over the parameters. ``sklearn`` is None (the notes' rules only) or True (the
+    ``_SKLEARN`` rules too), see the module docstring.
     """
     sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
     alpha = step_size(rule, t)
     c1, c2 = 1.0, 1.0
     step = alpha
     if slots.ndim == 2:
-        if rule.optimizer == ADAM_SKLEARN:  # the bias corrections folded into the step
+        if sklearn is not None and rule.optimizer == ADAM_SKLEARN:
+            # the bias corrections folded into the step
             step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
         else:
             c1, c2 = bias_corrections(rule, t)
@@ -226,10 +231,11 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
     if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)
         for l in range(n_layers):
             w_end = w_off[l] + sizes[l] * sizes[l + 1]
-            ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule, step,
-                                            c1, c2)
+            ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule,
+                                            sklearn, step, c1, c2)
             ok_b, _ = inplace_update_range(theta, grad, slots, b_off[l],
-                                           b_off[l] + sizes[l + 1], rule, step, c1, c2)
+                                           b_off[l] + sizes[l + 1], rule, sklearn, step,
+                                           c1, c2)
             norm_sums[l] += np.sqrt(sq)
             finite = finite and ok_w and ok_b
         return finite, alpha
@@ -255,5 +261,5 @@ def inplace_update(theta, grad, slots, net, rule, clip, t, norm_sums):
                 grad[i] *= factor
     # w_off[0] is 0; a variable rather than the literal keeps one compiled signature
     finite, _ = inplace_update_range(theta, grad, slots, w_off[0], theta.shape[0], rule,
-                                     step, c1, c2)
+                                     sklearn, step, c1, c2)
     return finite, alpha

@@ -18,9 +18,11 @@ from .optimizers import inplace_add_penalty
 
 
 @kernel
-def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
+def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad, sklearn):
     """Weighted mean loss plus penalty over all rows of ``data``, and (if ``need_grad``) its
-    gradient into ``buf.grad``.
+    gradient into ``buf.grad``. ``sklearn`` is None, or True when the network's loss is one
+    of scikit-learn's forms (its branches are compiled only then, see
+    :func:`fastmlp.kernels.losses.sklearn_forms`).
 
     Returns
     -------
@@ -51,7 +53,7 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad):
         gather_rows(X, order, done, m, acts, input_row_major(net.sizes, m))
         forward_chunk(theta, net, acts, m, chunk)
         total += output_stage(acts, z0, deltas, data.Y, sample_weight, order, done, m, output,
-                              param, scale)
+                              param, scale, sklearn)
         if need_grad:
             backward_chunk(theta, net, acts, deltas, grad, m, chunk, done == 0)
     loss = total * scale
