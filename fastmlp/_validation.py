@@ -8,8 +8,12 @@ from typing import overload
 import numpy as np
 
 
-def as_features(X, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndarray:
-    """``X`` as a C-contiguous (n, n_features) array of ``dtype``, or a clear error."""
+def as_features(X, n_features: int, dtype: np.dtype, name: str = "X",
+                finite: bool = True) -> np.ndarray:
+    """``X`` as a C-contiguous (n, n_features) array of ``dtype``, or a clear error.
+
+    ``finite=False`` leaves out the test for NaN and inf, for callers whose compiled pass
+    makes it (:meth:`fastmlp.full_data.FullDataPass.forward`)."""
     X = _as_float_array(X, name)
     if X.ndim != 2:
         raise ValueError(
@@ -22,7 +26,8 @@ def as_features(X, n_features: int, dtype: np.dtype, name: str = "X") -> np.ndar
     if X.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no rows")
     X = _kernel_layout(X, dtype)
-    _require_finite(X, name)
+    if finite:
+        require_finite(X, name)
     return X
 
 
@@ -43,7 +48,7 @@ def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
     if Y.shape[0] != n_rows:
         raise ValueError(f"{name} has {Y.shape[0]} rows but {rows_name} has {n_rows}")
     Y = _kernel_layout(Y, dtype)
-    _require_finite(Y, name)
+    require_finite(Y, name)
     if loss == "binary_cross_entropy" and (Y.min() < 0 or Y.max() > 1):
         raise ValueError(f"{name} must lie in [0, 1] for loss='binary_cross_entropy'")
     if loss == "cross_entropy" and Y.min() < 0:
@@ -57,7 +62,7 @@ def _kernel_layout(A: np.ndarray, dtype: np.dtype) -> np.ndarray:
     writeable. Numba types a read-only array (a memory map opened with mode "r", an array
     after ``setflags(write=False)``) as a different type, so passing one through would
     compile every kernel a second time (seconds each: bench/README.md); it is copied."""
-    with np.errstate(over="ignore"):  # overflow becomes inf, which _require_finite reports
+    with np.errstate(over="ignore"):  # overflow becomes inf, which require_finite reports
         A = np.ascontiguousarray(A, dtype=dtype)
     return A if A.flags.writeable else A.copy()
 
@@ -95,7 +100,9 @@ def _as_float_array(A, name: str) -> np.ndarray:
     return A
 
 
-def _require_finite(A: np.ndarray, name: str) -> None:
+def require_finite(A: np.ndarray, name: str) -> None:
+    """Raise ValueError naming ``name`` and the first bad index if ``A`` holds a NaN or
+    inf."""
     if not np.isfinite(A).all():
         bad = np.argwhere(~np.isfinite(A))[0]
         raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}"
@@ -181,7 +188,7 @@ def as_sample_weight(sample_weight, n_rows: int, dtype: np.dtype,
         raise ValueError(f"{name} must be 1-D with one weight per row ({n_rows}), got shape "
                          f"{w.shape}")
     w = _kernel_layout(w, dtype)
-    _require_finite(w, name)
+    require_finite(w, name)
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative (first negative weight at index "
                          f"{int(np.argmax(w < 0))})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation as check
 from .compiling import notice_if_compiling
 from .kernels import passes
 from .kernels.losses import sklearn_forms
@@ -32,6 +33,7 @@ class FullDataPass:
 
     def __init__(self, work, data: Data):
         n = data.X.shape[0]
+        self.X = data.X
         self.network = work.network
         self.bounds = row_bounds(n, threads_for(n))
         weighted = data.sample_weight.shape[0] > 0
@@ -78,16 +80,22 @@ class FullDataPass:
         loss += inplace_add_penalty(params, self.grad, net, l1, l2)
         return loss, self.grad, weight
 
-    def forward(self, params, out: np.ndarray) -> np.ndarray:
-        """The network's outputs for every row into ``out`` (n, n_outputs)."""
+    def forward(self, params, out: np.ndarray, name: str = "X") -> np.ndarray:
+        """The network's outputs for every row into ``out`` (n, n_outputs).
+
+        Raises ValueError naming ``name`` (and the first bad index) when the rows hold a NaN
+        or inf: the compiled pass tests them as it reads them, so callers need no
+        ``np.isfinite`` pass of their own."""
         net = self.network
         if self.threads == 1:
             with notice_if_compiling(passes.forward, "inference"):
-                return passes.forward(params, self.parts[0].X, net, self.buffers[0], out)
+                finite = passes.forward(params, self.parts[0].X, net, self.buffers[0], out)
+        else:
+            def job(k):
+                a, b = self.bounds[k]
+                return passes.forward(params, self.parts[k].X, net, self.buffers[k], out[a:b])
 
-        def job(k):
-            a, b = self.bounds[k]
-            passes.forward(params, self.parts[k].X, net, self.buffers[k], out[a:b])
-
-        run_parts(job, self.threads)
+            finite = all(run_parts(job, self.threads))
+        if not finite:
+            check.require_finite(self.X, name)
         return out

@@ -473,7 +473,7 @@ class MLP:
         -------
         ndarray (n, layer_sizes[-1]) of the network's dtype
         """
-        X = check.as_features(X, self.layer_sizes[0], self.dtype)
+        X = check.as_features(X, self.layer_sizes[0], self.dtype, finite=False)
         out = np.empty((X.shape[0], self.layer_sizes[-1]), self.dtype)
         no_targets = np.empty((X.shape[0], 0), self.dtype)
         data = Data(X, no_targets, np.empty(0, self.dtype))

@@ -124,7 +124,7 @@ def inplace_activate(code, param, buf, start, stop):
     """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
 
     ``param`` is the leaky-ReLU slope or the ELU alpha; other codes ignore it.
-    SOFTMAX is not element-wise: see :func:`inplace_activate_block`.
+    SOFTMAX is not element-wise: see :func:`inplace_activate_rows`.
     """
     # Loops run over a view from index 0: with ``buf[start + i]`` Numba must allow for a
     # negative index, and the wraparound test keeps LLVM from vectorizing (bench/README.md,
@@ -205,25 +205,27 @@ def inplace_multiply_derivative(code, param, acts, a_start, delta, d_start, coun
 
 
 @internal
-def inplace_activate_block(code, param, buf, start, n_units, m):
-    """Apply an output activation to a unit-major block of ``n_units`` x ``m`` rows at
-    ``buf[start]``: element-wise codes directly, SOFTMAX across the units of each row."""
+def inplace_activate_rows(code, param, buf, start, n_units, m):
+    """Apply an output activation to a row-major block of ``m`` rows x ``n_units`` at
+    ``buf[start]`` (the inference layout): element-wise codes directly, SOFTMAX along each
+    row."""
     if code != SOFTMAX:
         inplace_activate(code, param, buf, start, start + n_units * m)
         return
     one = buf.dtype.type(1.0)
     for r in range(m):
-        zmax = buf[start + r]
+        z = buf[start + r * n_units : start + (r + 1) * n_units]
+        zmax = z[0]
         for k in range(1, n_units):
-            zmax = max(zmax, buf[start + k * m + r])
+            zmax = max(zmax, z[k])
         total = buf.dtype.type(0.0)
         for k in range(n_units):
-            e = fast_exp(buf[start + k * m + r] - zmax)
-            buf[start + k * m + r] = e
+            e = fast_exp(z[k] - zmax)
+            z[k] = e
             total += e
         inv = one / total
         for k in range(n_units):
-            buf[start + k * m + r] *= inv
+            z[k] *= inv
 
 
 #: The one-value functions copied into their caller (IR-level inlining). The per-sample kernel

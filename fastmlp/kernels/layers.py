@@ -78,9 +78,8 @@ def forward_chunk(theta, net, acts, m, chunk):
     """Forward pass of ``m`` rows already gathered into the input block of ``acts``.
 
     Hidden layers end activated; the output block is left as pre-activations z^(L), because
-    the losses are evaluated stably from z (log-sum-exp, softplus). Apply the output activation
-    with :func:`fastmlp.kernels.activations.inplace_activate_block` or
-    :func:`fastmlp.kernels.losses.output_stage`.
+    the losses are evaluated stably from z (log-sum-exp, softplus): the output stage
+    (:func:`fastmlp.kernels.losses.output_stage`) applies the output activation.
     """
     sizes, w_off, b_off, u_off = net.sizes, net.w_off, net.b_off, net.u_off
     n_layers = sizes.shape[0] - 1
@@ -116,6 +115,33 @@ def forward_chunk(theta, net, acts, m, chunk):
                         z[r] += w * a[r]
         if l < n_layers:
             inplace_activate(net.codes[l - 1], net.act_params[l - 1], acts, z0, z0 + m * n_out)
+
+
+@internal
+def dense_rows(theta, w0, b0, a, m, n_in, n_out, z):
+    """z = a W + b for ``m`` rows, row-major: ``a`` holds the rows' inputs (m x n_in) and
+    ``z`` receives their pre-activations (m x n_out), both flat blocks starting at 0.
+
+    The inference layout (:func:`fastmlp.kernels.passes.forward`): W is stored n_in x n_out,
+    so this product needs no transpose, and the input can be the rows of X themselves.
+    """
+    if m * n_in * n_out >= BLAS_MIN_MACS:
+        gemm(False, False, m, n_out, n_in, a, theta[w0 : w0 + n_in * n_out], 0.0, z)
+        b = theta[b0 : b0 + n_out]
+        for r in range(m):
+            row = z[r * n_out : (r + 1) * n_out]
+            for j in range(n_out):
+                row[j] += b[j]
+        return
+    for r in range(m):
+        row = z[r * n_out : (r + 1) * n_out]
+        for j in range(n_out):
+            row[j] = theta[b0 + j]
+        for i in range(n_in):
+            x = a[r * n_in + i]
+            w = theta[w0 + i * n_out : w0 + (i + 1) * n_out]
+            for j in range(n_out):
+                row[j] += x * w[j]
 
 
 @inlined

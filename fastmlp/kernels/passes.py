@@ -11,8 +11,8 @@ more than the copy costs the reader (bench/README.md, "Cold start: three cuts").
 import numpy as np
 
 from ._jit import kernel
-from .activations import inplace_activate_block
-from .layers import backward_chunk, forward_chunk, gather_rows, input_row_major
+from .activations import inplace_activate, inplace_activate_rows
+from .layers import backward_chunk, dense_rows, forward_chunk, gather_rows, input_row_major
 from .losses import output_of, output_stage
 from .optimizers import inplace_add_penalty
 
@@ -67,20 +67,41 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad, sklearn):
 
 @kernel
 def forward(theta, X, net, buf, out):
-    """Network outputs for every row of X into ``out`` (n, K)."""
+    """Network outputs for every row of X into ``out`` (n, K).
+
+    Unlike the training passes this works row-major (:func:`fastmlp.kernels.layers.
+    dense_rows`): the first layer's product reads the rows of X where they are, with no
+    gather, and the last layer writes straight into ``out``. Layer l's block of ``buf.acts``
+    holds a chunk's activations row by row.
+
+    Returns whether every value of X is finite, tested chunk by chunk while the rows are in
+    the cache (``x * 0`` is NaN exactly for NaN and inf): a separate ``np.isfinite`` pass
+    over X cost a fifth of the inference time (bench/README.md, "Inference row-major").
+    """
+    sizes, w_off, b_off, u_off = net.sizes, net.w_off, net.b_off, net.u_off
     acts, chunk = buf.acts, buf.rows
     n = X.shape[0]
-    n_layers = net.sizes.shape[0] - 1
-    n_out = net.sizes[n_layers]
-    z0 = chunk * net.u_off[n_layers]
-    order = np.arange(n)
+    n_layers = sizes.shape[0] - 1
+    n_in, n_out = sizes[0], sizes[n_layers]
+    inputs = X.reshape(n * n_in)
+    outputs = out.reshape(n * n_out)
+    zero = acts.dtype.type(0.0)
+    probe = zero
     for first in range(0, n, chunk):
         m = min(chunk, n - first)
-        gather_rows(X, order, first, m, acts, input_row_major(net.sizes, m))
-        forward_chunk(theta, net, acts, m, chunk)
-        inplace_activate_block(net.codes[n_layers - 1], net.act_params[n_layers - 1], acts, z0,
-                               n_out, m)
-        for r in range(m):
-            for k in range(n_out):
-                out[first + r, k] = acts[z0 + k * m + r]
-    return out
+        a = inputs[first * n_in : (first + m) * n_in]
+        for i in range(a.shape[0]):
+            probe += a[i] * zero
+        for l in range(1, n_layers):
+            z0 = chunk * u_off[l]
+            z = acts[z0 : z0 + m * sizes[l]]
+            dense_rows(theta, w_off[l - 1], b_off[l - 1], a, m, sizes[l - 1], sizes[l], z)
+            inplace_activate(net.codes[l - 1], net.act_params[l - 1], acts, z0,
+                             z0 + m * sizes[l])
+            a = z
+        z = outputs[first * n_out : (first + m) * n_out]
+        dense_rows(theta, w_off[n_layers - 1], b_off[n_layers - 1], a, m, sizes[n_layers - 1],
+                   n_out, z)
+        inplace_activate_rows(net.codes[n_layers - 1], net.act_params[n_layers - 1], outputs,
+                              first * n_out, n_out, m)
+    return probe == zero
