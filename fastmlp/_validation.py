@@ -100,13 +100,25 @@ def _as_float_array(A, name: str) -> np.ndarray:
     return A
 
 
+#: Values whose finiteness is tested at a time: np.isfinite writes a boolean array as large
+#: as its input, so a million-row X is tested block by block (memory flat in the rows).
+FINITE_BLOCK = 1 << 20
+
+
 def require_finite(A: np.ndarray, name: str) -> None:
     """Raise ValueError naming ``name`` and the first bad index if ``A`` holds a NaN or
     inf."""
-    if not np.isfinite(A).all():
-        bad = np.argwhere(~np.isfinite(A))[0]
-        raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)}"
-                         "; values beyond the dtype's range also become inf)")
+    rows = A.reshape(1, -1) if A.ndim < 2 else A
+    step = max(1, FINITE_BLOCK // max(1, rows[0].size)) if rows.shape[0] else 1
+    for start in range(0, rows.shape[0], step):
+        finite = np.isfinite(rows[start:start + step])
+        if not finite.all():
+            bad = np.argwhere(~finite)[0]
+            bad[0] += start
+            index = np.unravel_index(np.ravel_multi_index(tuple(bad), rows.shape), A.shape)
+            raise ValueError(
+                f"{name} contains NaN or inf (first at index {tuple(int(i) for i in index)}"
+                "; values beyond the dtype's range also become inf)")
 
 
 @overload

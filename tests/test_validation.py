@@ -213,3 +213,37 @@ def test_one_hot_takes_any_labels_and_checks_n_classes():
         fastmlp.one_hot(["a", "b", "c"], n_classes=2)
     with pytest.raises(ValueError, match="non-negative"):
         fastmlp.one_hot([-1, 0])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_forward_finds_a_bad_value_in_any_rows_slice(threads, bad):
+    # forward tests X inside the compiled pass, each thread on its own rows: a bad value in
+    # the last chunk of the second slice is found and located like fit's check
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 3))
+    model = fastmlp.MLP((3, 4, 2), seed=0)
+    expected = model.forward(X)
+    X[4999, 2] = bad
+    fastmlp.set_num_threads(threads)
+    try:
+        with pytest.raises(ValueError, match=r"X contains NaN or inf \(first at index "
+                                             r"\(4999, 2\)"):
+            model.forward(X)
+    finally:
+        fastmlp.set_num_threads(None)
+    X[4999, 2] = 0.0
+    np.testing.assert_allclose(model.forward(X[:4999]), expected[:4999], rtol=1e-12)
+
+
+def test_the_finiteness_check_locates_values_past_its_first_block():
+    # require_finite tests FINITE_BLOCK values at a time (memory flat in the rows)
+    from fastmlp._validation import FINITE_BLOCK, require_finite
+
+    rows = 3 * FINITE_BLOCK // 4
+    A = np.ones((rows, 4))
+    A[rows - 1, 3] = np.nan
+    with pytest.raises(ValueError, match=rf"A contains NaN or inf \(first at index "
+                                         rf"\({rows - 1}, 3\)"):
+        require_finite(A, "A")
+    require_finite(np.ones((rows, 4)), "A")

@@ -37,7 +37,7 @@ from ..kernels.activations import (
     derivative_value,
     derivative_value_inlined,
 )
-from ..kernels.indexing import borrowed, unsigned
+from ..kernels.indexing import borrowed, prefetch, unsigned
 from ..kernels.losses import output_stage_inlined
 from ..kernels.optimizers import (
     LOSS_NOT_FINITE,
@@ -55,6 +55,8 @@ from .base import Engine
 
 #: Rows copied at a time, in visiting order (see the module docstring).
 BLOCK_ROWS = 4096
+#: How many rows ahead the block copy prefetches.
+PREFETCH_AHEAD = 16
 
 
 @inlined
@@ -274,7 +276,15 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
         row += 1
         if row == size:
             row = 0
-            for r in range(min(size, n - s)):
+            count = min(size, n - s)
+            for r in range(count):
+                # start loading a row PREFETCH_AHEAD copies ahead: the rows are scattered
+                # over X and Y, and on large data each one is a cache and TLB miss that the
+                # copy would otherwise wait out (bench/README.md, "Scaling in N")
+                if r + PREFETCH_AHEAD < count:
+                    ahead = order[s + r + PREFETCH_AHEAD]
+                    prefetch(X, ahead, 0)
+                    prefetch(Y, ahead, 0)
                 source = order[s + r]
                 for i in range(sizes[0]):
                     Xb[r, i] = X[source, i]
