@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, eigsh
 
 from . import _validation as check
 from .full_data import FullDataPass
@@ -320,6 +319,9 @@ def _lanczos(grad_at: _GradientAt, k: int, tol: float, seed) -> tuple[np.ndarray
     networks -- would never converge. Shifting by twice the spectral radius rho moves every
     eigenvalue into [rho, 3 rho]: the same Krylov space, errors relative to the spread.
     """
+    # imported here: scipy.sparse.linalg is a tenth of a second of every `import fastmlp`
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
     n = grad_at.n_params
     H = LinearOperator((n, n), matvec=lambda v: _hvp(grad_at, np.ravel(v)), dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(n)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse.linalg import ArpackNoConvergence
 
 from . import reference
 from .curvature import NonFiniteGradientError, stationary_point
@@ -201,6 +200,8 @@ def _curvature_fields(net, X, Y, grad) -> dict:
             f"not computed: {n_params} parameters x {n_rows} rows is too slow for a "
             "diagnostic; call fastmlp.curvature.stationary_point(net, X, Y) on a subset of "
             "the rows"))
+    from scipy.sparse.linalg import ArpackNoConvergence  # lazily, as in fastmlp.curvature
+
     try:
         point = stationary_point(net, X, Y)
     except NonFiniteGradientError:  # an exploding network, typically: report, don't fail

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 from numpy.typing import ArrayLike
 
 from fastmlp import metrics as _metrics
@@ -788,6 +787,8 @@ def _run(
     # Every split gets its own fresh model and its pair of indices, so results cannot depend
     # on scheduling: n_jobs and the joblib backend change speed, never the scores. Results
     # come back in the order of the splits.
+    from joblib import Parallel, delayed  # imported on use: it lengthens `import fastmlp`
+
     results = Parallel(n_jobs=n_jobs)(
         delayed(_fit_and_score)(make_model, X, Y, train, test, scorers, fit_params)
         for train, test in pairs
