@@ -158,6 +158,21 @@ def test_large_batches_use_blas_and_chunks_like_reference(dtype):
     assert max_rel_err(net.gradient(X, Y), ref_grad) < tol
 
 
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("output,loss", OUTPUT_LOSS)
+def test_inference_switches_between_blas_and_loops_like_reference(hidden, output, loss):
+    # inference runs row-major (kernels.passes.forward): with 257 rows the first chunk's
+    # products (256 x 100 x 64, 256 x 64 x 10) go to BLAS and the last row's to the loops,
+    # and the output activation is applied along rows
+    net = make_net((100, 64, 10), hidden, output, loss)
+    X, _ = make_data(net, n=257, margin=None)
+    sizes, acts, params = ref_spec(net)
+    _, outs = reference.forward(net.params, sizes, acts, params, X)
+    out = net.forward(X)
+    assert max_rel_err(out, outs[-1]) < 1e-11
+    np.testing.assert_allclose(net.forward(X[-1:]), out[-1:], rtol=1e-12)
+
+
 @pytest.mark.parametrize("n_rows", [1, 2])
 def test_edge_shapes_one_sample_one_feature(n_rows):
     net = make_net((1, 3, 1), "sigmoid", "identity", "half_mse")
