@@ -36,6 +36,7 @@ def main(argv=None):
     parser.add_argument("trees", nargs="+")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
+    args.trees = [os.path.abspath(tree) for tree in args.trees]
     for _ in range(args.rounds):
         for tree in args.trees:
             with tempfile.TemporaryDirectory() as cache:
