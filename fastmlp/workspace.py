@@ -60,10 +60,8 @@ class Workspace:
         return PerSampleBlock(
             self._new(block_rows * n_in).reshape(block_rows, n_in),
             self._new(block_rows * n_out).reshape(block_rows, n_out),
-            np.arange(block_rows, dtype=np.int64),
             memory[:work_bytes].view(self.dtype),
             memory[norms_at:].view(np.float64),
-            self._new(0),
         )
 
     @property

@@ -171,7 +171,7 @@ def count_calls(function, name) -> int:
 
 
 def test_per_sample_inlined_helpers_have_one_call_site():
-    for helper in ("layer_pass", "adam_layer_pass", "output_stage_inlined",
+    for helper in ("layer_pass", "adam_layer_pass", "output_row",
                    "forward_layer_row"):
         assert count_calls(per_sample._train_epoch.py_func, helper) == 1, helper
 

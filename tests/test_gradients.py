@@ -14,8 +14,11 @@ from helpers import (
     ref_loss_grad,
     ref_spec,
 )
+from numba import njit
 
 from fastmlp import reference
+from fastmlp.kernels.losses import output_row, output_stage
+from fastmlp.layout import LOSSES, OUTPUT_ACTIVATIONS
 
 CASES = [(hidden, out, loss, depth)
          for depth in (1, 2, 3)
@@ -229,3 +232,34 @@ def test_fast_exp_is_accurate_and_keeps_nan(dtype, rel):
     out = np.empty_like(special)
     apply(special, out)
     assert np.isnan(out[0]) and np.isfinite(out[1:]).all() and out[2] < 1e-37
+
+
+@njit
+def _both_output_stages(z, Y, output, param):
+    """The per-sample kernel's one-row output stage and the chunk drivers' output stage on
+    the same row: (losses, activated outputs, deltas) of each."""
+    acts_row, deltas_row = z.copy(), np.zeros_like(z)
+    acts_chunk, deltas_chunk = z.copy(), np.zeros_like(z)
+    loss_row = output_row(acts_row, 0, deltas_row, Y, 0, output, param)
+    loss_chunk = output_stage(acts_chunk, 0, deltas_chunk, Y, np.empty(0, z.dtype),
+                              np.zeros(1, np.int64), 0, 1, output, param, 1.0, None)
+    return loss_row, loss_chunk, acts_row, acts_chunk, deltas_row, deltas_chunk
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("output,loss", OUTPUT_LOSS)
+def test_one_row_output_stage_agrees_with_the_output_stage(output, loss, dtype):
+    # the per-sample kernel copies in its own one-row output stage (kernels.losses.output_row):
+    # output_stage's formulas for m = 1, scale 1 and no weights, except that element-wise
+    # outputs go value by value where output_stage makes whole-layer passes, and the two
+    # compiled functions may contract a multiply-add differently: equal to a few roundings
+    rng = np.random.default_rng(3)
+    z = rng.normal(scale=3.0, size=4).astype(dtype)
+    Y = (np.eye(4)[[2]] if loss == "cross_entropy" else rng.uniform(size=(1, 4))).astype(dtype)
+    param = 0.3 if output in ("leaky_relu", "elu") else 0.0
+    row, chunk, *pairs = _both_output_stages(z, Y, (4, OUTPUT_ACTIVATIONS[output],
+                                                    LOSSES[loss]), param)
+    eps = float(np.finfo(dtype).eps)
+    assert row == pytest.approx(chunk, rel=8 * eps)
+    for a, b in zip(pairs[0::2], pairs[1::2]):
+        np.testing.assert_allclose(a, b, rtol=8 * eps, atol=8 * eps)

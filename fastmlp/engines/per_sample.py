@@ -38,7 +38,7 @@ from ..kernels.activations import (
     derivative_value_inlined,
 )
 from ..kernels.indexing import borrowed, prefetch, unsigned
-from ..kernels.losses import output_stage_inlined
+from ..kernels.losses import output_row
 from ..kernels.optimizers import (
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -227,9 +227,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
     work = borrowed(block.work)
     Xb = borrowed(block.X)
     Yb = borrowed(block.Y)
-    block_order = borrowed(block.order)
     block_norms = block.norm_sums
-    no_weights = block.no_weights
     # the network's arrays, read for every layer of every row, taken out of their tuple once
     sizes = borrowed(net.sizes)
     w_off = borrowed(net.w_off)
@@ -304,8 +302,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_st
         for l in range(1, n_layers + 1):
             forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
                               codes[l - 1], act_params[l - 1], l < n_layers)
-        loss = output_stage_inlined(acts, u_off[n_layers], deltas, Yb, no_weights, block_order,
-                                    row, 1, output, act_params[n_layers - 1], 1.0, None)
+        loss = output_row(acts, u_off[n_layers], deltas, Yb, row, output,
+                          act_params[n_layers - 1])
         if not np.isfinite(loss):
             status = LOSS_NOT_FINITE
             break

@@ -45,155 +45,209 @@ SKLEARN_LOG_LOSS = 5
 SKLEARN_BINARY_LOG_LOSS = 6
 
 
-def _make_output_stage(one_value_path):
-    """The output stage, with or without its one-row path (``one_value_path``, a constant
-    that Numba prunes on): only the per-sample kernel gains from that path, and leaving it out
-    of the chunk drivers keeps their cold compile shorter (bench/README.md, "Cold start").
-    The per-sample kernel trains unweighted rows only, so its copy leaves out the weights,
-    and never scikit-learn's conventions (its engine declines them), so it leaves out the
-    ``SKLEARN_*`` losses too (``sklearn_losses``, also pruned). The chunk drivers' copy
-    compiles them only when its argument ``sklearn`` is True rather than None (pruned like
-    the update rules', :mod:`fastmlp.kernels.optimizers`)."""
-    sklearn_losses = not one_value_path
+@internal
+def output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param, scale,
+                 sklearn):
+    """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
+    of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
 
-    def _output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, param,
-                      scale, sklearn):
-        """Loss and output deltas of ``m`` rows whose pre-activations z (unit-major, so output k
-        of row r is at ``z0 + k*m + r``) start at ``acts[z0]``.
-
-        ``output`` = (n_out, activation code, loss code) and ``param`` describe the output
-        layer (:func:`output_of`). Targets are ``Y[order[first + r]]``, row weights
-        ``sample_weight[order[first + r]]``
-        (every row weighs 1 when ``sample_weight`` is empty). Writes the activated outputs over
-        z, and ``scale * w_r * dE_r/dz`` into ``deltas`` at the same offsets (scale = 1 / the
-        batch's total weight: the gradient of the weighted *mean* loss). Returns the weighted
-        *sum* of the rows' losses, sum_r w_r E_r (E_r as in the module's table).
-        """
-        n_out, code, loss_code = output
-        weighted = sample_weight.shape[0] > 0
-        zero = acts.dtype.type(0.0)
-        one = acts.dtype.type(1.0)
-        s = acts.dtype.type(scale)
-        coef = acts.dtype.type(2.0) if loss_code == MSE else one
-        total = 0.0
-        eps = np.finfo(acts.dtype).eps
-        if loss_code == BINARY_CROSS_ENTROPY or (sklearn_losses and sklearn is not None
-                                                 and loss_code == SKLEARN_BINARY_LOG_LOSS):
-            # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
-            for r in range(m):
-                row = order[first + r]
-                w = one if one_value_path else (sample_weight[row] if weighted else one)
-                sw = s * w
-                for k in range(n_out):
-                    at = z0 + k * m + r
-                    z = acts[at]
-                    d = Y[row, k]
-                    o = one / (one + fast_exp(-z))
-                    if (sklearn_losses and sklearn is not None
-                            and loss_code == SKLEARN_BINARY_LOG_LOSS):
-                        c = min(max(o, eps), one - eps)
-                        value = zero
-                        if d != zero:
-                            value -= d * np.log(c)
-                        if d != one:
-                            value -= (one - d) * np.log(one - c)
-                        total += w * value
-                    else:
-                        total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
-                    acts[at] = o
-                    deltas[at] = sw * (o - d)
-        elif code == SOFTMAX:
-            for r in range(m):
-                row = order[first + r]
-                w = one if one_value_path else (sample_weight[row] if weighted else one)
-                sw = s * w
-                zmax = acts[z0 + r]
-                for k in range(1, n_out):
-                    zmax = max(zmax, acts[z0 + k * m + r])
-                # exp(z - max) parks in deltas until z itself is no longer needed
-                expsum = zero
-                for k in range(n_out):
-                    at = z0 + k * m + r
-                    e = fast_exp(acts[at] - zmax)
-                    deltas[at] = e
-                    expsum += e
-                inv = one / expsum
-                if sklearn_losses and sklearn is not None and loss_code == SKLEARN_LOG_LOSS:
-                    dsum = zero
-                    for k in range(n_out):
-                        at = z0 + k * m + r
-                        d = Y[row, k]
-                        dsum += d
-                        p = deltas[at] * inv
-                        if d != zero:
-                            total -= w * d * np.log(min(max(p, eps), one - eps))
-                        acts[at] = p
-                    for k in range(n_out):
-                        at = z0 + k * m + r
-                        deltas[at] = sw * (acts[at] * dsum - Y[row, k])
-                elif loss_code == CROSS_ENTROPY:
-                    # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
-                    log_norm = zmax + np.log(expsum)
-                    dsum = zero
-                    for k in range(n_out):
-                        d = Y[row, k]
-                        dsum += d
-                        if d != zero:
-                            total -= w * d * (acts[z0 + k * m + r] - log_norm)
-                    # dE/dz_k = p_k * sum_j d_j - d_k  (= p - d for one-hot targets)
-                    for k in range(n_out):
-                        at = z0 + k * m + r
-                        p = deltas[at] * inv
-                        acts[at] = p
-                        deltas[at] = sw * (p * dsum - Y[row, k])
+    ``output`` = (n_out, activation code, loss code) and ``param`` describe the output
+    layer (:func:`output_of`). Targets are ``Y[order[first + r]]``, row weights
+    ``sample_weight[order[first + r]]``
+    (every row weighs 1 when ``sample_weight`` is empty). Writes the activated outputs over
+    z, and ``scale * w_r * dE_r/dz`` into ``deltas`` at the same offsets (scale = 1 / the
+    batch's total weight: the gradient of the weighted *mean* loss). Returns the weighted
+    *sum* of the rows' losses, sum_r w_r E_r (E_r as in the module's table).
+    """
+    n_out, code, loss_code = output
+    weighted = sample_weight.shape[0] > 0
+    zero = acts.dtype.type(0.0)
+    one = acts.dtype.type(1.0)
+    s = acts.dtype.type(scale)
+    coef = acts.dtype.type(2.0) if loss_code == MSE else one
+    total = 0.0
+    eps = np.finfo(acts.dtype).eps
+    if loss_code == BINARY_CROSS_ENTROPY or (sklearn is not None
+                                             and loss_code == SKLEARN_BINARY_LOG_LOSS):
+        # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
+        for r in range(m):
+            row = order[first + r]
+            w = sample_weight[row] if weighted else one
+            sw = s * w
+            for k in range(n_out):
+                at = z0 + k * m + r
+                z = acts[at]
+                d = Y[row, k]
+                o = one / (one + fast_exp(-z))
+                if sklearn is not None and loss_code == SKLEARN_BINARY_LOG_LOSS:
+                    c = min(max(o, eps), one - eps)
+                    value = zero
+                    if d != zero:
+                        value -= d * np.log(c)
+                    if d != one:
+                        value -= (one - d) * np.log(one - c)
+                    total += w * value
                 else:
-                    # squared error through the softmax Jacobian:
-                    # dE/dz_k = p_k (g_k - sum_j g_j p_j)
-                    gp = zero
-                    for k in range(n_out):
-                        at = z0 + k * m + r
-                        p = deltas[at] * inv
-                        acts[at] = p
-                        diff = p - Y[row, k]
-                        total += w * diff * diff
-                        gp += coef * diff * p
-                    for k in range(n_out):
-                        at = z0 + k * m + r
-                        p = acts[at]
-                        deltas[at] = sw * p * (coef * (p - Y[row, k]) - gp)
-        elif one_value_path and m == 1:
-            # one unweighted row (the per-sample kernel weighs its rows itself): activation,
-            # loss and delta value by value, each kept in a register; unsigned indices skip
-            # the negative-index tests
-            p = acts.dtype.type(param)
-            row = unsigned(order[first])
+                    total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
+                acts[at] = o
+                deltas[at] = sw * (o - d)
+    elif code == SOFTMAX:
+        for r in range(m):
+            row = order[first + r]
+            w = sample_weight[row] if weighted else one
+            sw = s * w
+            zmax = acts[z0 + r]
+            for k in range(1, n_out):
+                zmax = max(zmax, acts[z0 + k * m + r])
+            # exp(z - max) parks in deltas until z itself is no longer needed
+            expsum = zero
+            for k in range(n_out):
+                at = z0 + k * m + r
+                e = fast_exp(acts[at] - zmax)
+                deltas[at] = e
+                expsum += e
+            inv = one / expsum
+            if sklearn is not None and loss_code == SKLEARN_LOG_LOSS:
+                dsum = zero
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    d = Y[row, k]
+                    dsum += d
+                    p = deltas[at] * inv
+                    if d != zero:
+                        total -= w * d * np.log(min(max(p, eps), one - eps))
+                    acts[at] = p
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    deltas[at] = sw * (acts[at] * dsum - Y[row, k])
+            elif loss_code == CROSS_ENTROPY:
+                # log p_k = z_k - max - log(sum exp(z - max)): finite even where p underflows
+                log_norm = zmax + np.log(expsum)
+                dsum = zero
+                for k in range(n_out):
+                    d = Y[row, k]
+                    dsum += d
+                    if d != zero:
+                        total -= w * d * (acts[z0 + k * m + r] - log_norm)
+                # dE/dz_k = p_k * sum_j d_j - d_k  (= p - d for one-hot targets)
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    p = deltas[at] * inv
+                    acts[at] = p
+                    deltas[at] = sw * (p * dsum - Y[row, k])
+            else:
+                # squared error through the softmax Jacobian:
+                # dE/dz_k = p_k (g_k - sum_j g_j p_j)
+                gp = zero
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    p = deltas[at] * inv
+                    acts[at] = p
+                    diff = p - Y[row, k]
+                    total += w * diff * diff
+                    gp += coef * diff * p
+                for k in range(n_out):
+                    at = z0 + k * m + r
+                    p = acts[at]
+                    deltas[at] = sw * p * (coef * (p - Y[row, k]) - gp)
+    else:
+        # whole-layer passes, each a single vectorizable formula (a one-value form testing
+        # the code per value is slower here: bench/README.md)
+        inplace_activate(code, param, acts, z0, z0 + n_out * m)
+        for k in range(n_out):
+            for r in range(m):
+                at = z0 + k * m + r
+                row = order[first + r]
+                w = sample_weight[row] if weighted else one
+                diff = acts[at] - Y[row, k]
+                total += w * diff * diff
+                deltas[at] = s * w * coef * diff
+        inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
+    if loss_code == HALF_MSE:
+        total *= 0.5
+    elif sklearn is not None and loss_code == SKLEARN_SQUARED_ERROR:
+        total *= 0.5 / n_out
+    return total
+
+
+@inlined
+def output_row(acts, z0, deltas, Y, row, output, param):
+    """The output stage of one unweighted row, for the per-sample kernel (copied into it):
+    :func:`output_stage` with m = 1, scale 1 and no weights, value by value.
+
+    Its own function rather than a one-row path inside :func:`output_stage`: the per-sample
+    kernel is compiled with this copied in, and copying in the whole output stage (weights,
+    chunks, scikit-learn's losses, all pruned only afterwards) took 0.6 s of its cold compile
+    (bench/README.md, "A one-row output stage"). The formulas are output_stage's with its
+    factors of 1 left out, except that element-wise output activations go value by value
+    (each kept in a register) instead of as whole-layer passes; the per-sample kernel's
+    results are those of its earlier copy of output_stage's one-row path, bit for bit.
+    """
+    n_out, code, loss_code = output
+    zero = acts.dtype.type(0.0)
+    one = acts.dtype.type(1.0)
+    coef = acts.dtype.type(2.0) if loss_code == MSE else one
+    total = 0.0
+    r = unsigned(row)
+    if loss_code == BINARY_CROSS_ENTROPY:
+        for k in range(n_out):
+            at = unsigned(z0 + k)
+            z = acts[at]
+            d = Y[r, k]
+            o = one / (one + fast_exp(-z))
+            total += max(z, zero) - d * z + np.log1p(fast_exp(-abs(z)))
+            acts[at] = o
+            deltas[at] = o - d
+    elif code == SOFTMAX:
+        zmax = acts[unsigned(z0)]
+        for k in range(1, n_out):
+            zmax = max(zmax, acts[unsigned(z0 + k)])
+        expsum = zero
+        for k in range(n_out):
+            at = unsigned(z0 + k)
+            e = fast_exp(acts[at] - zmax)
+            deltas[at] = e
+            expsum += e
+        inv = one / expsum
+        if loss_code == CROSS_ENTROPY:
+            log_norm = zmax + np.log(expsum)
+            dsum = zero
+            for k in range(n_out):
+                d = Y[r, k]
+                dsum += d
+                if d != zero:
+                    total -= d * (acts[unsigned(z0 + k)] - log_norm)
             for k in range(n_out):
                 at = unsigned(z0 + k)
-                o = activation_value_inlined(code, p, acts[at])
-                diff = o - Y[row, k]
-                total += diff * diff
-                acts[at] = o
-                deltas[at] = s * coef * diff * derivative_value_inlined(code, p, o)
+                p = deltas[at] * inv
+                acts[at] = p
+                deltas[at] = p * dsum - Y[r, k]
         else:
-            # whole-layer passes, each a single vectorizable formula (a one-value form testing
-            # the code per value is slower here: bench/README.md)
-            inplace_activate(code, param, acts, z0, z0 + n_out * m)
+            gp = zero
             for k in range(n_out):
-                for r in range(m):
-                    at = z0 + k * m + r
-                    row = order[first + r]
-                    w = one if one_value_path else (sample_weight[row] if weighted else one)
-                    diff = acts[at] - Y[row, k]
-                    total += w * diff * diff
-                    deltas[at] = s * w * coef * diff
-            inplace_multiply_derivative(code, param, acts, z0, deltas, z0, n_out * m)
-        if loss_code == HALF_MSE:
-            total *= 0.5
-        elif sklearn_losses and sklearn is not None and loss_code == SKLEARN_SQUARED_ERROR:
-            total *= 0.5 / n_out
-        return total
-
-    return _output_stage
+                at = unsigned(z0 + k)
+                p = deltas[at] * inv
+                acts[at] = p
+                diff = p - Y[r, k]
+                total += diff * diff
+                gp += coef * diff * p
+            for k in range(n_out):
+                at = unsigned(z0 + k)
+                p = acts[at]
+                deltas[at] = p * (coef * (p - Y[r, k]) - gp)
+    else:
+        # activation, loss and delta value by value, each kept in a register
+        p = acts.dtype.type(param)
+        for k in range(n_out):
+            at = unsigned(z0 + k)
+            o = activation_value_inlined(code, p, acts[at])
+            diff = o - Y[r, k]
+            total += diff * diff
+            acts[at] = o
+            deltas[at] = coef * diff * derivative_value_inlined(code, p, o)
+    if loss_code == HALF_MSE:
+        total *= 0.5
+    return total
 
 
 @inlined
@@ -211,7 +265,3 @@ def sklearn_forms(loss_code):
                                  SKLEARN_BINARY_LOG_LOSS) else None
 
 
-output_stage = internal(_make_output_stage(False))
-#: With the one-row path, copied into its caller: the per-sample kernel, where a call per row
-#: costs a measurable share of the row's time.
-output_stage_inlined = inlined(_make_output_stage(True))

@@ -87,8 +87,6 @@ class PerSampleBlock(NamedTuple):
 
     X: np.ndarray  # (B, n_in): a block of rows, copied in visiting order
     Y: np.ndarray  # (B, n_out)
-    order: np.ndarray  # int64 arange(B): the block's own row order
     work: np.ndarray  # 4 * n_params + 2 * n_units: parameters, 2 slots, look-ahead, one
     #                   row's activations and deltas
     norm_sums: np.ndarray  # float64 (L,), directly after ``work`` in memory
-    no_weights: np.ndarray  # (0,): "unweighted" for the output stage
