@@ -41,6 +41,7 @@ class FullDataPass:
                            data.sample_weight[a:b] if weighted else data.sample_weight)
                       for a, b in self.bounds]
         self.buffers = [work.chunk(b - a) for a, b in self.bounds]
+        self.orders = [np.arange(b - a, dtype=np.int64) for a, b in self.bounds]
         self.grad = self.buffers[0].grad if len(self.bounds) == 1 else work.vector()
         self.sklearn = sklearn_forms(work.network.loss)
 
@@ -55,13 +56,14 @@ class FullDataPass:
         next call; not computed unless ``need_grad``) and the rows' total weight."""
         net = self.network
         if self.threads == 1:
-            loss, weight = passes.loss_and_gradient(params, self.parts[0], net,
+            loss, weight = passes.loss_and_gradient(params, self.parts[0], self.orders[0], net,
                                                     self.buffers[0], l1, l2, need_grad,
                                                     self.sklearn)
             return loss, self.grad, weight
 
         def job(k):
-            return passes.loss_and_gradient(params, self.parts[k], net, self.buffers[k], 0.0,
+            return passes.loss_and_gradient(params, self.parts[k], self.orders[k], net,
+                                            self.buffers[k], 0.0,
                                             0.0, need_grad, self.sklearn)
 
         results = run_parts(job, self.threads)

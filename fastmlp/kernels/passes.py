@@ -8,8 +8,6 @@ twice over (its own helpers into it, then it into each driver), which costs the 
 more than the copy costs the reader (bench/README.md, "Cold start: three cuts").
 """
 
-import numpy as np
-
 from ._jit import kernel
 from .activations import inplace_activate, inplace_activate_rows
 from .layers import backward_chunk, dense_rows, forward_chunk, gather_rows, input_row_major
@@ -18,11 +16,13 @@ from .optimizers import inplace_add_penalty
 
 
 @kernel
-def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad, sklearn):
+def loss_and_gradient(theta, data, order, net, buf, l1, l2, need_grad, sklearn):
     """Weighted mean loss plus penalty over all rows of ``data``, and (if ``need_grad``) its
-    gradient into ``buf.grad``. ``sklearn`` is None, or True when the network's loss is one
-    of scikit-learn's forms (its branches are compiled only then, see
-    :func:`fastmlp.kernels.losses.sklearn_forms`).
+    gradient into ``buf.grad``. ``order`` is ``arange(n)`` as int64, made by the caller: built
+    here, it would compile NumPy's arange into the kernel, a quarter of a second of the cold
+    compile (bench/README.md, "A one-row output stage"). ``sklearn`` is None, or True when
+    the network's loss is one of scikit-learn's forms (its branches are compiled only then,
+    see :func:`fastmlp.kernels.losses.sklearn_forms`).
 
     Returns
     -------
@@ -38,7 +38,6 @@ def loss_and_gradient(theta, data, net, buf, l1, l2, need_grad, sklearn):
     n_layers = net.sizes.shape[0] - 1
     z0 = chunk * net.u_off[n_layers]
     output, param = output_of(net)
-    order = np.arange(n)
     weight = float(n)
     if sample_weight.shape[0] > 0:
         weight = 0.0
