@@ -66,7 +66,6 @@ def output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, pa
     s = acts.dtype.type(scale)
     coef = acts.dtype.type(2.0) if loss_code == MSE else one
     total = 0.0
-    eps = np.finfo(acts.dtype).eps
     if loss_code == BINARY_CROSS_ENTROPY or (sklearn is not None
                                              and loss_code == SKLEARN_BINARY_LOG_LOSS):
         # -[d log S(z) + (1-d) log(1-S(z))] = max(z,0) - d z + log(1 + exp(-|z|))
@@ -80,6 +79,9 @@ def output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, pa
                 d = Y[row, k]
                 o = one / (one + fast_exp(-z))
                 if sklearn is not None and loss_code == SKLEARN_BINARY_LOG_LOSS:
+                    # eps only here and below: pruned with these branches, np.finfo costs
+                    # the notes' fits no compile
+                    eps = np.finfo(acts.dtype).eps
                     c = min(max(o, eps), one - eps)
                     value = zero
                     if d != zero:
@@ -108,6 +110,7 @@ def output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, pa
                 expsum += e
             inv = one / expsum
             if sklearn is not None and loss_code == SKLEARN_LOG_LOSS:
+                eps = np.finfo(acts.dtype).eps
                 dsum = zero
                 for k in range(n_out):
                     at = z0 + k * m + r
