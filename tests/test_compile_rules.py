@@ -136,10 +136,27 @@ def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
     # chunked: dtype x optimizer family x clipping; per-sample: dtype x optimizer family x
     # (unclipped, clipped, weighted: the combinations every_configuration runs); passes: dtype
+    # (counted in the notes' forms: scikit-learn's estimators, tested elsewhere in the same
+    # process, add their own variants with the argument ``sklearn`` True)
     expected = {chunked._train_epoch: 8, per_sample._train_epoch: 12,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
-        assert len(kernel.signatures) == count, kernel
+        names = list(inspect.signature(kernel.py_func).parameters)
+        notes = [sig for sig in kernel.signatures
+                 if "sklearn" not in names or sig[names.index("sklearn")] == types.none]
+        assert len(notes) == count, kernel
+
+
+def test_only_the_scikit_learn_convention_compiles_its_forms():
+    # the kernels' argument sklearn: None prunes scikit-learn's forms (kernels.optimizers)
+    from fastmlp.config import FitConfig
+
+    assert FitConfig.from_options().sklearn_forms() is None
+    assert FitConfig.from_options(convention="scikit-learn").sklearn_forms() is True
+    for optimizer in ("nesterov", "adam"):
+        notes = FitConfig.from_options(optimizer=optimizer).rule()
+        sklearn = FitConfig.from_options(optimizer=optimizer, convention="scikit-learn").rule()
+        assert notes.optimizer != sklearn.optimizer
 
 
 def test_the_variant_check_sees_other_differences():
