@@ -7,11 +7,12 @@ backward products): BLAS on two threads, BLAS on one, and two Python threads of 
 with one BLAS thread each; best of 30, us per sample, three rounds.
 """
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+from fastmlp.bench.runners import best_of
 
 SIZES = (784, 512, 512, 10)
 
@@ -30,15 +31,6 @@ def batch(X, W):
     return grads
 
 
-def best(work, repeats=30):
-    work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return min(times)
-
 
 def main():
     rng = np.random.default_rng(0)
@@ -48,11 +40,11 @@ def main():
     pool = ThreadPoolExecutor(2)
     for _ in range(3):
         with threadpool_limits(2):
-            two_blas = best(lambda: batch(X, W))
+            two_blas = best_of(lambda: batch(X, W), 30)
         with threadpool_limits(1):
-            one_blas = best(lambda: batch(X, W))
-            split = best(lambda: list(pool.map(lambda rows: batch(rows, W),
-                                               (X[:128], X[128:]))))
+            one_blas = best_of(lambda: batch(X, W), 30)
+            split = best_of(lambda: list(pool.map(lambda rows: batch(rows, W),
+                                                  (X[:128], X[128:]))), 30)
         print(f"BLAS on 2 threads {two_blas / 256 * 1e6:.1f}, on 1 thread "
               f"{one_blas / 256 * 1e6:.1f}, 2 Python threads of 128 rows "
               f"{split / 256 * 1e6:.1f} us/sample")

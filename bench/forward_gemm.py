@@ -15,22 +15,12 @@ product is the part of fastmlp's distance to JAX that is the BLAS library's.
 """
 
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 import fastmlp
-
-
-def best(work, repeats=15):
-    work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return min(times)
+from fastmlp.bench.runners import best_of
 
 
 def main(argv=None):
@@ -59,14 +49,14 @@ def main(argv=None):
     np.testing.assert_allclose(net.forward(X), np.asarray(jax_forward(Xj)), atol=1e-5)
     for _ in range(args.rounds):
         row = {
-            "fastmlp forward": best(lambda: net.forward(X)),
-            "JAX forward": best(lambda: jax_forward(Xj).block_until_ready()),
-            "JAX X@W1": best(lambda: jax_product(Xj).block_until_ready()),
-            "OpenBLAS X@W1": best(lambda: np.matmul(X, W1, out=out)),
+            "fastmlp forward": best_of(lambda: net.forward(X), 15),
+            "JAX forward": best_of(lambda: jax_forward(Xj).block_until_ready(), 15),
+            "JAX X@W1": best_of(lambda: jax_product(Xj).block_until_ready(), 15),
+            "OpenBLAS X@W1": best_of(lambda: np.matmul(X, W1, out=out), 15),
         }
         for threads in (1, 2):
             with threadpool_limits(threads):
-                row[f"OpenBLAS 256-row chunks, {threads} thread(s)"] = best(chunked_product)
+                row[f"OpenBLAS 256-row chunks, {threads} thread(s)"] = best_of(chunked_product, 15)
         print(", ".join(f"{k} {v / n * 1e9:.0f}" for k, v in row.items()), flush=True)
 
 

@@ -11,24 +11,16 @@ Fortran ``sgemm_`` by ctypes, OpenBLAS through ``scipy.linalg.blas.sgemm``.
 
 import argparse
 import ctypes
-import time
 
 import numpy as np
 from scipy.linalg.blas import sgemm as openblas_sgemm
 from threadpoolctl import threadpool_limits
 
+from fastmlp.bench.runners import best_of
+
 SHAPES = [(512, 256, 784), (512, 256, 512), (784, 512, 256), (512, 512, 256), (128, 256, 784),
           (128, 20000, 784)]
 
-
-def best(work, repeats=30):
-    work()
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - began)
-    return min(times)
 
 
 def main(argv=None):
@@ -56,8 +48,8 @@ def main(argv=None):
         mkl_sgemm(A, B, C, m, n, k)
         np.testing.assert_allclose(C, A @ B, rtol=1e-3, atol=1e-2)
         with threadpool_limits(args.threads):
-            openblas = best(lambda: openblas_sgemm(1.0, A, B, c=C, overwrite_c=1))
-        mkl_time = best(lambda: mkl_sgemm(A, B, C, m, n, k))
+            openblas = best_of(lambda: openblas_sgemm(1.0, A, B, c=C, overwrite_c=1), 30)
+        mkl_time = best_of(lambda: mkl_sgemm(A, B, C, m, n, k), 30)
         flops = 2 * m * n * k
         print(f"{m}x{n}x{k}: OpenBLAS {flops / openblas / 1e9:.0f} GFLOP/s, "
               f"MKL {flops / mkl_time / 1e9:.0f} GFLOP/s, OpenBLAS time / MKL time "

@@ -99,19 +99,18 @@ class FitConfig:
 
     def rule(self) -> Rule:
         """The update rule as the kernels take it (codes instead of names)."""
-        optimizer, batches = OPTIMIZERS[self.optimizer], optimizers.BATCH_MEAN
+        optimizer = OPTIMIZERS[self.optimizer]
         if self.convention == "scikit-learn":
             optimizer = _SKLEARN_FORMS.get(optimizer, optimizer)
-            batches = optimizers.BATCH_SKLEARN
         return Rule(optimizer, SCHEDULES[self.schedule],
                     float(self.learning_rate), float(self.schedule_b), float(self.momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.l1), float(self.l2), batches)
+                    float(self.l1), float(self.l2))
 
     def sklearn_forms(self) -> bool | None:
-        """The kernels' ``sklearn`` argument: True under the scikit-learn convention, else
-        None, which prunes scikit-learn's forms from the compiled code
-        (:mod:`fastmlp.kernels.optimizers`)."""
+        """The kernels' ``sklearn`` argument: True under the scikit-learn convention (its
+        batch convention too), else None, which prunes scikit-learn's forms from the compiled
+        code (:mod:`fastmlp.kernels.optimizers`)."""
         return True if self.convention == "scikit-learn" else None
 
     def clip(self) -> tuple[float, float] | None:

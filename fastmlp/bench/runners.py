@@ -243,6 +243,13 @@ def best_time(work, min_total: float = 0.3, max_repeats: int = 5) -> float:
             return min(times)
 
 
+def best_of(work, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls after one untimed warm-up call (the bench/
+    scripts' timing)."""
+    work()
+    return best_time(work, min_total=float("inf"), max_repeats=repeats)
+
+
 def gemm_gflops(n: int = 2048, dtype="float32", repeats: int = 5) -> float:
     """This machine's large-matrix multiply rate, in GFLOP/s, through the BLAS that the
     kernels call (SciPy's, via Numba)."""

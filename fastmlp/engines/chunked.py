@@ -20,7 +20,6 @@ from ..kernels.layers import (
 )
 from ..kernels.losses import output_of, output_stage
 from ..kernels.optimizers import (
-    BATCH_SKLEARN,
     LOSS_NOT_FINITE,
     NESTEROV,
     OK,
@@ -51,8 +50,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     clip : None or (clip_value, clip_norm)
         See :class:`fastmlp.kernels.structs.Rule`.
     sklearn : None or True
-        True compiles scikit-learn's forms in too (``rule.batch_convention``, the
-        ``_SKLEARN`` rules and losses); None prunes them (fastmlp.kernels.optimizers).
+        True compiles scikit-learn's forms in too (its batch convention, the ``_SKLEARN``
+        rules and losses); None prunes them (fastmlp.kernels.optimizers).
     batch_size : int
         Rows per update (the last batch holds the remaining rows).
     t_start : int
@@ -64,7 +63,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     -------
     (loss_sum, weight_sum, updates, status, alpha)
         The fields of an EpochResult. A batch whose weights sum to 0 is skipped: no update,
-        nothing counted. Under ``rule.batch_convention`` BATCH_SKLEARN the penalty is divided
+        nothing counted. With ``sklearn`` True the penalty is divided
         by the batch's weight and batches are counted by rows (fastmlp.kernels.optimizers).
     """
     X, Y, sample_weight = data.X, data.Y, data.sample_weight
@@ -109,8 +108,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
                                   output, param, scale, sklearn)
             backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
             done += m
-        sklearn_batch = sklearn is not None and rule.batch_convention == BATCH_SKLEARN
-        penalty_scale = scale if sklearn_batch else 1.0
+        penalty_scale = scale if sklearn is not None else 1.0
         loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1 * penalty_scale,
                                                    rule.l2 * penalty_scale)
         if not np.isfinite(loss):
@@ -121,7 +119,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
         if not finite:
             status = PARAMS_NOT_FINITE
             break
-        counted = float(rows) if sklearn_batch else weight
+        counted = float(rows) if sklearn is not None else weight
         loss_sum += loss * counted
         weight_sum += counted
         updates += 1

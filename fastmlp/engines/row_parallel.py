@@ -13,7 +13,6 @@ import numpy as np
 from ..full_data import FullDataPass
 from ..kernels import passes
 from ..kernels.optimizers import (
-    BATCH_SKLEARN,
     LOSS_NOT_FINITE,
     NESTEROV,
     OK,
@@ -45,11 +44,11 @@ class RowParallelEngine(Engine):
         super().__init__(work, data, config)
         self.full = FullDataPass(work, data)
         self.lookahead = work.vector() if self.rule.optimizer == NESTEROV else None
-        # BATCH_SKLEARN: the penalty divided by the batch's (here: all rows') weight, and the
-        # epoch's loss counted by rows
+        # scikit-learn's batch convention: the penalty divided by the batch's (here: all
+        # rows') weight, and the epoch's loss counted by rows
         weighted = data.sample_weight.shape[0] > 0
         total_weight = float(data.sample_weight.sum()) if weighted else float(data.X.shape[0])
-        sklearn = self.rule.batch_convention == BATCH_SKLEARN
+        sklearn = self.sklearn is not None
         self.penalty_scale = 1.0 / total_weight if sklearn and total_weight > 0 else 1.0
         self.count_rows = sklearn
 

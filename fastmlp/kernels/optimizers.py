@@ -34,12 +34,12 @@ at compile time (like ``clip``), so a fit in the notes' forms never compiles the
 no variant: scikit-learn's v <- mu v - eta g, theta <- theta + v is MOMENTUM with the sign of
 v flipped, value for value.
 
-How a batch enters the epoch (``Rule.batch_convention``):
+How a batch enters the epoch, by the same argument ``sklearn``:
 
 ================= ==================================================================
-BATCH_MEAN        the penalty is added once to the batch's weighted mean loss; the
-                  epoch loss weighs each batch by its total weight (the notes)
-BATCH_SKLEARN     the penalty is divided by the batch's total weight (scikit-learn's
+None (the notes)  the penalty is added once to the batch's weighted mean loss; the
+                  epoch loss weighs each batch by its total weight
+True              the penalty is divided by the batch's total weight (scikit-learn's
                   alpha / n_batch); the epoch loss weighs each batch by its row count
 ================= ==================================================================
 
@@ -62,9 +62,6 @@ ADAM_SKLEARN = 5
 SLOT_SHAPES = {SGD: lambda n: (0,), MOMENTUM: lambda n: (n,), NESTEROV: lambda n: (n,),
                ADAM: lambda n: (2, n), NESTEROV_SKLEARN: lambda n: (n,),
                ADAM_SKLEARN: lambda n: (2, n)}
-
-BATCH_MEAN = 0
-BATCH_SKLEARN = 1
 
 CONSTANT = 0
 INVERSE = 1

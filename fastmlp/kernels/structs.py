@@ -68,7 +68,6 @@ class Rule(NamedTuple):
     epsilon: float
     l1: float
     l2: float
-    batch_convention: int  # BATCH_MEAN or BATCH_SKLEARN (fastmlp.kernels.optimizers)
 
 
 class EpochResult(NamedTuple):
