@@ -9,6 +9,7 @@ pytestmark = pytest.mark.skipif(cfloor.compiler() is None, reason="no C compiler
 
 
 @pytest.mark.parametrize("floor, rtol", [(cfloor.PerSampleFloor, 1e-12),  # float64
-                                         (cfloor.MiniBatchFloor, 1e-5)])  # float32, -ffast-math
+                                         (cfloor.MiniBatchFloor, 1e-5),  # float32, -ffast-math
+                                         (cfloor.BlockedMiniBatchFloor, 1e-5)])
 def test_the_c_floor_trains_what_fastmlp_trains(floor, rtol):
     assert cfloor.check_same_work(floor(), n_rows=500) < rtol
