@@ -5,10 +5,11 @@ The same epoch as fastmlp's -- per-sample SGD on the 3-4-2 sigmoid / squared-err
 (float32) -- written as plain C loops, built with the system C compiler (``cc -O3
 -march=native``, and ``-ffast-math`` for the mini-batch loops, as an expert would), and
 loaded through ctypes. The mini-batch case has a second, stronger floor: the same epoch with
-the sizes as compile-time constants and register-blocked loops (:data:`BLOCKED_MINI_BATCH`). Before timing, one epoch from the same parameters in the same row
-order is checked to give fastmlp's parameters (to rounding). Skipped when no C compiler is
-found. Reports ns/sample for both and fastmlp / floor, alternating the two in one run, for
-a one-epoch fit and for one more epoch of a longer fit (see :func:`time_both`).
+the sizes as compile-time constants and register-blocked loops (:data:`BLOCKED_MINI_BATCH`).
+Before timing, one epoch from the same parameters in the same row order is checked to give
+fastmlp's parameters (to rounding). Skipped when no C compiler is found. Reports ns/sample
+for both and fastmlp / floor, alternating the two in one run, for a one-epoch fit and for one
+more epoch of a longer fit (see :func:`time_both`).
 """
 
 from __future__ import annotations

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels._jit import inlined, kernel
+from ..kernels._jit import exact, exact_internal, inlined
 from ..kernels.activations import (
     activation_value_inlined,
     derivative_value,
     derivative_value_inlined,
 )
+from ..kernels.fma import fma
 from ..kernels.indexing import borrowed, prefetch, unsigned
 from ..kernels.losses import output_row
 from ..kernels.optimizers import (
@@ -51,12 +52,17 @@ from ..kernels.optimizers import (
 )
 from ..kernels.rng import shuffle_rows_inlined
 from ..kernels.structs import EpochResult
+from . import specialize
 from .base import Engine
 
 #: Rows copied at a time, in visiting order (see the module docstring).
 BLOCK_ROWS = 4096
 #: How many rows ahead the block copy prefetches.
 PREFETCH_AHEAD = 16
+
+
+#: f' as the kernel calls it (clipped fits): compiled without fastmath, like the kernel.
+exact_derivative_value = exact_internal(derivative_value.py_func)
 
 
 @inlined
@@ -80,7 +86,8 @@ def forward_layer_row(W, geometry, acts, code, param, activate):
         a_i = acts[unsigned(a0 + i)]
         row = w0 + i * n_out
         for j in range(n_out):
-            acts[unsigned(z0 + j)] += a_i * W[unsigned(row + j)]
+            at = unsigned(z0 + j)
+            acts[at] = fma(a_i, W[unsigned(row + j)], acts[at])
     if activate:
         p = acts.dtype.type(param)
         for j in range(n_out):
@@ -104,7 +111,7 @@ def weighted_delta_sum(W, row, deltas, d0, n_out):
     the deltas deltas[d0:d0+n_out] of the layer: delta_i before the factor f'(z_i)."""
     acc = deltas.dtype.type(0.0)
     for j in range(n_out):
-        acc += W[unsigned(row + j)] * deltas[unsigned(d0 + j)]
+        acc = fma(W[unsigned(row + j)], deltas[unsigned(d0 + j)], acc)
     return acc
 
 
@@ -118,7 +125,7 @@ def backprop_row(W, geometry, code, param, acts, deltas):
     for i in range(n_in):
         at = unsigned(p0 + i)
         deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
-                      * derivative_value(code, p, acts[at]))
+                      * exact_derivative_value(code, p, acts[at]))
 
 
 def _make_layer_pass(adam):
@@ -139,15 +146,16 @@ def _make_layer_pass(adam):
         ``slots[n_params + at]``) with bias corrections c1, c2 and step size alpha (see
         :mod:`fastmlp.kernels.optimizers` for the rules).
 
-        Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite (a
-        sum of ``x * 0`` is NaN exactly then, see ``inplace_update_range``).
+        Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite
+        (``x * 0`` is 0 exactly for a finite x; an and of flags, unlike a sum of ``x * 0``,
+        needs no reassociation to run in parallel).
         """
         n_params = params.shape[0]
         w0, b0, a0, d0, n_in, n_out = geometry
         zero = params.dtype.type(0.0)
         one = params.dtype.type(1.0)
         p = params.dtype.type(param)
-        probe = zero
+        finite = True
         a_sq = 0.0
         d_sq = squared_norm(deltas, d0, n_out)
         # rows 0..n_in-1 hold the weights (input a_i), row n_in the biases (input 1)
@@ -178,25 +186,25 @@ def _make_layer_pass(adam):
                     slots[second] = v
                     t = params[at] - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
                     params[at] = t
-                    probe += t * zero + v * zero
+                    finite &= (t * zero == zero) & (v * zero == zero)
             elif rule.optimizer == SGD:
                 ca = params.dtype.type(coefs[0]) * a_i
                 for j in range(n_out):
                     at = unsigned(row + j)
-                    t = params[at] - ca * deltas[unsigned(d0 + j)]
+                    t = fma(-ca, deltas[unsigned(d0 + j)], params[at])
                     params[at] = t
-                    probe += t * zero
+                    finite &= t * zero == zero
             else:
                 ca = params.dtype.type(coefs[0]) * a_i
                 g = params.dtype.type(rule.momentum)
                 for j in range(n_out):
                     at = unsigned(row + j)
-                    v = g * slots[at] + ca * deltas[unsigned(d0 + j)]
+                    v = fma(g, slots[at], ca * deltas[unsigned(d0 + j)])
                     slots[at] = v
                     t = params[at] - v
                     params[at] = t
-                    probe += t * zero + v * zero
-        return probe == zero, a_sq, d_sq
+                    finite &= (t * zero == zero) & (v * zero == zero)
+        return finite, a_sq, d_sq
 
     return layer_pass
 
@@ -206,164 +214,187 @@ layer_pass = inlined(_make_layer_pass(False))
 adam_layer_pass = inlined(_make_layer_pass(True))
 
 
-@kernel
-def _train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
-                 norm_sums, block, sample_weight):
-    """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
-    ``slots``.
+def make_train_epoch(shape=None):
+    """The epoch kernel: for any network (``shape`` None: the layer sizes are read from the
+    network at run time), or for one network's layout (``shape``, see :func:`network_shape`),
+    whose sizes and offsets are then constants of the compiled code. Both are compiled from
+    this one source without fastmath (:data:`fastmlp.kernels._jit.exact`), so they give the
+    same results to the bit; Numba caches each shape's kernel apart (a closure's values are
+    part of its cache key)."""
 
-    Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
-    penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
-    :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: None
-    (every row weighs 1; ``data.sample_weight`` is not read) or the rows' weights, of which
-    batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
-    their weighted mean. None compiles a kernel without the weights' code.
-    Adam's 2-D slots compile their own kernel, with only Adam's layer pass
-    (``slots.ndim == 2`` is decided at compile time), and so does clipping (``clip`` is None
-    or (0.0, clip_norm): the per-sample engine declines clip_value).
-    """
-    # arrays passed into the inlined helpers, borrowed: no reference counting per row
-    # (see fastmlp.kernels.indexing)
-    work = borrowed(block.work)
-    Xb = borrowed(block.X)
-    Yb = borrowed(block.Y)
-    block_norms = block.norm_sums
-    # the network's arrays, read for every layer of every row, taken out of their tuple once
-    sizes = borrowed(net.sizes)
-    w_off = borrowed(net.w_off)
-    b_off = borrowed(net.b_off)
-    u_off = borrowed(net.u_off)
-    codes = borrowed(net.codes)
-    act_params = borrowed(net.act_params)
-    X, Y = data.X, data.Y
-    n = X.shape[0]
-    n_layers = sizes.shape[0] - 1
-    n_out = sizes[n_layers]
-    output = (n_out, codes[n_layers - 1], net.loss)
-    n_params = params.shape[0]
-    n_units = u_off[n_layers + 1]
-    # the epoch runs on copies in one contiguous buffer (see the module docstring)
-    theta = work[:n_params]
-    state = work[n_params : 3 * n_params]  # the slots, flat: slot k at k * n_params
-    lookahead = work[3 * n_params : 4 * n_params]
-    acts = work[4 * n_params : 4 * n_params + n_units]
-    deltas = work[4 * n_params + n_units : 4 * n_params + 2 * n_units]
-    # element loops, not ``theta[:] = params``: a slice assignment compiles Numba's shape-
-    # mismatch error message (bench/README.md, "Cold start: three cuts")
-    for i in range(n_params):
-        theta[i] = params[i]
-    if slots.ndim == 2:  # Adam's moments, one row each
-        for k in range(2):
-            for i in range(n_params):
-                state[k * n_params + i] = slots[k, i]
-    else:
-        for i in range(slots.shape[0]):
-            state[i] = slots[i]
-    for l in range(n_layers):
-        block_norms[l] = norm_sums[l]
+    @exact
+    def train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
+                    norm_sums, block, sample_weight):
+        """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
+        ``slots``.
 
-    shuffle_rows_inlined(order, shuffle_seed)
-    loss_sum = 0.0
-    weight_sum = 0.0
-    updates = 0
-    status = OK
-    alpha = rule.learning_rate
-    size = Xb.shape[0]
-    row = size - 1  # position in the block buffer (a counter: no division per sample)
-    for s in range(n):
-        row += 1
-        if row == size:
-            row = 0
-            count = min(size, n - s)
-            for r in range(count):
-                # start loading a row PREFETCH_AHEAD copies ahead: the rows are scattered
-                # over X and Y, and on large data each one is a cache and TLB miss that the
-                # copy would otherwise wait out (bench/README.md, "Scaling in N")
-                if r + PREFETCH_AHEAD < count:
-                    ahead = order[s + r + PREFETCH_AHEAD]
-                    prefetch(X, ahead, 0)
-                    prefetch(Y, ahead, 0)
-                source = order[s + r]
-                for i in range(sizes[0]):
-                    Xb[r, i] = X[source, i]
-                for k in range(n_out):
-                    Yb[r, k] = Y[source, k]
-        weight = 1.0
-        if sample_weight is not None:
-            weight = sample_weight[order[s]]
-            if weight == 0.0:
-                continue
-        point = theta
-        if slots.ndim == 1 and rule.optimizer == NESTEROV:
-            inplace_lookahead(theta, state, rule.momentum, lookahead)
-            point = lookahead
-        for i in range(sizes[0]):
-            acts[i] = Xb[unsigned(row), i]
-        for l in range(1, n_layers + 1):
-            forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
-                              codes[l - 1], act_params[l - 1], l < n_layers)
-        loss = output_row(acts, u_off[n_layers], deltas, Yb, row, output,
-                          act_params[n_layers - 1])
-        if not np.isfinite(loss):
-            status = LOSS_NOT_FINITE
-            break
-        t = t_start + updates + 1
-        alpha = step_size(rule, t)
-        c1, c2 = 1.0, 1.0
-        if slots.ndim == 2:
-            c1, c2 = bias_corrections(rule, t)
-        coefs = (alpha, 1.0, c1, c2, alpha)
-        if clip is not None:
-            # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
-            # The step needs the norm before any update, so every delta comes first (and the
-            # layer pass below does not propagate them again).
-            for l in range(n_layers, 1, -1):
-                backprop_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), codes[l - 2],
-                             act_params[l - 2], acts, deltas)
-            total_sq = 0.0
+        Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
+        penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
+        :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: None
+        (every row weighs 1; ``data.sample_weight`` is not read) or the rows' weights, of which
+        batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
+        their weighted mean. None compiles a kernel without the weights' code.
+        Adam's 2-D slots compile their own kernel, with only Adam's layer pass
+        (``slots.ndim == 2`` is decided at compile time), and so does clipping (``clip`` is None
+        or (0.0, clip_norm): the per-sample engine declines clip_value).
+        """
+        # arrays passed into the inlined helpers, borrowed: no reference counting per row
+        # (see fastmlp.kernels.indexing)
+        work = borrowed(block.work)
+        Xb = borrowed(block.X)
+        Yb = borrowed(block.Y)
+        block_norms = block.norm_sums
+        if shape is None:
+            # the network's arrays, read for every layer of every row, taken out of their
+            # tuple once
+            sizes = borrowed(net.sizes)
+            w_off = borrowed(net.w_off)
+            b_off = borrowed(net.b_off)
+            u_off = borrowed(net.u_off)
+        else:
+            sizes, w_off, b_off, u_off = shape
+        codes = borrowed(net.codes)
+        act_params = borrowed(net.act_params)
+        X, Y = data.X, data.Y
+        n = X.shape[0]
+        n_layers = len(sizes) - 1
+        n_out = sizes[n_layers]
+        output = (n_out, codes[n_layers - 1], net.loss)
+        n_params = b_off[n_layers - 1] + n_out
+        n_units = u_off[n_layers + 1]
+        # the epoch runs on copies in one contiguous buffer (see the module docstring)
+        theta = work[:n_params]
+        state = work[n_params : 3 * n_params]  # the slots, flat: slot k at k * n_params
+        lookahead = work[3 * n_params : 4 * n_params]
+        acts = work[4 * n_params : 4 * n_params + n_units]
+        deltas = work[4 * n_params + n_units : 4 * n_params + 2 * n_units]
+        # element loops, not ``theta[:] = params``: a slice assignment compiles Numba's shape-
+        # mismatch error message (bench/README.md, "Cold start: three cuts")
+        for i in range(n_params):
+            theta[i] = params[i]
+        if slots.ndim == 2:  # Adam's moments, one row each
+            for k in range(2):
+                for i in range(n_params):
+                    state[k * n_params + i] = slots[k, i]
+        else:
+            for i in range(slots.shape[0]):
+                state[i] = slots[i]
+        for l in range(n_layers):
+            block_norms[l] = norm_sums[l]
+
+        shuffle_rows_inlined(order, shuffle_seed)
+        loss_sum = 0.0
+        weight_sum = 0.0
+        updates = 0
+        status = OK
+        alpha = rule.learning_rate
+        size = Xb.shape[0]
+        row = size - 1  # position in the block buffer (a counter: no division per sample)
+        for s in range(n):
+            row += 1
+            if row == size:
+                row = 0
+                count = min(size, n - s)
+                for r in range(count):
+                    # start loading a row PREFETCH_AHEAD copies ahead: the rows are scattered
+                    # over X and Y, and on large data each one is a cache and TLB miss that the
+                    # copy would otherwise wait out (bench/README.md, "Scaling in N")
+                    if r + PREFETCH_AHEAD < count:
+                        ahead = order[s + r + PREFETCH_AHEAD]
+                        prefetch(X, ahead, 0)
+                        prefetch(Y, ahead, 0)
+                    source = order[s + r]
+                    for i in range(sizes[0]):
+                        Xb[r, i] = X[source, i]
+                    for k in range(n_out):
+                        Yb[r, k] = Y[source, k]
+            weight = 1.0
+            if sample_weight is not None:
+                weight = sample_weight[order[s]]
+                if weight == 0.0:
+                    continue
+            point = theta
+            if slots.ndim == 1 and rule.optimizer == NESTEROV:
+                inplace_lookahead(theta, state, rule.momentum, lookahead)
+                point = lookahead
+            for i in range(sizes[0]):
+                acts[i] = Xb[unsigned(row), i]
             for l in range(1, n_layers + 1):
-                a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
-                d_sq = squared_norm(deltas, u_off[l], sizes[l])
-                block_norms[l - 1] += np.sqrt(a_sq * d_sq)
-                total_sq += (a_sq + 1.0) * d_sq
-            if np.sqrt(total_sq) > clip[1]:
-                factor = clip[1] / np.sqrt(total_sq)
-                coefs = (alpha * factor, factor, c1, c2, alpha)
-        finite = True
-        for l in range(n_layers, 0, -1):
-            geometry = layer_geometry(sizes, w_off, b_off, u_off, l)
-            below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
-            # One call site per family: each inlined copy adds to the compile time, and Numba
-            # keeps only the one this kernel's slots can run.
+                forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
+                                  codes[l - 1], act_params[l - 1], l < n_layers)
+            loss = output_row(acts, u_off[n_layers], deltas, Yb, row, output,
+                              act_params[n_layers - 1])
+            if not np.isfinite(loss):
+                status = LOSS_NOT_FINITE
+                break
+            t = t_start + updates + 1
+            alpha = step_size(rule, t)
+            c1, c2 = 1.0, 1.0
             if slots.ndim == 2:
-                ok, a_sq, d_sq = adam_layer_pass(
-                    point, theta, state, rule, coefs, geometry, codes[below],
-                    act_params[below], acts, deltas, l > 1 and clip is None)
-            else:
-                ok, a_sq, d_sq = layer_pass(
-                    point, theta, state, rule, coefs, geometry, codes[below],
-                    act_params[below], acts, deltas, l > 1 and clip is None)
-            if clip is None:
-                block_norms[l - 1] += np.sqrt(a_sq * d_sq)
-            finite = finite and ok
-        if not finite:
-            status = PARAMS_NOT_FINITE
-            break
-        loss_sum += weight * loss
-        weight_sum += weight
-        updates += 1
-    for i in range(n_params):
-        params[i] = theta[i]
-    if slots.ndim == 2:
-        for k in range(2):
-            for i in range(n_params):
-                slots[k, i] = state[k * n_params + i]
-    else:
-        for i in range(slots.shape[0]):
-            slots[i] = state[i]
-    for l in range(n_layers):
-        norm_sums[l] = block_norms[l]
-    return loss_sum, weight_sum, updates, status, alpha
+                c1, c2 = bias_corrections(rule, t)
+            coefs = (alpha, 1.0, c1, c2, alpha)
+            if clip is not None:
+                # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
+                # The step needs the norm before any update, so every delta comes first (and the
+                # layer pass below does not propagate them again).
+                for l in range(n_layers, 1, -1):
+                    backprop_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), codes[l - 2],
+                                 act_params[l - 2], acts, deltas)
+                total_sq = 0.0
+                for l in range(1, n_layers + 1):
+                    a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
+                    d_sq = squared_norm(deltas, u_off[l], sizes[l])
+                    block_norms[l - 1] += np.sqrt(a_sq * d_sq)
+                    total_sq += (a_sq + 1.0) * d_sq
+                if np.sqrt(total_sq) > clip[1]:
+                    factor = clip[1] / np.sqrt(total_sq)
+                    coefs = (alpha * factor, factor, c1, c2, alpha)
+            finite = True
+            for l in range(n_layers, 0, -1):
+                geometry = layer_geometry(sizes, w_off, b_off, u_off, l)
+                below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
+                # One call site per family: each inlined copy adds to the compile time, and Numba
+                # keeps only the one this kernel's slots can run.
+                if slots.ndim == 2:
+                    ok, a_sq, d_sq = adam_layer_pass(
+                        point, theta, state, rule, coefs, geometry, codes[below],
+                        act_params[below], acts, deltas, l > 1 and clip is None)
+                else:
+                    ok, a_sq, d_sq = layer_pass(
+                        point, theta, state, rule, coefs, geometry, codes[below],
+                        act_params[below], acts, deltas, l > 1 and clip is None)
+                if clip is None:
+                    block_norms[l - 1] += np.sqrt(a_sq * d_sq)
+                finite = finite and ok
+            if not finite:
+                status = PARAMS_NOT_FINITE
+                break
+            loss_sum += weight * loss
+            weight_sum += weight
+            updates += 1
+        for i in range(n_params):
+            params[i] = theta[i]
+        if slots.ndim == 2:
+            for k in range(2):
+                for i in range(n_params):
+                    slots[k, i] = state[k * n_params + i]
+        else:
+            for i in range(slots.shape[0]):
+                slots[i] = state[i]
+        for l in range(n_layers):
+            norm_sums[l] = block_norms[l]
+        return loss_sum, weight_sum, updates, status, alpha
+
+    return train_epoch
+
+
+_train_epoch = make_train_epoch()
+
+
+def network_shape(net) -> tuple:
+    """The layout a kernel is specialized on: (sizes, w_off, b_off, u_off) of the
+    :class:`fastmlp.kernels.structs.Network` ``net``, as tuples of Python ints."""
+    return tuple(tuple(int(v) for v in a) for a in (net.sizes, net.w_off, net.b_off, net.u_off))
 
 
 class PerSampleEngine(Engine):
@@ -392,12 +423,33 @@ class PerSampleEngine(Engine):
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
         weighted = data.sample_weight.shape[0] > 0
         self.sample_weight = data.sample_weight if weighted else None
+        # the specialized kernel (fastmlp.engines.specialize): asked for once this kind of
+        # fit has run, or is about to run, enough updates in this process
+        self._kind = None
+        self._specialization = None
+        if specialize.enabled():
+            kind = (network_shape(work.network), data.X.dtype.str, config.optimizer == "adam",
+                    self.clip is None, weighted)
+            if specialize.count(kind, config.epochs * data.X.shape[0]):
+                self._kind = kind
 
     def set_order(self, order):
         np.copyto(self.order, order)
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
-        return EpochResult(*_train_epoch(self.data, params, state.slots, self.order,
-                                         shuffle_seed, self.work.network, self.rule,
-                                         self.clip, state.t, norm_sums, self.block,
-                                         self.sample_weight))
+        args = (self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
+                self.rule, self.clip, state.t, norm_sums, self.block, self.sample_weight)
+        if self._kind is not None:
+            if self._specialization is None:
+                self._specialization = specialize.request(self._kind, self._kind[0], args)
+            kernel = self._specialization.ready()
+            if kernel is not None:
+                try:
+                    return EpochResult(*kernel(*args))
+                except TypeError as error:  # arguments it was not compiled for: not run
+                    if "No matching definition" not in str(error):
+                        raise
+                    self._specialization.give_up()
+            elif self._specialization.failed:
+                self._kind = None
+        return EpochResult(*_train_epoch(*args))

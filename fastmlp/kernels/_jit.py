@@ -41,7 +41,7 @@ def _compiler(**options):
     """
     def decorate(function):
         try:
-            dispatcher = njit(**OPTIONS, **options)(function)
+            dispatcher = njit(**{**OPTIONS, **options})(function)
         except RuntimeError as error:
             if "cannot cache" not in str(error):
                 raise
@@ -49,7 +49,7 @@ def _compiler(**options):
                 f"fastmlp: no writable location for Numba's kernel cache ({error}); kernels "
                 "are compiled in every new process. Set NUMBA_CACHE_DIR to a writable "
                 "directory to keep them."))
-            dispatcher = njit(**{**OPTIONS, "cache": False}, **options)(function)
+            dispatcher = njit(**{**OPTIONS, **options, "cache": False})(function)
         _tolerate_corrupt_cache(dispatcher)
         return dispatcher
     return decorate
@@ -104,3 +104,11 @@ internal = _compiler(no_cpython_wrapper=True)
 #: so a copy of a helper that has helpers copied into it costs far more (bench/README.md,
 #: "Cold start: three cuts"; tests/test_compile_rules.py holds each driver to its depth).
 inlined = _compiler(inline="always")
+#: For a kernel whose results must be the same bits however it is compiled: no fastmath, so
+#: LLVM keeps every operation's IEEE rounding and order whatever it knows about the values
+#: (the per-sample kernel, compiled both for any network and for one network's constant
+#: sizes; :mod:`fastmlp.engines.per_sample`). Helpers copied into it take its flags;
+#: multiply-adds that should fuse are written as :func:`fastmlp.kernels.fma.fma`.
+exact = _compiler(fastmath=False)
+#: :data:`internal` compiled like :data:`exact`.
+exact_internal = _compiler(no_cpython_wrapper=True, fastmath=False)

@@ -6,7 +6,10 @@ only through Intel's SVML, which the PyPI builds of llvmlite do not include; ben
 written out -- range reduction x = n ln2 + r with |r| <= ln2/2, a degree-13 Taylor polynomial
 for e^r evaluated by Estrin's scheme (truncation error below 1e-17 relative), and 2^n
 assembled from its bit pattern -- in branch-free arithmetic that LLVM turns into SIMD code.
-float32 uses a degree-7 polynomial (error below 2e-8 relative, under float32's rounding).
+The multiply-adds are explicit fused ones (:func:`fastmlp.kernels.fma.fma`), so the result is
+the same bits in code compiled with or without fastmath contraction (the per-sample kernel is
+compiled without it, see :mod:`fastmlp.engines.per_sample`). float32 uses a degree-7
+polynomial (error below 2e-8 relative, under float32's rounding).
 
 Inputs are clamped to the range where 2^n is a normal float, so results saturate at about
 1e-308 / 1e308 (float64) or 1e-38 / 1e38 (float32) instead of reaching 0 or inf; NaN stays
@@ -16,6 +19,8 @@ NaN. That is harmless where it is used (sigmoid and softmax, whose outputs are b
 import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload, register_jitable
+
+from .fma import fma
 
 LOG2E = 1.4426950408889634
 LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that n * LN2_HI is exact
@@ -46,23 +51,19 @@ def exp64(x):
     """e^x for float64 x; see the module docstring."""
     x = np.float64(709.0) if x > np.float64(709.0) else x  # NaN passes both tests
     x = np.float64(-708.0) if x < np.float64(-708.0) else x
-    n = np.floor(x * np.float64(LOG2E) + np.float64(0.5))
-    r = (x - n * np.float64(LN2_HI)) - n * np.float64(LN2_LO)
-    # Estrin's scheme: the same polynomial as Horner's rule, but 4 dependent steps deep
-    # instead of 13. Per-sample SGD waits on every exp in turn (each row's update needs the
-    # previous one), so the depth shows there (bench/README.md, "Helper calls and the exp").
+    n = np.floor(fma(x, np.float64(LOG2E), np.float64(0.5)))
+    r = fma(-n, np.float64(LN2_LO), fma(-n, np.float64(LN2_HI), x))
     r2 = r * r
     r4 = r2 * r2
-    c23 = np.float64(1 / 2) + r * np.float64(1 / 6)
-    c45 = np.float64(1 / 24) + r * np.float64(1 / 120)
-    c67 = np.float64(1 / 720) + r * np.float64(1 / 5040)
-    c89 = np.float64(1 / 40320) + r * np.float64(1 / 362880)
-    c1011 = np.float64(1 / 3628800) + r * np.float64(1 / 39916800)
-    c1213 = np.float64(1 / 479001600) + r * np.float64(1 / 6227020800)
-    low = (r + r2 * c23) + r4 * (c45 + r2 * c67)
-    high = (c89 + r2 * c1011) + r4 * c1213
-    # the 1 comes last: the rounding errors of the small terms then stay small against it
-    p = np.float64(1.0) + (low + (r4 * r4) * high)
+    c23 = fma(r, np.float64(1 / 6), np.float64(1 / 2))
+    c45 = fma(r, np.float64(1 / 120), np.float64(1 / 24))
+    c67 = fma(r, np.float64(1 / 5040), np.float64(1 / 720))
+    c89 = fma(r, np.float64(1 / 362880), np.float64(1 / 40320))
+    c1011 = fma(r, np.float64(1 / 39916800), np.float64(1 / 3628800))
+    c1213 = fma(r, np.float64(1 / 6227020800), np.float64(1 / 479001600))
+    low = fma(r4, fma(r2, c67, c45), fma(r2, c23, r))
+    high = fma(r4, c1213, fma(r2, c1011, c89))
+    p = np.float64(1.0) + fma(r4 * r4, high, low)
     return p * pow2(n)
 
 
@@ -71,13 +72,13 @@ def exp32(x):
     """e^x for float32 x; see the module docstring."""
     x = np.float32(88.0) if x > np.float32(88.0) else x
     x = np.float32(-87.0) if x < np.float32(-87.0) else x
-    n = np.floor(x * np.float32(LOG2E) + np.float32(0.5))
-    r = (x - n * np.float32(0.693145751953125)) - n * np.float32(1.428606765330187e-06)
+    n = np.floor(fma(x, np.float32(LOG2E), np.float32(0.5)))
+    r = fma(-n, np.float32(1.428606765330187e-06), fma(-n, np.float32(0.693145751953125), x))
     r2 = r * r
-    c23 = np.float32(1 / 2) + r * np.float32(1 / 6)
-    c45 = np.float32(1 / 24) + r * np.float32(1 / 120)
-    c67 = np.float32(1 / 720) + r * np.float32(1 / 5040)
-    p = np.float32(1.0) + ((r + r2 * c23) + (r2 * r2) * (c45 + r2 * c67))
+    c23 = fma(r, np.float32(1 / 6), np.float32(1 / 2))
+    c45 = fma(r, np.float32(1 / 120), np.float32(1 / 24))
+    c67 = fma(r, np.float32(1 / 5040), np.float32(1 / 720))
+    p = np.float32(1.0) + fma(r2 * r2, fma(r2, c67, c45), fma(r2, c23, r))
     return p * pow2(n)
 
 

@@ -1,0 +1,194 @@
+"""Per-sample kernels specialized on one network's sizes, made in the background.
+
+The per-sample engine's general kernel reads the layer sizes at run time; compiled with the
+sizes as constants, LLVM unrolls the layer loops and keeps a row's values in registers, and
+an epoch takes about four fifths of the time (bench/README.md, "Tiered per-sample kernels").
+Such a kernel costs a compile of several seconds for every network shape, so it is made only
+where it pays, the way a JIT tiers its code:
+
+* every fit starts on the general kernel;
+* once this process has run, or a fit is about to run, :data:`SPECIALIZE_UPDATES` per-sample
+  updates of one kind of fit (network shape, dtype, optimizer family, clipping, weights), the
+  specialized kernel is looked up in Numba's disk cache, and if it is not there, a child
+  process (at low priority, on an otherwise idle core) compiles it into the cache;
+* the engine takes it at the next epoch boundary after it is ready, for the rest of the fit
+  and for every later fit of that kind.
+
+The two kernels are compiled from one source without fastmath and with explicit fused
+multiply-adds, so they compute the same bits (``tests/test_specialize.py``): a fit's results
+do not depend on when the swap happened. Compiling in a child process rather than a thread
+keeps the training loop from waiting on the GIL, which Numba's compiler holds. Set the
+environment variable ``FASTMLP_SPECIALIZE=0`` to keep every fit on the general kernel;
+without a writable kernel cache there is nowhere to pass the kernel through, and nothing is
+specialized.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+
+#: Updates (rows trained on, summed over a process's fits of one kind) from which the kernel
+#: specialized for that kind of fit is asked for: about a second of the general kernel on a
+#: small network, against some seconds of compile on another core.
+SPECIALIZE_UPDATES = 10_000_000
+
+_lock = threading.Lock()
+_updates: dict[tuple, int] = {}
+_kernels: dict[tuple, "_Specialization"] = {}
+
+
+def enabled() -> bool:
+    """Whether fits may switch to specialized kernels: not turned off by
+    ``FASTMLP_SPECIALIZE=0``, and Numba has a writable cache for the kernel."""
+    if os.environ.get("FASTMLP_SPECIALIZE", "1").strip() == "0":
+        return False
+    from .per_sample import _train_epoch
+
+    return type(getattr(_train_epoch, "_cache", None)).__name__ == "FunctionCache"
+
+
+def count(kind: tuple, updates: int) -> bool:
+    """Add ``updates`` (planned or run) to this process's count for ``kind``; True once the
+    count has reached :data:`SPECIALIZE_UPDATES`."""
+    with _lock:
+        total = _updates.get(kind, 0) + updates
+        _updates[kind] = total
+    return total >= SPECIALIZE_UPDATES
+
+
+def request(kind: tuple, shape: tuple, args: tuple) -> "_Specialization":
+    """The specialization of ``kind`` for the kernel arguments ``args`` and network layout
+    ``shape`` (:func:`fastmlp.engines.per_sample.network_shape`): started on first request
+    (from the disk cache or a child process), shared by every later one."""
+    with _lock:
+        entry = _kernels.get(kind)
+        if entry is None:
+            entry = _kernels[kind] = _Specialization(shape, args)
+        return entry
+
+
+def wait(timeout: float | None = None) -> bool:
+    """Wait until no specialized kernel is being compiled (for benchmarks and tests); True
+    if none is left pending within ``timeout`` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for entry in list(_kernels.values()):
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not entry.wait(left):
+            return False
+    return True
+
+
+class _Specialization:
+    """One specialized kernel on its way: loaded from the disk cache, or compiled into it by
+    a child process and loaded once that has exited."""
+
+    def __init__(self, shape, args):
+        import numba
+
+        from .per_sample import make_train_epoch
+
+        self.shape = shape
+        self.signature = tuple(numba.typeof(a) for a in args)
+        self.dispatcher = make_train_epoch(shape)
+        self.kernel = None
+        self.failed = False
+        self._process = None
+        if not self._load():
+            self._process = _start_compile(shape, self.signature)
+            self.failed = self._process is None
+
+    def give_up(self) -> None:
+        """Stop offering the kernel (a call it could not take)."""
+        self.kernel = None
+        self.failed = True
+
+    def ready(self):
+        """The specialized kernel once it can run, else None (polls the child process)."""
+        if self.kernel is not None or self.failed:
+            return self.kernel
+        with _lock:
+            if self._process is not None and self._process.poll() is not None:
+                ok = self._process.returncode == 0
+                self._process = None
+                if not (ok and self._load()):
+                    self.failed = True
+        return self.kernel
+
+    def wait(self, timeout: float | None = None) -> bool:
+        process = self._process
+        if process is not None:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+        self.ready()
+        return True
+
+    def _load(self) -> bool:
+        """Take the kernel from Numba's disk cache, without compiling on a miss."""
+        overload = _load_cached(self.dispatcher, self.signature)
+        if overload is None:
+            return False
+        # from now on a call whose types differ from the signature fails instead of
+        # compiling in the training loop: the engine then goes back to the general kernel
+        self.dispatcher.disable_compile()
+        self.kernel = self.dispatcher
+        return True
+
+
+def _load_cached(dispatcher, signature):
+    """What ``dispatcher.compile(signature)`` does on a disk-cache hit (Numba's dispatcher
+    has no load-only call); None on a miss or when Numba's internals are not as expected."""
+    from numba.core.compiler_lock import global_compiler_lock
+
+    cache = getattr(dispatcher, "_cache", None)
+    if not hasattr(cache, "load_overload"):
+        return None
+    with global_compiler_lock:
+        existing = dispatcher.overloads.get(signature)
+        if existing is not None:
+            return existing
+        try:
+            result = cache.load_overload(signature, dispatcher.targetctx)
+        except Exception:  # an unreadable cache entry is a miss (see _jit._compiler)
+            return None
+        if result is None:
+            return None
+        dispatcher.targetctx.insert_user_function(result.entry_point, result.fndesc,
+                                                  [result.library])
+        dispatcher.add_overload(result)
+        return result
+
+
+def _start_compile(shape, signature):
+    """A child process that compiles the kernel for ``shape`` and ``signature`` into the disk
+    cache (this interpreter, this import path, this environment), or None if it cannot be
+    started."""
+    payload = pickle.dumps((list(sys.path), shape, signature))
+    env = {**os.environ, "FASTMLP_SPECIALIZE": "0"}
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from fastmlp.engines.specialize import _compile_main; "
+             "_compile_main()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env)
+        process.stdin.write(payload)
+        process.stdin.close()
+    except OSError:
+        return None
+    return process
+
+
+def _compile_main() -> None:
+    """The child process: read (import path, shape, signature) and compile."""
+    path, shape, signature = pickle.loads(sys.stdin.buffer.read())
+    sys.path[:] = path
+    if hasattr(os, "nice"):
+        os.nice(10)
+    from fastmlp.engines.per_sample import make_train_epoch
+
+    make_train_epoch(shape).compile(signature)
