@@ -40,16 +40,21 @@ SPECIALIZE_UPDATES = 10_000_000
 _lock = threading.Lock()
 _updates: dict[tuple, int] = {}
 _kernels: dict[tuple, "_Specialization"] = {}
+_cached: bool | None = None  # whether Numba has a disk cache for the kernels
 
 
 def enabled() -> bool:
     """Whether fits may switch to specialized kernels: not turned off by
-    ``FASTMLP_SPECIALIZE=0``, and Numba has a writable cache for the kernel."""
+    ``FASTMLP_SPECIALIZE=0``, and Numba has a writable cache for the kernels."""
+    global _cached
     if os.environ.get("FASTMLP_SPECIALIZE", "1").strip() == "0":
         return False
-    from .per_sample import _train_epoch
+    if _cached is None:
+        from .per_sample import make_train_epoch
 
-    return type(getattr(_train_epoch, "_cache", None)).__name__ == "FunctionCache"
+        # without a writable location, fastmlp.kernels._jit compiles kernels uncached
+        _cached = type(getattr(make_train_epoch(), "_cache", None)).__name__ == "FunctionCache"
+    return _cached
 
 
 def count(kind: tuple, updates: int) -> bool:
