@@ -155,6 +155,8 @@ def test_updates_are_counted_per_kind_of_fit_until_the_threshold(fresh):
     (kind,) = specialize._kernels
     assert kind[0][0] == SHAPE and kind[1] == np.dtype("float64").str
     assert specialize.wait(timeout=600)
+    assert specialize.count(kind, 1)  # every later fit of the kind takes the kernel
+    assert not specialize.count(("another",), 1)
 
 
 def test_turned_off_by_the_environment(monkeypatch):

@@ -341,6 +341,9 @@ def time_both(floor, rounds: int = 5, more_epochs: int = 4) -> dict:
       does once (checking X and Y for NaN and inf, one pass over the data; setting up);
     * ``"fastmlp epoch"``: one more epoch of a longer fit, the time of a fit of
       1 + ``more_epochs`` epochs less that of the one-epoch fit, per epoch;
+    * for the per-sample case, ``"specialized"`` and ``"specialized epoch"``: the same with
+      the kernel specialized on the network's sizes (:mod:`fastmlp.engines.specialize`),
+      which long fits switch to; the others run on the general kernel;
     * ``"C floor"``: the C epoch, which checks nothing.
     """
     case = floor.case
@@ -350,19 +353,62 @@ def time_both(floor, rounds: int = 5, more_epochs: int = 4) -> dict:
     order = np.random.default_rng(0).permutation(len(X)).astype(np.int64)
     options = dict(optimizer="sgd", learning_rate=case.learning_rate,
                    batch_size=case.batch_size, epochs=1, seed=0)
-    net.fit(X, Y, **options)  # compiled and warm
     longer = {**options, "epochs": 1 + more_epochs}
-    best = {"fastmlp": np.inf, "longer": np.inf, "C floor": np.inf}
+    tiers = {"fastmlp": False}
+    if case.batch_size == 1 and _specialize_now(lambda: net.fit(X, Y, **options)):
+        tiers["specialized"] = True
+    for specialized in tiers.values():
+        with _tier(specialized):
+            net.fit(X, Y, **options)  # compiled and warm
+    best = {name: np.inf for name in [*tiers, *(t + " longer" for t in tiers), "C floor"]}
     for _ in range(rounds):
-        for name, work in (("fastmlp", lambda: net.fit(X, Y, **options)),
-                           ("longer", lambda: net.fit(X, Y, **longer)),
-                           ("C floor", lambda: floor.epoch(X, Y, order, theta,
-                                                           case.learning_rate))):
-            began = time.perf_counter()
-            work()
-            best[name] = min(best[name], time.perf_counter() - began)
-    best["fastmlp epoch"] = (best.pop("longer") - best["fastmlp"]) / more_epochs
+        for tier, specialized in tiers.items():
+            with _tier(specialized):
+                for name, fit_options in ((tier, options), (tier + " longer", longer)):
+                    began = time.perf_counter()
+                    net.fit(X, Y, **fit_options)
+                    best[name] = min(best[name], time.perf_counter() - began)
+        began = time.perf_counter()
+        floor.epoch(X, Y, order, theta, case.learning_rate)
+        best["C floor"] = min(best["C floor"], time.perf_counter() - began)
+    for tier in tiers:
+        best[tier + " epoch"] = (best.pop(tier + " longer") - best[tier]) / more_epochs
     return {name: seconds / len(X) * 1e9 for name, seconds in best.items()}
+
+
+def _specialize_now(fit) -> bool:
+    """Have ``fit`` ask for its specialized kernel and wait until it is ready (compiled by a
+    child process, or read from the disk cache); False when kernels are not specialized here
+    (FASTMLP_SPECIALIZE=0, no kernel cache)."""
+    from ..engines import specialize
+
+    if not specialize.enabled():
+        return False
+    threshold = specialize.SPECIALIZE_UPDATES
+    specialize.SPECIALIZE_UPDATES = 0
+    try:
+        fit()
+    finally:
+        specialize.SPECIALIZE_UPDATES = threshold
+    return specialize.wait(timeout=600) and any(
+        entry.kernel is not None for entry in specialize._kernels.values())
+
+
+class _tier:
+    """Fits inside run on the specialized kernel (``specialized``) or on the general one."""
+
+    def __init__(self, specialized: bool):
+        self.specialized = specialized
+
+    def __enter__(self):
+        self.saved = os.environ.get("FASTMLP_SPECIALIZE")
+        os.environ["FASTMLP_SPECIALIZE"] = "1" if self.specialized else "0"
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            del os.environ["FASTMLP_SPECIALIZE"]
+        else:
+            os.environ["FASTMLP_SPECIALIZE"] = self.saved
 
 
 def main(argv=None) -> int:
@@ -376,10 +422,15 @@ def main(argv=None) -> int:
     for floor in (PerSampleFloor(), MiniBatchFloor(), BlockedMiniBatchFloor()):
         difference = check_same_work(floor)
         times = time_both(floor)
-        print(f"{floor.label:34} {times['fastmlp']:>11.1f} {times['fastmlp epoch']:>7.1f} "
-              f"{times['C floor']:>8.1f} {times['fastmlp'] / times['C floor']:>10.2f} "
-              f"{times['fastmlp epoch'] / times['C floor']:>12.2f} {difference:>10.1e}",
-              flush=True)
+        for tier in ("fastmlp", "specialized"):
+            if tier not in times:
+                continue
+            label = floor.label + (", specialized" if tier == "specialized" else "")
+            floor_time = times["C floor"]
+            print(f"{label:34} {times[tier]:>11.1f} {times[tier + ' epoch']:>7.1f} "
+                  f"{floor_time:>8.1f} {times[tier] / floor_time:>10.2f} "
+                  f"{times[tier + ' epoch'] / floor_time:>12.2f} {difference:>10.1e}",
+                  flush=True)
     return 0
 
 

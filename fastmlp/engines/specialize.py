@@ -59,11 +59,12 @@ def enabled() -> bool:
 
 def count(kind: tuple, updates: int) -> bool:
     """Add ``updates`` (planned or run) to this process's count for ``kind``; True once the
-    count has reached :data:`SPECIALIZE_UPDATES`."""
+    count has reached :data:`SPECIALIZE_UPDATES` (and from then on: every later fit of the
+    kind takes the kernel asked for)."""
     with _lock:
         total = _updates.get(kind, 0) + updates
         _updates[kind] = total
-    return total >= SPECIALIZE_UPDATES
+        return total >= SPECIALIZE_UPDATES or kind in _kernels
 
 
 def request(kind: tuple, shape: tuple, args: tuple) -> "_Specialization":
