@@ -21,6 +21,12 @@ Rows are visited through a block buffer: each block of rows is first copied in t
 other, so the CPU overlaps their cache misses; read one at a time inside the training loop, a
 shuffled row of a large X costs a full memory latency per sample (bench/README.md).
 
+The kernel is made by :func:`make_train_epoch`, for any network or for one network's sizes
+(a tier that long fits switch to, :mod:`fastmlp.engines.specialize`). Both are compiled from
+this source without fastmath (``kernels._jit.exact``), with the multiply-adds written as
+fused ones (``kernels.fma``): without reassociation or contraction LLVM may not change any
+rounding, whatever it knows about the sizes, so the two give the same bits.
+
 Compile-time rules this module keeps (``tests/test_compile_rules.py`` checks them): each
 layer pass has one call site, and a compiled kernel keeps one of them, so one is copied in;
 parameters are copied with element loops, never slice assignments (which compile Numba's

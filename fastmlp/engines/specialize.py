@@ -18,9 +18,9 @@ The two kernels are compiled from one source without fastmath and with explicit 
 multiply-adds, so they compute the same bits (``tests/test_specialize.py``): a fit's results
 do not depend on when the swap happened. Compiling in a child process rather than a thread
 keeps the training loop from waiting on the GIL, which Numba's compiler holds. Set the
-environment variable ``FASTMLP_SPECIALIZE=0`` to keep every fit on the general kernel;
-without a writable kernel cache there is nowhere to pass the kernel through, and nothing is
-specialized.
+environment variable ``FASTMLP_SPECIALIZE=0`` to keep every fit on the general kernel.
+Nothing is specialized without a writable kernel cache (there is nowhere to pass the kernel
+through) or in a frozen application (no interpreter to compile it in).
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def enabled() -> bool:
     global _cached
     if os.environ.get("FASTMLP_SPECIALIZE", "1").strip() == "0":
         return False
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return False  # no Python interpreter to run the compile in (a frozen application)
     if _cached is None:
         from .per_sample import make_train_epoch
 
