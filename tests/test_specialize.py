@@ -197,3 +197,20 @@ def test_a_kernel_that_cannot_take_the_arguments_is_given_up(fresh):
     result = fit("tanh", "sigmoid", "mse", "float64", options)
     assert entry.failed and entry.ready() is None
     assert_same_bits(result, general_only("tanh", "sigmoid", "mse", "float64", options))
+
+
+def test_the_child_process_imports_this_fastmlp_not_the_one_in_its_working_directory(
+        fresh, tmp_path):
+    # run from a source checkout, the working directory holds another copy of the package
+    # (CI runs the tests from one): a child importing that copy would compile into its cache
+    decoy = tmp_path / "fastmlp"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy package')\n")
+    fresh.chdir(tmp_path)
+    fresh.setattr(specialize, "_load_cached", lambda dispatcher, signature: None)
+    fit("tanh", "sigmoid", "mse", "float64", {"learning_rate": 0.05})
+    (entry,) = specialize._kernels.values()
+    process = entry._process
+    assert process is not None
+    process.wait(timeout=600)
+    assert process.returncode == 0

@@ -173,17 +173,23 @@ def _load_cached(dispatcher, signature):
         return result
 
 
+#: The child's program: the import path comes first, so that nothing is imported from the
+#: child's own sys.path (with ``-c`` it starts with the working directory, which may hold
+#: another copy of fastmlp, a source checkout, whose kernels would be cached elsewhere).
+_CHILD = ("import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+          "from fastmlp.engines.specialize import _compile_main; _compile_main()")
+
+
 def _start_compile(shape, signature):
     """A child process that compiles the kernel for ``shape`` and ``signature`` into the disk
     cache (this interpreter, this import path, this environment), or None if it cannot be
     started."""
-    payload = pickle.dumps((list(sys.path), shape, signature))
+    payload = pickle.dumps(list(sys.path)) + pickle.dumps((shape, signature))
     env = {**os.environ, "FASTMLP_SPECIALIZE": "0"}
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from fastmlp.engines.specialize import _compile_main; "
-             "_compile_main()"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, env=env)
+        process = subprocess.Popen([sys.executable, "-I", "-c", _CHILD],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
         process.stdin.write(payload)
         process.stdin.close()
     except OSError:
@@ -192,9 +198,9 @@ def _start_compile(shape, signature):
 
 
 def _compile_main() -> None:
-    """The child process: read (import path, shape, signature) and compile."""
-    path, shape, signature = pickle.loads(sys.stdin.buffer.read())
-    sys.path[:] = path
+    """The child process, after :data:`_CHILD` has set its import path: read the shape and
+    signature, and compile."""
+    shape, signature = pickle.load(sys.stdin.buffer)
     if hasattr(os, "nice"):
         os.nice(10)
     from fastmlp.engines.per_sample import make_train_epoch
