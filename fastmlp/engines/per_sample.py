@@ -400,7 +400,7 @@ _train_epoch = make_train_epoch()
 def network_shape(net) -> tuple:
     """The layout a kernel is specialized on: (sizes, w_off, b_off, u_off) of the
     :class:`fastmlp.kernels.structs.Network` ``net``, as tuples of Python ints."""
-    return tuple(tuple(int(v) for v in a) for a in (net.sizes, net.w_off, net.b_off, net.u_off))
+    return tuple(tuple(a.tolist()) for a in (net.sizes, net.w_off, net.b_off, net.u_off))
 
 
 class PerSampleEngine(Engine):
