@@ -214,3 +214,16 @@ def test_the_child_process_imports_this_fastmlp_not_the_one_in_its_working_direc
     assert process is not None
     process.wait(timeout=600)
     assert process.returncode == 0
+
+
+def test_fits_in_threads_share_one_specialization(fresh):
+    from concurrent.futures import ThreadPoolExecutor
+
+    options = {"optimizer": "momentum", "learning_rate": 0.05}
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda hidden: fit(hidden, "sigmoid", "mse", "float64",
+                                                   options), ["tanh", "relu"] * 4))
+    assert len(specialize._kernels) == 1
+    assert specialize.wait(timeout=600)
+    for hidden, result in zip(["tanh", "relu"] * 4, results):
+        assert_same_bits(result, general_only(hidden, "sigmoid", "mse", "float64", options))
