@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(run=run_bench)
     warm = commands.add_parser("warmup", help="compile every kernel ahead of time")
     warm.add_argument("--dtypes", default="float64,float32")
+    warm.add_argument("--layers", action="append", default=[], metavar="SIZES",
+                      help="also compile the per-sample kernels specialized on these layer "
+                           "sizes, e.g. 3,4,2 (repeatable)")
     warm.set_defaults(run=run_warmup)
     return parser
 
@@ -393,6 +396,15 @@ def run_warmup(args) -> int:
     bad = [d for d in dtypes if d not in ("float32", "float64")]
     if bad or not dtypes:
         raise CommandError(f"--dtypes takes float32 and/or float64, got {args.dtypes!r}")
-    seconds = warmup(dtypes, verbose=True)
+    layers = []
+    for text in args.layers:
+        try:
+            sizes = tuple(int(v) for v in text.split(","))
+        except ValueError:
+            sizes = ()
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise CommandError(f"--layers takes layer sizes such as 3,4,2, got {text!r}")
+        layers.append(sizes)
+    seconds = warmup(dtypes, verbose=True, layer_sizes=layers)
     print(f"compiled or loaded every kernel in {sum(seconds.values()):.1f} s")
     return 0

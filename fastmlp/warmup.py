@@ -11,7 +11,7 @@ from .network import MLP
 from .threads import get_num_threads, set_num_threads
 
 
-def warmup(dtypes=("float64", "float32"), verbose: bool = False) -> dict:
+def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=()) -> dict:
     """Compile (or load from the disk cache) every kernel a fit, a prediction or a loss can
     use, for each dtype: the per-sample, chunked and row-parallel engines with each
     optimizer family (Adam's and the others'), clipping, weights and penalties, and the
@@ -19,7 +19,16 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False) -> dict:
 
     Run it once after installing (``fastmlp warmup`` on the command line), or at the start
     of a job, so that no later call waits on the compiler.
+
+    ``layer_sizes``: networks (each a sequence of layer sizes, input first) whose per-sample
+    kernels specialized on their sizes (:mod:`fastmlp.engines.specialize`) are compiled too,
+    for each dtype, unclipped and unweighted, for Adam and for the other optimizers. Per-sample
+    fits of those networks planning 10^6 updates or more then run on them from their first
+    epoch. They compile in child processes, side by side; ``seconds["specialized"]`` is the
+    time until the last is ready. Skipped where kernels are not specialized
+    (``FASTMLP_SPECIALIZE=0``, no writable kernel cache).
     """
+    layer_sizes = [tuple(sizes) for sizes in layer_sizes]
     seconds = {}
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 3))
@@ -49,4 +58,28 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False) -> dict:
         seconds[dtype] = time.perf_counter() - began
         if verbose:
             print(f"{dtype}: {seconds[dtype]:.1f} s", flush=True)
+    if layer_sizes:
+        seconds["specialized"] = _specialized(layer_sizes, dtypes)
+        if verbose:
+            print(f"specialized per-sample kernels for {len(layer_sizes)} network(s): "
+                  f"{seconds['specialized']:.1f} s", flush=True)
     return seconds
+
+
+def _specialized(layer_sizes, dtypes) -> float:
+    """Have the per-sample kernels specialized on each of ``layer_sizes`` compiled (child
+    processes, one per kernel, all at once) and loaded; the seconds taken."""
+    from .engines import specialize
+
+    began = time.perf_counter()
+    if not specialize.enabled():
+        return 0.0
+    with specialize.eagerly():
+        for sizes in layer_sizes:
+            X, Y = np.zeros((4, sizes[0])), np.zeros((4, sizes[-1]))
+            for dtype in dtypes:
+                net = MLP(sizes, dtype=dtype, seed=0)
+                for optimizer in ("sgd", "adam"):
+                    net.fit(X, Y, optimizer, batch_size=1, epochs=1, engine="per_sample")
+    specialize.wait()
+    return time.perf_counter() - began

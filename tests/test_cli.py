@@ -97,6 +97,8 @@ def test_regression_on_a_tsv_and_arrays_from_npz(folder):
     (["predict", "absent.npz", "flowers.csv"], "No such file"),
     (["predict", "flowers.csv", "flowers.csv"], "is not a file written by MLP.save"),
     (["warmup", "--dtypes", "float16"], "--dtypes takes float32 and/or float64"),
+    (["warmup", "--layers", "3,x,2"], "--layers takes layer sizes such as 3,4,2, got '3,x,2'"),
+    (["warmup", "--layers", "3"], "--layers takes layer sizes such as 3,4,2, got '3'"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(folder, args, message):
     run = fastmlp(*args, cwd=folder)

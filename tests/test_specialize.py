@@ -130,6 +130,7 @@ def test_a_fit_that_switches_kernels_mid_fit_keeps_its_results(fresh):
     # the specialized kernel becomes ready after the second epoch
     polls = []
     fresh.setattr(type(entry), "ready", lambda self: kernel if len(polls) >= 2 else None)
+    fresh.setattr(type(entry), "pending", lambda self: len(polls) < 2)  # as if compiling
     general = per_sample._train_epoch
 
     def counting_general(*args):
@@ -193,7 +194,7 @@ def test_a_kernel_that_cannot_take_the_arguments_is_given_up(fresh):
     assert specialize.wait(timeout=600)
     (entry,) = specialize._kernels.values()
     assert entry.kernel is not None
-    fresh.setattr(specialize, "request", lambda kind, shape, args: entry)
+    fresh.setattr(specialize, "request", lambda *request: entry)
     result = fit("tanh", "sigmoid", "mse", "float64", options)
     assert entry.failed and entry.ready() is None
     assert_same_bits(result, general_only("tanh", "sigmoid", "mse", "float64", options))
@@ -227,3 +228,65 @@ def test_fits_in_threads_share_one_specialization(fresh):
     assert specialize.wait(timeout=600)
     for hidden, result in zip(["tanh", "relu"] * 4, results):
         assert_same_bits(result, general_only(hidden, "sigmoid", "mse", "float64", options))
+
+
+def test_a_shorter_fit_takes_a_kernel_from_the_cache_but_does_not_compile_one(fresh):
+    options = {"optimizer": "sgd", "learning_rate": 0.05}
+    fit("arctan", "sigmoid", "mse", "float64", options)  # compiles (SPECIALIZE_UPDATES = 0)
+    assert specialize.wait(timeout=600)
+    # a new process's state: nothing counted or loaded; fits between the two thresholds
+    fresh.setattr(specialize, "_updates", {})
+    fresh.setattr(specialize, "_kernels", {})
+    fresh.setattr(specialize, "LOOKUP_UPDATES", 3 * N_ROWS)
+    fresh.setattr(specialize, "SPECIALIZE_UPDATES", 10**12)
+
+    def no_compile(shape, signature):
+        raise AssertionError("a child process was started")
+
+    fresh.setattr(specialize, "_start_compile", no_compile)
+    general_kernel = per_sample._train_epoch
+    refuse_general_kernel(fresh)
+    from_cache = fit("arctan", "sigmoid", "mse", "float64", options)  # found in the cache
+    fresh.setattr(per_sample, "_train_epoch", general_kernel)
+    assert_same_bits(from_cache, general_only("arctan", "sigmoid", "mse", "float64", options))
+    # a kind not in the cache: looked up once, then the general kernel, no child process
+    fresh.setattr(specialize, "_load_cached", lambda dispatcher, signature: None)
+    missing = fit("arctan", "sigmoid", "mse", "float32", options)
+    entry = [e for k, e in specialize._kernels.items() if k[1] == np.dtype("float32").str][0]
+    assert entry.kernel is None and not entry.pending() and not entry.failed
+    assert_same_bits(missing, general_only("arctan", "sigmoid", "mse", "float32", options))
+    fresh.setattr(specialize, "LOOKUP_UPDATES", 10**12)
+    assert not specialize.count(("short",), 1)
+
+
+def test_warmup_compiles_the_specialized_kernels_that_later_fits_take(fresh):
+    shape = (3, 7, 2)
+    fresh.setattr(specialize, "SPECIALIZE_UPDATES", 10**12)  # warmup's own fits ask nothing
+    seconds = fastmlp.warmup(dtypes=("float64",), layer_sizes=[shape])
+    assert "specialized" in seconds
+    assert len(specialize._kernels) == 2  # Adam's and the other optimizers'
+    assert all(entry.kernel is not None for entry in specialize._kernels.values())
+    # a later process: fits planning LOOKUP_UPDATES take them from the cache
+    fresh.setattr(specialize, "_updates", {})
+    fresh.setattr(specialize, "_kernels", {})
+    fresh.setattr(specialize, "LOOKUP_UPDATES", 3 * N_ROWS)
+    fresh.setattr(specialize, "SPECIALIZE_UPDATES", 10**12)
+    general_kernel = per_sample._train_epoch
+    refuse_general_kernel(fresh)
+    for options in ({"optimizer": "nesterov", "learning_rate": 0.05},
+                    {"optimizer": "adam", "learning_rate": 0.01}):
+        specialized = fit("tanh", "sigmoid", "mse", "float64", options, shape=shape)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(per_sample, "_train_epoch", general_kernel)
+            general = general_only("tanh", "sigmoid", "mse", "float64", options, shape=shape)
+        assert_same_bits(specialized, general)
+
+
+def test_the_warmup_command_compiles_specialized_kernels(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "fastmlp", "warmup", "--dtypes", "float64",
+                          "--layers", "2,3,1"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, run.stderr
+    if specialize.enabled():
+        assert "specialized per-sample kernels for 1 network(s)" in run.stdout
+    assert "compiled or loaded every kernel" in run.stdout

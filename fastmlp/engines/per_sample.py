@@ -429,14 +429,16 @@ class PerSampleEngine(Engine):
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
         weighted = data.sample_weight.shape[0] > 0
         self.sample_weight = data.sample_weight if weighted else None
-        # the specialized kernel (fastmlp.engines.specialize): asked for once this kind of
-        # fit has run, or is about to run, enough updates in this process
+        # the specialized kernel (fastmlp.engines.specialize): looked up, or compiled, once
+        # this kind of fit has run, or is about to run, enough updates in this process
         self._kind = None
+        self._asks = 0
         self._specialization = None
         if specialize.enabled():
             kind = (network_shape(work.network), data.X.dtype.str, config.optimizer == "adam",
                     self.clip is None, weighted)
-            if specialize.count(kind, config.epochs * data.X.shape[0]):
+            self._asks = specialize.count(kind, config.epochs * data.X.shape[0])
+            if self._asks:
                 self._kind = kind
 
     def set_order(self, order):
@@ -447,7 +449,8 @@ class PerSampleEngine(Engine):
                 self.rule, self.clip, state.t, norm_sums, self.block, self.sample_weight)
         if self._kind is not None:
             if self._specialization is None:
-                self._specialization = specialize.request(self._kind, self._kind[0], args)
+                self._specialization = specialize.request(
+                    self._kind, self._kind[0], args, self._asks == specialize.COMPILE)
             kernel = self._specialization.ready()
             if kernel is not None:
                 try:
@@ -456,6 +459,6 @@ class PerSampleEngine(Engine):
                     if "No matching definition" not in str(error):
                         raise
                     self._specialization.give_up()
-            elif self._specialization.failed:
-                self._kind = None
+            elif not self._specialization.pending():
+                self._kind = None  # not in the cache, and not being compiled
         return EpochResult(*_train_epoch(*args))

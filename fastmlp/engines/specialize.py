@@ -2,25 +2,27 @@
 
 The per-sample engine's general kernel reads the layer sizes at run time; compiled with the
 sizes as constants, LLVM unrolls the layer loops and keeps a row's values in registers, and
-an epoch takes about four fifths of the time (bench/README.md, "Tiered per-sample kernels").
-Such a kernel costs a compile of several seconds for every network shape, so it is made only
-where it pays, the way a JIT tiers its code:
+an epoch takes about three quarters of the time (bench/README.md, "Tiered per-sample
+kernels"). Such a kernel costs a compile of several seconds for every network shape, so it
+is made only where it pays, the way a JIT tiers its code:
 
 * every fit starts on the general kernel;
-* once this process has run, or a fit is about to run, :data:`SPECIALIZE_UPDATES` per-sample
-  updates of one kind of fit (network shape, dtype, optimizer family, clipping, weights), the
-  specialized kernel is looked up in Numba's disk cache, and if it is not there, a child
-  process (at low priority, on an otherwise idle core) compiles it into the cache;
-* the engine takes it at the next epoch boundary after it is ready, for the rest of the fit
-  and for every later fit of that kind.
+* a fit that plans, or comes after this process has run, :data:`LOOKUP_UPDATES` per-sample
+  updates of one kind of fit (network shape, dtype, optimizer family, clipping, weights)
+  looks the specialized kernel up in Numba's disk cache (about a millisecond on a miss): one
+  compiled by an earlier process, or ahead of time by ``fastmlp.warmup(layer_sizes=...)``;
+* from :data:`SPECIALIZE_UPDATES`, a kernel not in the cache is compiled into it by a child
+  process at low priority, on an otherwise idle core;
+* the engine takes the kernel at the next epoch boundary after it is ready, for the rest of
+  the fit and for every later fit of that kind.
 
 The two kernels are compiled from one source without fastmath and with explicit fused
 multiply-adds, so they compute the same bits (``tests/test_specialize.py``): a fit's results
-do not depend on when the swap happened. Compiling in a child process rather than a thread
-keeps the training loop from waiting on the GIL, which Numba's compiler holds. Set the
-environment variable ``FASTMLP_SPECIALIZE=0`` to keep every fit on the general kernel.
-Nothing is specialized without a writable kernel cache (there is nowhere to pass the kernel
-through) or in a frozen application (no interpreter to compile it in).
+do not depend on when the swap happened, or whether it did. Compiling in a child process
+rather than a thread keeps the training loop from waiting on the GIL, which Numba's compiler
+holds. Set the environment variable ``FASTMLP_SPECIALIZE=0`` to keep every fit on the general
+kernel. Nothing is specialized without a writable kernel cache (there is nowhere to pass the
+kernel through) or in a frozen application (no interpreter to compile it in).
 """
 
 from __future__ import annotations
@@ -32,15 +34,22 @@ import sys
 import threading
 import time
 
-#: Updates (rows trained on, summed over a process's fits of one kind) from which the kernel
-#: specialized for that kind of fit is asked for: about a second of the general kernel on a
-#: small network, against some seconds of compile on another core.
+#: Updates (rows trained on, planned by a fit or summed over a process's fits of one kind)
+#: from which the kernel specialized for that kind of fit is looked up in the disk cache:
+#: about a tenth of a second of the general kernel on a small network, against a millisecond
+#: for a miss and a few for a hit.
+LOOKUP_UPDATES = 1_000_000
+#: Updates from which a kernel not in the cache is compiled in a child process: about a
+#: second of the general kernel, against some seconds of compile on another core.
 SPECIALIZE_UPDATES = 10_000_000
+#: What :func:`count` answers.
+LOOK_UP, COMPILE = 1, 2
 
 _lock = threading.Lock()
 _updates: dict[tuple, int] = {}
 _kernels: dict[tuple, "_Specialization"] = {}
 _cached: bool | None = None  # whether Numba has a disk cache for the kernels
+_eager = 0  # how many ``eagerly()`` blocks are open
 
 
 def enabled() -> bool:
@@ -59,25 +68,46 @@ def enabled() -> bool:
     return _cached
 
 
-def count(kind: tuple, updates: int) -> bool:
-    """Add ``updates`` (planned or run) to this process's count for ``kind``; True once the
-    count has reached :data:`SPECIALIZE_UPDATES` (and from then on: every later fit of the
-    kind takes the kernel asked for)."""
+def count(kind: tuple, updates: int) -> int:
+    """Add ``updates`` (planned or run) to this process's count for ``kind``, and say what a
+    fit of that kind asks for: 0 (nothing), :data:`LOOK_UP` (the kernel if it is in the disk
+    cache) or :data:`COMPILE` (the kernel, compiled if need be). A kind whose kernel has been
+    asked for is looked up by every later fit, however short."""
     with _lock:
         total = _updates.get(kind, 0) + updates
         _updates[kind] = total
-        return total >= SPECIALIZE_UPDATES or kind in _kernels
+        if total >= SPECIALIZE_UPDATES or _eager:
+            return COMPILE
+        return LOOK_UP if total >= LOOKUP_UPDATES or kind in _kernels else 0
 
 
-def request(kind: tuple, shape: tuple, args: tuple) -> "_Specialization":
+def request(kind: tuple, shape: tuple, args: tuple, compile: bool) -> "_Specialization":
     """The specialization of ``kind`` for the kernel arguments ``args`` and network layout
-    ``shape`` (:func:`fastmlp.engines.per_sample.network_shape`): started on first request
-    (from the disk cache or a child process), shared by every later one."""
+    ``shape`` (:func:`fastmlp.engines.per_sample.network_shape`): looked up in the disk cache
+    on first request, compiled by a child process if ``compile`` and it is not there; shared
+    by every later request."""
     with _lock:
         entry = _kernels.get(kind)
         if entry is None:
             entry = _kernels[kind] = _Specialization(shape, args)
+        if compile:
+            entry.compile()
         return entry
+
+
+class eagerly:
+    """Inside this block every per-sample fit asks for its specialized kernel, compiled if
+    need be, however short (``fastmlp.warmup(layer_sizes=...)``)."""
+
+    def __enter__(self):
+        global _eager
+        with _lock:
+            _eager += 1
+
+    def __exit__(self, *exc):
+        global _eager
+        with _lock:
+            _eager -= 1
 
 
 def wait(timeout: float | None = None) -> bool:
@@ -92,8 +122,8 @@ def wait(timeout: float | None = None) -> bool:
 
 
 class _Specialization:
-    """One specialized kernel on its way: loaded from the disk cache, or compiled into it by
-    a child process and loaded once that has exited."""
+    """One specialized kernel: loaded from the disk cache, or compiled into it by a child
+    process and loaded once that has exited."""
 
     def __init__(self, shape, args):
         import numba
@@ -104,11 +134,20 @@ class _Specialization:
         self.signature = tuple(numba.typeof(a) for a in args)
         self.dispatcher = make_train_epoch(shape)
         self.kernel = None
-        self.failed = False
+        self.failed = False  # no kernel now or later: the compile failed, or was refused
         self._process = None
-        if not self._load():
-            self._process = _start_compile(shape, self.signature)
+        self._load()
+
+    def compile(self) -> None:
+        """Have a child process compile the kernel, unless it is loaded, being compiled, or
+        failed (the caller holds ``_lock``)."""
+        if self.kernel is None and self._process is None and not self.failed:
+            self._process = _start_compile(self.shape, self.signature)
             self.failed = self._process is None
+
+    def pending(self) -> bool:
+        """Whether a child process is compiling the kernel."""
+        return self._process is not None
 
     def give_up(self) -> None:
         """Stop offering the kernel (a call it could not take)."""
