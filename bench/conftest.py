@@ -3,10 +3,18 @@
 
 In the normal test run (``--benchmark-disable``, set in setup.cfg) each benchmark runs once on
 a few hundred rows, as a smoke test; ``pytest bench/ --benchmark-enable`` times the full cases.
-Compilation happens in the runners' preparation, outside the timed calls.
+Compilation happens in the runners' preparation, outside the timed calls. Per-sample fits
+run on the general kernel: timed over many rounds, they would switch to a specialized kernel
+in the disk cache part-way (:mod:`fastmlp.engines.specialize`), and the timings would depend
+on what the cache holds; ``python -m fastmlp.bench.cfloor`` times both kernels.
 """
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def general_per_sample_kernel(monkeypatch):
+    monkeypatch.setenv("FASTMLP_SPECIALIZE", "0")
 
 
 @pytest.fixture

@@ -282,11 +282,12 @@ def test_warmup_compiles_the_specialized_kernels_that_later_fits_take(fresh):
         assert_same_bits(specialized, general)
 
 
-def test_the_warmup_command_compiles_specialized_kernels(tmp_path):
+def test_the_warmup_command_compiles_specialized_kernels(fresh, tmp_path):
+    import os
+
     run = subprocess.run([sys.executable, "-m", "fastmlp", "warmup", "--dtypes", "float64",
                           "--layers", "2,3,1"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=900)
+                         timeout=900, env={**os.environ, "FASTMLP_SPECIALIZE": "1"})
     assert run.returncode == 0, run.stderr
-    if specialize.enabled():
-        assert "specialized per-sample kernels for 1 network(s)" in run.stdout
+    assert "specialized per-sample kernels for 1 network(s)" in run.stdout
     assert "compiled or loaded every kernel" in run.stdout
