@@ -384,12 +384,8 @@ def _specialize_now(fit) -> bool:
 
     if not specialize.enabled():
         return False
-    threshold = specialize.SPECIALIZE_UPDATES
-    specialize.SPECIALIZE_UPDATES = 0
-    try:
+    with specialize.eagerly():
         fit()
-    finally:
-        specialize.SPECIALIZE_UPDATES = threshold
     return specialize.wait(timeout=600) and any(
         entry.kernel is not None for entry in specialize._kernels.values())
 

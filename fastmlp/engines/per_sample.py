@@ -450,7 +450,7 @@ class PerSampleEngine(Engine):
         if self._kind is not None:
             if self._specialization is None:
                 self._specialization = specialize.request(
-                    self._kind, self._kind[0], args, self._asks == specialize.COMPILE)
+                    self._kind, args, self._asks == specialize.COMPILE)
             kernel = self._specialization.ready()
             if kernel is not None:
                 try:

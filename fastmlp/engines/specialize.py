@@ -81,15 +81,15 @@ def count(kind: tuple, updates: int) -> int:
         return LOOK_UP if total >= LOOKUP_UPDATES or kind in _kernels else 0
 
 
-def request(kind: tuple, shape: tuple, args: tuple, compile: bool) -> "_Specialization":
-    """The specialization of ``kind`` for the kernel arguments ``args`` and network layout
-    ``shape`` (:func:`fastmlp.engines.per_sample.network_shape`): looked up in the disk cache
-    on first request, compiled by a child process if ``compile`` and it is not there; shared
-    by every later request."""
+def request(kind: tuple, args: tuple, compile: bool) -> "_Specialization":
+    """The specialization of ``kind`` (its first field the network layout,
+    :func:`fastmlp.engines.per_sample.network_shape`) for the kernel arguments ``args``:
+    looked up in the disk cache on first request, compiled by a child process if ``compile``
+    and it is not there; shared by every later request."""
     with _lock:
         entry = _kernels.get(kind)
         if entry is None:
-            entry = _kernels[kind] = _Specialization(shape, args)
+            entry = _kernels[kind] = _Specialization(kind[0], args)
         if compile:
             entry.compile()
         return entry

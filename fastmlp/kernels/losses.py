@@ -183,8 +183,8 @@ def output_row(acts, z0, deltas, Y, row, output, param):
     chunks, scikit-learn's losses, all pruned only afterwards) took 0.6 s of its cold compile
     (bench/README.md, "A one-row output stage"). The formulas are output_stage's with its
     factors of 1 left out, except that element-wise output activations go value by value
-    (each kept in a register) instead of as whole-layer passes; the per-sample kernel's
-    results are those of its earlier copy of output_stage's one-row path, bit for bit.
+    (each kept in a register) instead of as whole-layer passes (``tests/test_gradients.py``
+    holds the two to rounding).
     """
     n_out, code, loss_code = output
     zero = acts.dtype.type(0.0)
