@@ -6,6 +6,7 @@ and :mod:`fastmlp.reference` is a pure-NumPy twin of every kernel.
 """
 
 from . import metrics, model_selection
+from ._version import __version__
 from .compiling import CompileNotice
 from .datasets import load_digits, one_hot
 from .diagnostics import Diagnosis
@@ -13,8 +14,6 @@ from .history import DivergenceError, History
 from .network import MLP
 from .threads import get_num_threads, set_num_threads
 from .warmup import warmup
-
-__version__ = "0.1.0"
 
 __all__ = [
     "MLP", "History", "DivergenceError", "Diagnosis", "load_digits", "one_hot",

@@ -3,67 +3,160 @@ kernel ahead of time, so that no later call waits on the compiler."""
 
 from __future__ import annotations
 
+import os
 import time
+import warnings
 
 import numpy as np
 
+from . import _child
 from .network import MLP
 from .threads import get_num_threads, set_num_threads
 
+#: What ahead-of-time compiling covers, as groups of the calls users make: each group's
+#: kernels compile in one process, the groups side by side (see :func:`warmup`). Kernels that
+#: a group shares with another (the chunked engine's helpers, say) compile in both.
+GROUPS = ("per_sample", "per_sample_adam", "chunked", "chunked_adam", "inference", "sklearn")
 
-def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=()) -> dict:
+
+def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
+           n_jobs: int | None = None) -> dict:
     """Compile (or load from the disk cache) every kernel a fit, a prediction or a loss can
     use, for each dtype: the per-sample, chunked and row-parallel engines with each
-    optimizer family (Adam's and the others'), clipping, weights and penalties, and the
-    inference, loss and gradient passes. Returns the seconds taken per dtype.
+    optimizer family (Adam's and the others'), clipping, weights and penalties, the
+    inference, loss and gradient passes, and the scikit-learn estimators' paths (when
+    scikit-learn is installed). Returns the seconds taken: ``"compile"`` for the parallel
+    compile, ``"load"`` for loading everything into this process.
 
-    Run it once after installing (``fastmlp warmup`` on the command line), or at the start
-    of a job, so that no later call waits on the compiler.
+    Run it once after installing (``fastmlp warmup`` on the command line), in a container
+    image's build, or at the start of a job, so that no later call waits on the compiler; the
+    kernels go to the disk cache that every installation of the same sources shares
+    (:mod:`fastmlp.kernels.cache`).
 
-    ``layer_sizes``: networks (each a sequence of layer sizes, input first) whose per-sample
-    kernels specialized on their sizes (:mod:`fastmlp.engines.specialize`) are compiled too,
-    for each dtype, unclipped and unweighted, for Adam and for the other optimizers. Per-sample
-    fits of those networks planning 10^6 updates or more then run on them from their first
-    epoch. They compile in child processes, side by side; ``seconds["specialized"]`` is the
-    time until the last is ready. Skipped where kernels are not specialized
-    (``FASTMLP_SPECIALIZE=0``, no writable kernel cache).
+    Parameters
+    ----------
+    dtypes : sequence of {"float64", "float32"}
+    verbose : bool
+        Print each step's time.
+    layer_sizes : sequence of sequences of int
+        Networks (input size first) whose per-sample kernels specialized on their sizes
+        (:mod:`fastmlp.engines.specialize`) are compiled too, for each dtype, unclipped and
+        unweighted, for Adam and for the other optimizers. Per-sample fits of those networks
+        planning 10^6 updates or more then run on them from their first epoch.
+        ``seconds["specialized"]`` is the time until the last is ready. Skipped where
+        kernels are not specialized (``FASTMLP_SPECIALIZE=0``, no writable kernel cache).
+    n_jobs : int, optional
+        Processes compiling side by side (default: the CPUs this process may use). With 1,
+        or without a writable disk cache, everything compiles in this process.
     """
-    layer_sizes = [tuple(sizes) for sizes in layer_sizes]
-    seconds = {}
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(64, 3))
-    Y = (X[:, :2] > 0).astype(float)
-    weights = rng.uniform(0.5, 1.5, len(X))
-    fits: list[dict] = [dict(batch_size=1), dict(batch_size=1, optimizer="adam"),
-            dict(batch_size=1, sample_weight=weights), dict(batch_size=1, clip_norm=1.0),
-            dict(batch_size=8), dict(batch_size=8, optimizer="adam", l2=1e-3),
-            dict(batch_size=8, optimizer="nesterov", clip_value=1.0, sample_weight=weights),
-            dict(batch_size=None, optimizer="momentum")]
+    from .engines import specialize
+
+    dtypes = [np.dtype(dtype).name for dtype in dtypes]
     for dtype in dtypes:
-        began = time.perf_counter()
-        net = MLP((3, 4, 2), "tanh", "sigmoid", "binary_cross_entropy", dtype=dtype, seed=0)
-        for options in fits:
-            net.fit(X, Y, epochs=1, **options)
-        net.predict(X)
-        net.loss(X, Y)
-        net.gradient(X, Y)
-        threads = get_num_threads()
-        try:  # the row-parallel engine and passes (two slices of 2048 rows)
-            set_num_threads(2)
-            big = np.repeat(X, 64, axis=0)
-            net.fit(big, np.repeat(Y, 64, axis=0), batch_size=None, epochs=1)
-            net.predict(big)
-        finally:
-            set_num_threads(threads)
-        seconds[dtype] = time.perf_counter() - began
+        if dtype not in ("float64", "float32"):
+            raise ValueError(f"dtypes must hold 'float64' or 'float32', got {dtype!r}")
+    if n_jobs is None:
+        n_jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+    if int(n_jobs) < 1:
+        raise ValueError(f"n_jobs must be a positive integer, got {n_jobs!r}")
+    layer_sizes = [tuple(sizes) for sizes in layer_sizes]
+    jobs = [(group, dtype) for group in GROUPS for dtype in dtypes]
+    seconds = {}
+    began = time.perf_counter()
+    if int(n_jobs) > 1 and specialize.enabled():  # enabled() also says the cache is writable
+        _compile_in_children(jobs, int(n_jobs), verbose)
+        seconds["compile"] = time.perf_counter() - began
         if verbose:
-            print(f"{dtype}: {seconds[dtype]:.1f} s", flush=True)
+            print(f"compiled in {int(n_jobs)} processes: {seconds['compile']:.1f} s",
+                  flush=True)
+    loaded = time.perf_counter()
+    for group, dtype in jobs:  # from the cache now: anything missed compiles here
+        _run_group(group, dtype)
+    seconds["load"] = time.perf_counter() - loaded
+    if verbose:
+        print(f"loaded into this process: {seconds['load']:.1f} s", flush=True)
     if layer_sizes:
         seconds["specialized"] = _specialized(layer_sizes, dtypes)
         if verbose:
             print(f"specialized per-sample kernels for {len(layer_sizes)} network(s): "
                   f"{seconds['specialized']:.1f} s", flush=True)
     return seconds
+
+
+def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:
+    """Run each (group, dtype) job of :func:`warmup` in a child process, at most ``n_jobs``
+    at a time, longest first (they fill the disk cache; the parent then loads it)."""
+    pending = list(jobs)
+    running: list = []
+    while pending or running:
+        while pending and len(running) < n_jobs:
+            group, dtype = pending.pop(0)
+            process = _child.start("fastmlp.warmup:_run_group", group, dtype,
+                                   env={"FASTMLP_SPECIALIZE": "0"}, capture_errors=True)
+            if process is None:  # no child processes here: the parent compiles it
+                continue
+            running.append((group, dtype, process, time.perf_counter()))
+        group, dtype, process, started = running.pop(0)
+        errors = process.stderr.read().decode(errors="replace")
+        process.wait()
+        if verbose:
+            state = "ok" if process.returncode == 0 else f"failed: {errors.strip()[-300:]}"
+            print(f"  {group} {dtype}: {time.perf_counter() - started:.1f} s, {state}",
+                  flush=True)
+
+
+def _run_group(group: str, dtype: str) -> None:
+    """Make the calls of one :data:`GROUPS` entry for ``dtype``, compiling what they use."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3))
+    Y = (X[:, :2] > 0).astype(float)
+    weights = rng.uniform(0.5, 1.5, len(X))
+    net = MLP((3, 4, 2), "tanh", "sigmoid", "binary_cross_entropy", dtype=dtype, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if group == "per_sample":
+            for options in (dict(), dict(sample_weight=weights), dict(clip_norm=1.0)):
+                net.fit(X, Y, batch_size=1, epochs=1, **options)
+        elif group == "per_sample_adam":
+            net.fit(X, Y, batch_size=1, epochs=1, optimizer="adam")
+        elif group == "chunked":
+            net.fit(X, Y, batch_size=8, epochs=1)
+            net.fit(X, Y, batch_size=8, epochs=1, optimizer="nesterov", clip_value=1.0,
+                    sample_weight=weights)
+            net.fit(X, Y, batch_size=None, epochs=1, optimizer="momentum")
+        elif group == "chunked_adam":
+            net.fit(X, Y, batch_size=8, epochs=1, optimizer="adam", l2=1e-3)
+        elif group == "inference":
+            net.predict(X)
+            net.loss(X, Y)
+            net.gradient(X, Y)
+            threads = get_num_threads()
+            try:  # the row-parallel engine and passes (two slices of 2048 rows)
+                set_num_threads(2)
+                big = np.repeat(X, 64, axis=0)
+                net.fit(big, np.repeat(Y, 64, axis=0), batch_size=None, epochs=1)
+                net.predict(big)
+            finally:
+                set_num_threads(threads)
+        elif group == "sklearn":
+            _run_sklearn(X, dtype)
+        else:
+            raise ValueError(f"unknown warm-up group {group!r}")
+
+
+def _run_sklearn(X, dtype: str) -> None:
+    """The scikit-learn estimators' default paths (Adam; sgd with Nesterov; L-BFGS), fit and
+    predict, when scikit-learn is installed."""
+    try:
+        from .sklearn import MLPClassifier, MLPRegressor
+    except ImportError:
+        return
+    X = X.astype(dtype)
+    y = (X[:, 0] > 0).astype(int)
+    MLPClassifier(hidden_layer_sizes=(4,), max_iter=2).fit(X, y).predict_proba(X)
+    MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=2).fit(X, X[:, 1]).predict(X)
+    MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2).fit(X, X[:, 1]).predict(X)
 
 
 def _specialized(layer_sizes, dtypes) -> float:

@@ -28,11 +28,12 @@ kernel through) or in a frozen application (no interpreter to compile it in).
 from __future__ import annotations
 
 import os
-import pickle
 import subprocess
 import sys
 import threading
 import time
+
+from .. import _child
 
 #: Updates (rows trained on, planned by a fit or summed over a process's fits of one kind)
 #: from which the kernel specialized for that kind of fit is looked up in the disk cache:
@@ -212,36 +213,16 @@ def _load_cached(dispatcher, signature):
         return result
 
 
-#: The child's program: the import path comes first, so that nothing is imported from the
-#: child's own sys.path (with ``-c`` it starts with the working directory, which may hold
-#: another copy of fastmlp, a source checkout, whose kernels would be cached elsewhere).
-_CHILD = ("import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
-          "from fastmlp.engines.specialize import _compile_main; _compile_main()")
-
-
 def _start_compile(shape, signature):
     """A child process that compiles the kernel for ``shape`` and ``signature`` into the disk
-    cache (this interpreter, this import path, this environment), or None if it cannot be
-    started."""
-    payload = pickle.dumps(list(sys.path)) + pickle.dumps((shape, signature))
-    env = {**os.environ, "FASTMLP_SPECIALIZE": "0"}
-    try:
-        process = subprocess.Popen([sys.executable, "-I", "-c", _CHILD],
-                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env=env)
-        process.stdin.write(payload)
-        process.stdin.close()
-    except OSError:
-        return None
-    return process
+    cache (this interpreter, this import path, this environment), at low priority, or None
+    if it cannot be started."""
+    return _child.start("fastmlp.engines.specialize:_compile_main", shape, signature,
+                        env={"FASTMLP_SPECIALIZE": "0"}, nice=10)
 
 
-def _compile_main() -> None:
-    """The child process, after :data:`_CHILD` has set its import path: read the shape and
-    signature, and compile."""
-    shape, signature = pickle.load(sys.stdin.buffer)
-    if hasattr(os, "nice"):
-        os.nice(10)
+def _compile_main(shape, signature) -> None:
+    """The child process (:func:`_start_compile`): compile."""
     from fastmlp.engines.per_sample import make_train_epoch
 
     make_train_epoch(shape).compile(signature)

@@ -16,6 +16,11 @@ import warnings
 
 from numba import njit
 
+from . import cache
+
+# before the first kernel is defined: a kernel's cache location is chosen when it is decorated
+cache.install()
+
 FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 
@@ -57,13 +62,16 @@ def _compiler(**options):
 
 def _tolerate_corrupt_cache(dispatcher) -> None:
     """Make the dispatcher's cache file object treat an unreadable index or data file as a
-    miss (see :func:`_compiler`). Uses Numba's cache internals where they are as expected
-    (``tests/test_reliability.py`` checks the behaviour); otherwise leaves Numba's own."""
+    miss (see :func:`_compiler`), and write its entries under an inter-process lock
+    (:func:`fastmlp.kernels.cache.exclusive`). Uses Numba's cache internals where they are
+    as expected (``tests/test_reliability.py`` checks the behaviour); otherwise leaves
+    Numba's own."""
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     if cache_file is None or not all(hasattr(cache_file, name)
                                      for name in ("_load_index", "_load_data", "_data_path")):
         return
     load_index, load_data = cache_file._load_index, cache_file._load_data
+    save = cache_file.save
     unreadable = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
                   ImportError, IndexError, KeyError)
 
@@ -90,8 +98,14 @@ def _tolerate_corrupt_cache(dispatcher) -> None:
             _discard(cache_file._data_path(name), error)
             return None
 
+    def locked_save(key, data):
+        with cache.exclusive(cache_file._cache_path):
+            return save(key, data)
+
     cache_file._load_index = safe_load_index
     cache_file._load_data = safe_load_data
+    if hasattr(cache_file, "_cache_path"):
+        cache_file.save = locked_save
 
 
 kernel = _compiler()
