@@ -35,8 +35,10 @@ def start(function: str, *args, env: dict | None = None, nice: int = 0,
                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE if capture_errors else subprocess.DEVNULL,
                                    env={**os.environ, **(env or {})})
-        process.stdin.write(payload)
-        process.stdin.close()
+        stdin = process.stdin
+        assert stdin is not None  # stdin=PIPE
+        stdin.write(payload)
+        stdin.close()
     except OSError:
         return None
     return process
