@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as check
+from . import prefetch
 from .compiling import notice_if_compiling
 from .kernels import passes
 from .kernels.losses import sklearn_forms
@@ -54,6 +55,7 @@ class FullDataPass:
         """(loss, gradient, total weight) at ``params``: the weighted mean loss plus
         ``l1 * sum|W| + (l2/2) * sum W^2``, its gradient (in :attr:`grad`, overwritten by the
         next call; not computed unless ``need_grad``) and the rows' total weight."""
+        prefetch.settle(params.dtype)
         net = self.network
         if self.threads == 1:
             loss, weight = passes.loss_and_gradient(params, self.parts[0], self.orders[0], net,
@@ -88,6 +90,7 @@ class FullDataPass:
         Raises ValueError naming ``name`` (and the first bad index) when the rows hold a NaN
         or inf: the compiled pass tests them as it reads them, so callers need no
         ``np.isfinite`` pass of their own."""
+        prefetch.settle(params.dtype)
         net = self.network
         if self.threads == 1:
             with notice_if_compiling(passes.forward, "inference"):

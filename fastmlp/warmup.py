@@ -107,7 +107,9 @@ def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:
 
 
 def _run_group(group: str, dtype: str) -> None:
-    """Make the calls of one :data:`GROUPS` entry for ``dtype``, compiling what they use."""
+    """Make the calls of one :data:`GROUPS` entry (or ``"predict"``, the part of
+    ``"inference"`` that :mod:`fastmlp.prefetch` compiles) for ``dtype``, compiling what
+    they use."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 3))
     Y = (X[:, :2] > 0).astype(float)
@@ -127,6 +129,9 @@ def _run_group(group: str, dtype: str) -> None:
             net.fit(X, Y, batch_size=None, epochs=1, optimizer="momentum")
         elif group == "chunked_adam":
             net.fit(X, Y, batch_size=8, epochs=1, optimizer="adam", l2=1e-3)
+        elif group == "predict":  # what fastmlp.prefetch compiles beside a first fit
+            net.predict(X)
+            net.loss(X, Y)
         elif group == "inference":
             net.predict(X)
             net.loss(X, Y)

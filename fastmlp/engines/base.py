@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .. import prefetch
+
 
 class Engine:
     """One execution strategy for a training epoch.
@@ -38,6 +40,8 @@ class Engine:
         self.rule = config.rule()
         self.clip = config.clip()
         self.sklearn = config.sklearn_forms()
+        # a first fit compiles for seconds: the inference kernels compile meanwhile
+        prefetch.inference_kernels(data.X.dtype)
 
     @classmethod
     def unsupported(cls, config, n_rows: int, threads: int,
