@@ -20,6 +20,12 @@ Memory layout shared by the kernels (:class:`fastmlp.kernels.structs.Network`, b
 Small products run as loops, large ones through BLAS (:func:`fastmlp.kernels.blas.gemm`), which
 has a fixed cost per call that loops beat on tiny layers (see bench/README.md). Loops run over views
 indexed from 0, which Numba compiles without negative-index tests, so LLVM can vectorize them.
+
+:func:`forward_chunk` and :func:`backward_chunk` are compiled once, as functions of their own
+that the training epoch and the loss-and-gradient pass both call (one call per chunk): copied
+into each caller, they were compiled again for each of them and for each variant of the
+epoch (Adam's, clipped, scikit-learn's), which cost a cold program seconds per path
+(bench/README.md, "Cold start: shared kernels").
 """
 
 
@@ -73,7 +79,7 @@ def input_row_major(sizes, m):
     return m * sizes[0] * sizes[1] >= BLAS_MIN_MACS
 
 
-@inlined
+@internal
 def forward_chunk(theta, net, acts, m, chunk):
     """Forward pass of ``m`` rows already gathered into the input block of ``acts``.
 
@@ -144,7 +150,7 @@ def dense_rows(theta, w0, b0, a, m, n_in, n_out, z):
                 row[j] += x * w[j]
 
 
-@inlined
+@internal
 def backward_chunk(theta, net, acts, deltas, grad, m, chunk, overwrite):
     """Backpropagate the output deltas of ``m`` rows (set by the output stage) by the delta
     rule, adding the chunk's share of dE/dtheta into ``grad`` -- or writing it when

@@ -3,9 +3,8 @@ dataset, and the network's outputs (inference).
 
 They work in chunks of at most ``buf.rows`` rows, so memory stays flat in the number of rows.
 The chunk loop is written out here and in the chunked epoch driver
-(:mod:`fastmlp.engines.chunked`) on purpose: shared as an inlined helper, it would be inlined
-twice over (its own helpers into it, then it into each driver), which costs the cold compile
-more than the copy costs the reader (bench/README.md, "Cold start: three cuts").
+(:mod:`fastmlp.engines.chunked`); what it calls per chunk (the gather, the forward and backward
+passes, the output stage) is compiled once and shared by both (bench/README.md, "Cold start").
 """
 
 from ._jit import kernel
