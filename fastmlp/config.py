@@ -8,17 +8,15 @@ from dataclasses import dataclass, fields
 from functools import cache
 
 from . import _validation as check
-from .kernels import optimizers
 from .kernels.structs import Rule
 from .layout import OPTIMIZERS, SCHEDULES, lookup
+from .rules import HYPERPARAMETERS, RULES
 
 #: How the update rules and the batches' penalty and loss are computed:
 #: "notes" -- the lecture notes' forms (:class:`fastmlp.MLP`); "scikit-learn" -- scikit-learn's
 #: Nesterov and Adam forms and its per-batch penalty scaling, for :mod:`fastmlp.sklearn`
 #: (see :mod:`fastmlp.kernels.optimizers`).
 CONVENTIONS = ("notes", "scikit-learn")
-_SKLEARN_FORMS = {optimizers.NESTEROV: optimizers.NESTEROV_SKLEARN,
-                  optimizers.ADAM: optimizers.ADAM_SKLEARN}
 
 
 @dataclass(frozen=True)
@@ -28,10 +26,12 @@ class FitConfig:
 
     optimizer: str = "sgd"
     learning_rate: float = 0.1
-    momentum: float = 0.9
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
+    # the update rules' hyperparameters: defaults, ranges and meaning in fastmlp.rules
+    momentum: float = HYPERPARAMETERS["momentum"].default
+    beta_1: float = HYPERPARAMETERS["beta_1"].default
+    beta_2: float = HYPERPARAMETERS["beta_2"].default
+    epsilon: float = HYPERPARAMETERS["epsilon"].default
+    weight_decay: float = HYPERPARAMETERS["weight_decay"].default
     batch_size: int | None = 1
     epochs: int = 10
     shuffle: bool = True
@@ -61,10 +61,7 @@ class FitConfig:
         o = {**defaults, **options}
         lookup(OPTIMIZERS, o["optimizer"], "optimizer")
         lookup(SCHEDULES, o["schedule"], "schedule")
-        for name in ("momentum", "beta_1", "beta_2"):
-            o[name] = check.non_negative_number(o[name], name)
-            if o[name] >= 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {options[name]!r}")
+        hyper = {name: h.validate(o[name]) for name, h in HYPERPARAMETERS.items()}
         if o["callback"] is not None and not callable(o["callback"]):
             raise TypeError("callback must be callable(epoch, history)")
         if o["engine"] is not None and not isinstance(o["engine"], str):
@@ -76,8 +73,7 @@ class FitConfig:
         return cls(
             optimizer=o["optimizer"],
             learning_rate=check.positive_number(o["learning_rate"], "learning_rate"),
-            momentum=o["momentum"], beta_1=o["beta_1"], beta_2=o["beta_2"],
-            epsilon=check.positive_number(o["epsilon"], "epsilon"),
+            **hyper,
             batch_size=check.positive_int(o["batch_size"], "batch_size", allow_none=True),
             epochs=check.positive_int(o["epochs"], "epochs"),
             shuffle=check.flag(o["shuffle"], "shuffle"),
@@ -100,12 +96,13 @@ class FitConfig:
     def rule(self) -> Rule:
         """The update rule as the kernels take it (codes instead of names)."""
         optimizer = OPTIMIZERS[self.optimizer]
-        if self.convention == "scikit-learn":
-            optimizer = _SKLEARN_FORMS.get(optimizer, optimizer)
+        sklearn_code = RULES[self.optimizer].sklearn_code
+        if self.convention == "scikit-learn" and sklearn_code is not None:
+            optimizer = sklearn_code
         return Rule(optimizer, SCHEDULES[self.schedule],
                     float(self.learning_rate), float(self.schedule_b), float(self.momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.l1), float(self.l2))
+                    float(self.l1), float(self.l2), float(self.weight_decay))
 
     def sklearn_forms(self) -> bool | None:
         """The kernels' ``sklearn`` argument: True under the scikit-learn convention (its

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import rules as _rules
 from .kernels import activations as act
 from .kernels import losses, optimizers
 from .kernels.structs import Network
@@ -32,12 +33,8 @@ LOSSES = {
     "cross_entropy": losses.CROSS_ENTROPY,
     "binary_cross_entropy": losses.BINARY_CROSS_ENTROPY,
 }
-OPTIMIZERS = {
-    "sgd": optimizers.SGD,
-    "momentum": optimizers.MOMENTUM,
-    "nesterov": optimizers.NESTEROV,
-    "adam": optimizers.ADAM,
-}
+#: Optimizer names -> codes: the registry of update rules (:mod:`fastmlp.rules`).
+OPTIMIZERS = _rules.OPTIMIZERS
 SCHEDULES = {
     "constant": optimizers.CONSTANT,
     "inverse": optimizers.INVERSE,

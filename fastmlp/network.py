@@ -509,7 +509,8 @@ class MLP:
     def fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
             momentum: float = 0.9, batch_size: int | None = 1, epochs: int = 10,
             shuffle: bool = True, seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
-            epsilon: float = 1e-8, schedule: str = "constant", schedule_b: float = 1.0,
+            epsilon: float = 1e-8, weight_decay: float = 0.01, schedule: str = "constant",
+            schedule_b: float = 1.0,
             clip_value: float | None = None, clip_norm: float | None = None, l1: float = 0.0,
             l2: float = 0.0, tol: float | None = None, n_iter_no_change: int = 10,
             grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
@@ -530,11 +531,13 @@ class MLP:
             (:mod:`fastmlp.feeds`); such data needs a ``batch_size`` and no ``grad_tol``.
         Y : array-like or np.memmap (n, n_outputs), or None
             The targets; 1-D is accepted for a single output. None when X holds chunks.
-        optimizer : {"sgd", "momentum", "nesterov", "adam"}
+        optimizer : {"sgd", "momentum", "nesterov", "adam", "adamw"}
             sgd: theta <- theta - alpha g. momentum: v <- gamma v + alpha g, theta <- theta - v.
             nesterov: as momentum with g taken at theta - gamma v. adam: Kingma & Ba (2015),
             bias corrected: m <- b1 m + (1-b1) g, v <- b2 v + (1-b2) g^2,
-            theta <- theta - alpha m_hat / (sqrt(v_hat) + epsilon).
+            theta <- theta - alpha m_hat / (sqrt(v_hat) + epsilon). adamw: Loshchilov &
+            Hutter (2019), theta <- theta (1 - alpha weight_decay) before adam's step, as
+            ``torch.optim.AdamW`` (the registry: :data:`fastmlp.rules.RULES`).
         learning_rate : float > 0
             The step size alpha (``a`` of the schedules).
         momentum : float in [0, 1)
@@ -553,6 +556,8 @@ class MLP:
             Adam's decay rates of the first and second moment estimates.
         epsilon : float > 0
             Adam's denominator offset.
+        weight_decay : float >= 0
+            AdamW's decoupled weight decay lambda (of weights and biases; PyTorch's default).
         schedule : {"constant", "inverse", "inverse_sqrt"}
             Step size of update t (t = 1 at the first update of this fit): alpha_t = a,
             a / (schedule_b + t), or a / sqrt(t).
@@ -618,8 +623,9 @@ class MLP:
         """
         config = FitConfig.from_options(
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
-            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, batch_size=batch_size,
-            epochs=epochs, shuffle=shuffle, schedule=schedule, schedule_b=schedule_b,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay,
+            batch_size=batch_size, epochs=epochs, shuffle=shuffle, schedule=schedule,
+            schedule_b=schedule_b,
             clip_value=clip_value, clip_norm=clip_norm, l1=l1, l2=l2, tol=tol,
             n_iter_no_change=n_iter_no_change, grad_tol=grad_tol,
             early_stopping=early_stopping, callback=callback, verbose=verbose, engine=engine)
@@ -629,7 +635,8 @@ class MLP:
     def partial_fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
                     momentum: float = 0.9, batch_size: int | None = 1, shuffle: bool = True,
                     seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
-                    epsilon: float = 1e-8, schedule: str = "constant",
+                    epsilon: float = 1e-8, weight_decay: float = 0.01,
+                    schedule: str = "constant",
                     schedule_b: float = 1.0, clip_value: float | None = None,
                     clip_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
                     verbose: int = 0, sample_weight=None,
@@ -652,7 +659,8 @@ class MLP:
         """
         config = FitConfig.from_options(
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
-            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, batch_size=batch_size, epochs=1,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay,
+            batch_size=batch_size, epochs=1,
             shuffle=shuffle, schedule=schedule, schedule_b=schedule_b, clip_value=clip_value,
             clip_norm=clip_norm, l1=l1, l2=l2, verbose=verbose, engine=engine)
         state = self._optimizer_state

@@ -60,7 +60,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
              learning_rate: float = 0.1, steps: int = 100, tol: float | None = None,
              schedule: str = "constant", schedule_b: float = 1.0, momentum: float = 0.9,
              beta_1: float = 0.9, beta_2: float = 0.999,
-             epsilon: float = 1e-8) -> MinimizeResult:
+             epsilon: float = 1e-8, weight_decay: float = 0.01) -> MinimizeResult:
     """Minimize ``f`` from ``x0`` by gradient descent.
 
     Parameters
@@ -71,9 +71,9 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     x0 : float or array-like (n,)
     grad : callable(x) -> float or array (n,), optional
         The gradient; central differences of ``f`` (:func:`gradient`) when not given.
-    optimizer : {"sgd", "momentum", "nesterov", "adam"}
+    optimizer : {"sgd", "momentum", "nesterov", "adam", "adamw"}
         As in :meth:`fastmlp.MLP.fit` (the same compiled update rules).
-    learning_rate, schedule, schedule_b, momentum, beta_1, beta_2, epsilon
+    learning_rate, schedule, schedule_b, momentum, beta_1, beta_2, epsilon, weight_decay
         As in :meth:`fastmlp.MLP.fit`; the schedules count steps from t = 1.
     steps : int >= 1
         The step budget.
@@ -105,7 +105,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     config = FitConfig.from_options(optimizer=optimizer, learning_rate=learning_rate,
                                     schedule=schedule, schedule_b=schedule_b,
                                     momentum=momentum, beta_1=beta_1, beta_2=beta_2,
-                                    epsilon=epsilon)
+                                    epsilon=epsilon, weight_decay=weight_decay)
     n = x.size
 
     def value(v):
@@ -139,7 +139,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
             converged = True
             break
         if rule.optimizer == NESTEROV:  # the gradient at the look-ahead point theta - gamma v
-            inplace_lookahead(theta, state.slots, rule.momentum, lookahead)
+            inplace_lookahead(theta, state.slots[0], rule.momentum, lookahead)
             current = slope(lookahead[:n])
         g[:n] = current
         finite, _ = inplace_update(theta, g, state.slots, network, rule, None, None, t,

@@ -199,15 +199,17 @@ def clip(g: np.ndarray, clip_value=None, clip_norm=None) -> np.ndarray:
 def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd",
           learning_rate=0.1, momentum=0.9, batch_size=1, epochs=10, shuffle=True, rng=None,
           schedule="constant", schedule_b=1.0, clip_value=None, clip_norm=None, l1=0.0,
-          l2=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, sample_weight=None, state=None,
-          return_state=False):
-    """Train ``theta`` (a copy is returned) with the update rules of the notes, and Adam.
+          l2=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+          sample_weight=None, state=None, return_state=False):
+    """Train ``theta`` (a copy is returned) with the update rules of the notes, Adam and
+    AdamW.
 
     sgd:      theta <- theta - alpha g
     momentum: v <- gamma v + alpha g;             theta <- theta - v
     nesterov: v <- gamma v + alpha grad(theta - gamma v);  theta <- theta - v
     adam:     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
               theta <- theta - alpha (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + epsilon)
+    adamw:    theta <- theta (1 - alpha weight_decay), then adam's step
 
     ``sample_weight`` weighs each batch's mean loss (sum w E / sum w; a batch of weight 0 makes
     no update). ``state`` = (slots, t) continues an earlier call's optimizer state: a list
@@ -218,7 +220,7 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
     where each update took its gradient.
     """
     theta = theta.copy()
-    n_slots = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2}[optimizer]
+    n_slots = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2}[optimizer]
     if state is None:
         slots, t = [np.zeros_like(theta) for _ in range(n_slots)], 0
     else:
@@ -248,7 +250,9 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
             alpha = step_size(schedule, learning_rate, schedule_b, t)
             if optimizer == "sgd":
                 theta = theta - alpha * g
-            elif optimizer == "adam":
+            elif optimizer in ("adam", "adamw"):
+                if optimizer == "adamw":
+                    theta = theta * (1 - alpha * weight_decay)
                 m, v = slots
                 slots = [beta_1 * m + (1 - beta_1) * g, beta_2 * v + (1 - beta_2) * g * g]
                 m_hat = slots[0] / (1 - beta_1**t)

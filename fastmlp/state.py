@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels.optimizers import SLOT_SHAPES
-from .layout import OPTIMIZERS
+from .rules import slot_shape
 
 
 class OptimizerState:
@@ -16,10 +15,9 @@ class OptimizerState:
     ----------
     optimizer : str
         The rule the state belongs to.
-    slots : ndarray
-        In the parameters' layout: empty for sgd, the velocity (n_params,) for momentum and
-        Nesterov, Adam's first and second moments as the rows of (2, n_params)
-        (:mod:`fastmlp.kernels.optimizers`).
+    slots : ndarray (n_slots, n_params)
+        Rows in the parameters' layout: none for sgd, the velocity for momentum and
+        Nesterov, the first and second moments for Adam and AdamW (:mod:`fastmlp.rules`).
     t : int
         Updates made so far: the schedules' and Adam's step count (the next update is t+1).
     """
@@ -32,12 +30,12 @@ class OptimizerState:
     @classmethod
     def fresh(cls, optimizer: str, n_params: int, dtype) -> "OptimizerState":
         """Zero slots and t = 0: the state a fit starts from."""
-        return cls(optimizer, np.zeros(SLOT_SHAPES[OPTIMIZERS[optimizer]](n_params), dtype))
+        return cls(optimizer, np.zeros(slot_shape(optimizer, n_params), dtype))
 
     def fits(self, optimizer: str, n_params: int, dtype) -> bool:
         """Whether this state can continue a fit with ``optimizer`` on such parameters."""
         return (self.optimizer == optimizer and self.slots.dtype == np.dtype(dtype)
-                and self.slots.shape == SLOT_SHAPES[OPTIMIZERS[optimizer]](n_params))
+                and self.slots.shape == slot_shape(optimizer, n_params))
 
     def copy(self) -> "OptimizerState":
         return OptimizerState(self.optimizer, self.slots.copy(), self.t)

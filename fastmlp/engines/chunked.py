@@ -89,8 +89,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
             if weight == 0.0:
                 continue
         point = params
-        if slots.ndim == 1 and rule.optimizer == NESTEROV:
-            inplace_lookahead(params, slots, rule.momentum, buf.lookahead)
+        if rule.optimizer == NESTEROV:
+            inplace_lookahead(params, slots[0], rule.momentum, buf.lookahead)
             point = buf.lookahead
         # the batch's weighted mean loss and its gradient, chunk by chunk
         scale = 1.0 / weight

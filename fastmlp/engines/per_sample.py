@@ -47,6 +47,8 @@ from ..kernels.fma import fma
 from ..kernels.indexing import borrowed, prefetch, unsigned
 from ..kernels.losses import output_row
 from ..kernels.optimizers import (
+    ADAM,
+    ADAMW,
     LOSS_NOT_FINITE,
     NESTEROV,
     OK,
@@ -58,6 +60,7 @@ from ..kernels.optimizers import (
 )
 from ..kernels.rng import shuffle_rows_inlined
 from ..kernels.structs import EpochResult
+from ..rules import RULES
 from . import specialize
 from .base import Engine
 
@@ -135,8 +138,8 @@ def backprop_row(W, geometry, code, param, acts, deltas):
 
 
 def _make_layer_pass(adam):
-    """The layer pass for Adam (``adam``, a constant that Numba prunes on) or for sgd /
-    momentum / Nesterov: each fit inlines only its family's (see :func:`_train_epoch`)."""
+    """The layer pass for the rules with moment estimates (``adam``: Adam, AdamW) or for
+    sgd / momentum / Nesterov (see :func:`make_train_epoch`)."""
 
     def layer_pass(point, params, slots, rule, coefs, geometry, code, param, acts, deltas,
                    propagate):
@@ -149,7 +152,8 @@ def _make_layer_pass(adam):
         times f'(z_i) of the layer below (``code``, ``param``), before the row is updated.
         ``coefs`` = (step, s, c1, c2, alpha): sgd and momentum take the step ``step`` =
         alpha_t * s along a d^T; Adam its moments of g (slot 0 at ``slots[at]``, slot 1 at
-        ``slots[n_params + at]``) with bias corrections c1, c2 and step size alpha (see
+        ``slots[n_params + at]``) with bias corrections c1, c2 and step size alpha, AdamW
+        the same after shrinking the parameter by 1 - alpha * weight_decay (see
         :mod:`fastmlp.kernels.optimizers` for the rules).
 
         Returns (finite, |a|^2, |d|^2); finite is False when a new value is not finite
@@ -182,6 +186,8 @@ def _make_layer_pass(adam):
                 alpha = params.dtype.type(coefs[4])
                 m_hat = params.dtype.type(coefs[2])
                 v_hat = params.dtype.type(coefs[3])
+                decoupled = rule.optimizer == ADAMW
+                keep = one - alpha * params.dtype.type(rule.weight_decay)
                 for j in range(n_out):
                     at = unsigned(row + j)
                     second = unsigned(n_params + row + j)
@@ -190,7 +196,8 @@ def _make_layer_pass(adam):
                     v = b2 * slots[second] + (one - b2) * (grad * grad)
                     slots[at] = m
                     slots[second] = v
-                    t = params[at] - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
+                    p_old = params[at] * keep if decoupled else params[at]
+                    t = p_old - alpha * (m * m_hat) / (np.sqrt(v * v_hat) + eps)
                     params[at] = t
                     finite &= (t * zero == zero) & (v * zero == zero)
             elif rule.optimizer == SGD:
@@ -239,10 +246,10 @@ def make_train_epoch(shape=None):
         :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: None
         (every row weighs 1; ``data.sample_weight`` is not read) or the rows' weights, of which
         batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
-        their weighted mean. None compiles a kernel without the weights' code.
-        Adam's 2-D slots compile their own kernel, with only Adam's layer pass
-        (``slots.ndim == 2`` is decided at compile time), and so does clipping (``clip`` is None
-        or (0.0, clip_norm): the per-sample engine declines clip_value).
+        their weighted mean. None compiles a kernel without the weights' code, and so does
+        clipping (``clip`` is None or (0.0, clip_norm): the per-sample engine declines
+        clip_value). The update rule is chosen by its code at run time: one kernel serves
+        them all.
         """
         # arrays passed into the inlined helpers, borrowed: no reference counting per row
         # (see fastmlp.kernels.indexing)
@@ -278,13 +285,10 @@ def make_train_epoch(shape=None):
         # mismatch error message (bench/README.md, "Cold start: three cuts")
         for i in range(n_params):
             theta[i] = params[i]
-        if slots.ndim == 2:  # Adam's moments, one row each
-            for k in range(2):
-                for i in range(n_params):
-                    state[k * n_params + i] = slots[k, i]
-        else:
-            for i in range(slots.shape[0]):
-                state[i] = slots[i]
+        for k in range(slots.shape[0]):  # the rule's slot vectors, one after the other
+            for i in range(n_params):
+                state[k * n_params + i] = slots[k, i]
+        moments = rule.optimizer == ADAM or rule.optimizer == ADAMW
         for l in range(n_layers):
             block_norms[l] = norm_sums[l]
 
@@ -320,8 +324,8 @@ def make_train_epoch(shape=None):
                 if weight == 0.0:
                     continue
             point = theta
-            if slots.ndim == 1 and rule.optimizer == NESTEROV:
-                inplace_lookahead(theta, state, rule.momentum, lookahead)
+            if rule.optimizer == NESTEROV:
+                inplace_lookahead(theta, state[:n_params], rule.momentum, lookahead)
                 point = lookahead
             for i in range(sizes[0]):
                 acts[i] = Xb[unsigned(row), i]
@@ -336,7 +340,7 @@ def make_train_epoch(shape=None):
             t = t_start + updates + 1
             alpha = step_size(rule, t)
             c1, c2 = 1.0, 1.0
-            if slots.ndim == 2:
+            if moments:
                 c1, c2 = bias_corrections(rule, t)
             coefs = (alpha, 1.0, c1, c2, alpha)
             if clip is not None:
@@ -359,9 +363,8 @@ def make_train_epoch(shape=None):
             for l in range(n_layers, 0, -1):
                 geometry = layer_geometry(sizes, w_off, b_off, u_off, l)
                 below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
-                # One call site per family: each inlined copy adds to the compile time, and Numba
-                # keeps only the one this kernel's slots can run.
-                if slots.ndim == 2:
+                # One call site per family: each inlined copy adds to the compile time.
+                if moments:
                     ok, a_sq, d_sq = adam_layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
                         act_params[below], acts, deltas, l > 1 and clip is None)
@@ -380,13 +383,9 @@ def make_train_epoch(shape=None):
             updates += 1
         for i in range(n_params):
             params[i] = theta[i]
-        if slots.ndim == 2:
-            for k in range(2):
-                for i in range(n_params):
-                    slots[k, i] = state[k * n_params + i]
-        else:
-            for i in range(slots.shape[0]):
-                slots[i] = state[i]
+        for k in range(slots.shape[0]):
+            for i in range(n_params):
+                slots[k, i] = state[k * n_params + i]
         for l in range(n_layers):
             norm_sums[l] = block_norms[l]
         return loss_sum, weight_sum, updates, status, alpha
@@ -435,7 +434,8 @@ class PerSampleEngine(Engine):
         self._asks = 0
         self._specialization = None
         if specialize.enabled():
-            kind = (network_shape(work.network), data.X.dtype.str, config.optimizer == "adam",
+            kind = (network_shape(work.network), data.X.dtype.str,
+                    RULES[config.optimizer].moments,
                     self.clip is None, weighted)
             self._asks = specialize.count(kind, config.epochs * data.X.shape[0])
             if self._asks:

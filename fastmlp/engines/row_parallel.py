@@ -60,7 +60,7 @@ class RowParallelEngine(Engine):
         rule = self.rule
         point = params
         if self.lookahead is not None:
-            inplace_lookahead(params, state.slots, rule.momentum, self.lookahead)
+            inplace_lookahead(params, state.slots[0], rule.momentum, self.lookahead)
             point = self.lookahead
         loss, grad, weight = self.full.loss_and_gradient(point, rule.l1 * self.penalty_scale,
                                                          rule.l2 * self.penalty_scale)

@@ -1,15 +1,13 @@
 """Parameter updates on the flat vector: weight penalties, gradient clipping, step-size
 schedules, and the update rules -- the lecture notes' sgd / momentum / Nesterov, and Adam.
 
-Optimizer state lives in ``slots``, one array in the parameters' layout: empty for sgd, the
-velocity v (n_params,) for momentum and Nesterov, and for Adam the moments m and v as the
-rows of a 2-D (2, n_params) array. The update count t that the schedules and Adam's bias
-correction read is kept by the caller.
-
-The slot array's number of dimensions is part of its type, so a kernel is compiled once for
-Adam's 2-D slots and once for the 1-D ones of the other rules, and Numba prunes the other
-family's code from each (``if slots.ndim == 2`` is decided at compile time): a fit compiles
-only the update rules it can run.
+Optimizer state lives in ``slots``, a 2-D array (n_slots, n_params) whose rows are in the
+parameters' layout: no rows for sgd, the velocity v for momentum and Nesterov, Adam's (and
+AdamW's) moments m and v. The rule is chosen by its integer code (``rule.optimizer``) at run
+time, never by the type of its arguments, so one compiled kernel serves every rule: a fit
+with another optimizer compiles nothing new. The update count t that the schedules and Adam's
+bias correction read is kept by the caller. Which rules exist, with their names, slot counts
+and hyperparameters, is :data:`fastmlp.rules.RULES`.
 
 ====================== =========================================================
 rule                   update with gradient g of the batch loss, step size alpha_t
@@ -19,6 +17,8 @@ MOMENTUM               v <- gamma v + alpha g;  theta <- theta - v
 NESTEROV               as MOMENTUM with g taken at theta - gamma v
 ADAM (Kingma & Ba)     m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
                        theta <- theta - alpha (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+ADAMW (Loshchilov &    theta <- theta - alpha lambda theta, then ADAM's step (decoupled
+Hutter 2019)           weight decay lambda, on weights and biases, as torch.optim.AdamW)
 NESTEROV_SKLEARN       v <- gamma v + alpha g;  theta <- theta - (gamma v + alpha g), g at
                        theta (the reformulation of Bengio et al. 2013 that scikit-learn uses)
 ADAM_SKLEARN           m, v as ADAM;  alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t);
@@ -57,11 +57,7 @@ NESTEROV = 2
 ADAM = 3
 NESTEROV_SKLEARN = 4
 ADAM_SKLEARN = 5
-
-#: Shape of each rule's slots for n_params parameters (see the module docstring).
-SLOT_SHAPES = {SGD: lambda n: (0,), MOMENTUM: lambda n: (n,), NESTEROV: lambda n: (n,),
-               ADAM: lambda n: (2, n), NESTEROV_SKLEARN: lambda n: (n,),
-               ADAM_SKLEARN: lambda n: (2, n)}
+ADAMW = 6
 
 CONSTANT = 0
 INVERSE = 1
@@ -124,20 +120,20 @@ def bias_corrections(rule, t):
 
 
 @inlined
-def inplace_lookahead(theta, slots, gamma, out):
-    """out = theta - gamma * v (v: the velocity, 1-D slots): the point where Nesterov takes
-    its gradient."""
+def inplace_lookahead(theta, v, gamma, out):
+    """out = theta - gamma * v (v: the velocity, slot 0): the point where Nesterov takes its
+    gradient."""
     g = theta.dtype.type(gamma)
     for i in range(theta.shape[0]):
-        out[i] = theta[i] - g * slots[i]
+        out[i] = theta[i] - g * v[i]
 
 
 @internal
 def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, c1, c2):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
     return (finite, sum of g^2). ``alpha`` is the step size alpha_t (for ADAM_SKLEARN its
-    bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's bias corrections (1 for
-    ADAM_SKLEARN).
+    bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's (and ADAMW's) bias corrections (1
+    for ADAM_SKLEARN).
 
     The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
     inf, so one sum tells whether anything overflowed (no branch per element).
@@ -148,7 +144,8 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
     sq = 0.0
     th = theta[start:stop]  # views from 0 keep the loop vectorizable
     gr = grad[start:stop]
-    if slots.ndim == 2:  # Adam (decided at compile time, see the module docstring)
+    code = rule.optimizer
+    if code == ADAM or code == ADAMW or (sklearn is not None and code == ADAM_SKLEARN):
         m = slots[0][start:stop]
         v = slots[1][start:stop]
         one = theta.dtype.type(1.0)
@@ -159,6 +156,10 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
         # multiplying by 1 is exact, so this one loop is both forms
         m_hat = theta.dtype.type(c1)
         v_hat = theta.dtype.type(c2)
+        # AdamW first shrinks theta by alpha_t * lambda (its own branch: Adam's arithmetic
+        # stays what it was, to the bit)
+        keep = one - a * theta.dtype.type(rule.weight_decay)
+        decoupled = code == ADAMW
         for i in range(stop - start):
             g = gr[i]
             sq += g * g
@@ -166,19 +167,20 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
             vi = b2 * v[i] + (one - b2) * (g * g)
             m[i] = mi
             v[i] = vi
-            t = th[i] - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
+            p = th[i] * keep if decoupled else th[i]
+            t = p - a * (mi * m_hat) / (np.sqrt(vi * v_hat) + eps)
             th[i] = t
             probe += t * zero + vi * zero
-    elif rule.optimizer == SGD:
+    elif code == SGD:
         for i in range(stop - start):
             g = gr[i]
             sq += g * g
             t = th[i] - a * g
             th[i] = t
             probe += t * zero
-    elif sklearn is not None and rule.optimizer == NESTEROV_SKLEARN:
+    elif sklearn is not None and code == NESTEROV_SKLEARN:
         c = theta.dtype.type(rule.momentum)
-        ve = slots[start:stop]
+        ve = slots[0][start:stop]
         for i in range(stop - start):
             g = gr[i]
             sq += g * g
@@ -189,7 +191,7 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
             probe += t * zero + v * zero
     else:
         c = theta.dtype.type(rule.momentum)
-        ve = slots[start:stop]
+        ve = slots[0][start:stop]
         for i in range(stop - start):
             g = gr[i]
             sq += g * g
@@ -217,12 +219,11 @@ def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums):
     alpha = step_size(rule, t)
     c1, c2 = 1.0, 1.0
     step = alpha
-    if slots.ndim == 2:
-        if sklearn is not None and rule.optimizer == ADAM_SKLEARN:
-            # the bias corrections folded into the step
-            step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
-        else:
-            c1, c2 = bias_corrections(rule, t)
+    if sklearn is not None and rule.optimizer == ADAM_SKLEARN:
+        # the bias corrections folded into the step
+        step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
+    elif rule.optimizer == ADAM or rule.optimizer == ADAMW:
+        c1, c2 = bias_corrections(rule, t)
     finite = True
     n_layers = sizes.shape[0] - 1
     if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)

@@ -68,6 +68,7 @@ class Rule(NamedTuple):
     epsilon: float
     l1: float
     l2: float
+    weight_decay: float
 
 
 class EpochResult(NamedTuple):
