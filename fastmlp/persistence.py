@@ -218,7 +218,8 @@ def load(path, cls):
         stored = _read_arrays(data, version, refuse)
     writer = stored["fastmlp_version"]
     if writer is not None and (writer.shape != () or writer.dtype.kind != "U"):
-        raise refuse(f"its fastmlp_version {writer!r} is not a version string")
+        raise refuse(f"its fastmlp_version ({writer.dtype} of shape {writer.shape}) is not a "
+                     "version string")
     config = _config(stored["config"], version, refuse)
     params = stored["params"]
     if params.ndim != 1 or params.dtype.kind != "f":
