@@ -50,8 +50,6 @@ from typing import Any
 
 import numpy as np
 
-from .layout import Layout
-
 #: The format :func:`save` writes; :func:`load` reads every format from 1 to this one.
 FORMAT_VERSION = 2
 
@@ -226,7 +224,8 @@ def load(path, cls):
         raise refuse(f"its params are {params.dtype} of shape {params.shape}, not a float "
                      "vector")
     sizes = _declared_sizes(config["layer_sizes"], refuse)
-    declared = Layout.from_sizes(sizes).n_params
+    # Python ints: a hostile file's sizes must not overflow int64 on their way to a refusal
+    declared = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if declared != params.shape[0]:
         raise refuse(f"its config declares layers {sizes} ({declared} parameters) but it "
                      f"stores {params.shape[0]}")

@@ -237,6 +237,9 @@ def test_a_newer_format_is_refused_naming_the_path_and_the_writer(tmp_path):
      r"lacks the fields \['dtype'\], which model format 2 requires"),
     (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, True, 2]}))),
      "is not a list of at least two positive ints"),
+    (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, 10**30, 2]}))),
+     r"declares layers \[3, 1000000000000000000000000000000, 2\] \(6000000000000000000000000"
+     r"000002 parameters\) but it stores 32"),
 ])
 def test_load_refuses_what_the_format_does_not_define(tmp_path, changes, reason):
     net().save(tmp_path / "model.npz")
