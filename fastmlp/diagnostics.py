@@ -8,8 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import reference
+from . import _validation as check
 from .curvature import NonFiniteGradientError, stationary_point
+from .full_data import FullDataPass
+from .kernels.structs import Data
+from .layout import Layout
+from .workspace import Workspace
 
 #: Ratio between layers' weight-gradient norms beyond which gradients count as vanishing or
 #: exploding.
@@ -137,8 +141,8 @@ def diagnose(net, X, Y) -> Diagnosis:
         norms[i] > NORM_RATIO * norms[j] for i in range(len(norms))
         for j in range(i + 1, len(norms))))
 
-    X = np.asarray(X, dtype=np.float64)
     dead, saturated = unit_health(net, X)
+    X = np.asarray(X, dtype=np.float64)
     return Diagnosis(norms, vanishing, exploding, dead, saturated,
                      **_curvature_fields(net, X, Y, grad))
 
@@ -147,16 +151,63 @@ def unit_health(net, X) -> tuple[dict, dict]:
     """(dead, saturated): per hidden layer (1-based), the fraction of relu-family units
     whose pre-activation is <= 0 on every row of X, and of sigmoid / tanh units with
     |z| > SATURATION_Z on every row (as :class:`Diagnosis` reports them)."""
-    acts = list(net.activations)
-    zs, _ = reference.forward(net.params.astype(np.float64), list(net.layer_sizes), acts,
-                              list(net.activation_params), np.asarray(X, dtype=np.float64))
+    acts = net.activations
     dead, saturated = {}, {}
-    for l, (z, name) in enumerate(zip(zs[:-1], acts[:-1]), start=1):
-        if name in RELU_FAMILY:
+    for l, z in enumerate(hidden_preactivations(net, X), start=1):
+        if acts[l - 1] in RELU_FAMILY:
             dead[l] = float(np.mean(np.all(z <= 0, axis=0)))
-        elif name in SATURATING:
+        elif acts[l - 1] in SATURATING:
             saturated[l] = float(np.mean(np.all(np.abs(z) > SATURATION_Z, axis=0)))
     return dead, saturated
+
+
+def hidden_preactivations(net, X) -> list[np.ndarray]:
+    """The pre-activations z^(l) = a^(l-1) W^(l) + b^(l) of each hidden layer l = 1..L-1.
+
+    Parameters
+    ----------
+    net : MLP
+    X : array-like (n, layer_sizes[0])
+
+    Returns
+    -------
+    list of ndarray (n, layer_sizes[l]) of the network's dtype
+
+    Notes
+    -----
+    The first layer's z is a plain product, X W^(1) + b^(1), so that the guard rails of a
+    first fit compile nothing for a network with one hidden layer (the inference kernel
+    takes seconds to compile in a fresh environment). Beyond it, each layer runs through the
+    compiled inference pass, :meth:`fastmlp.full_data.FullDataPass.forward`, as a network of
+    its own: with its activation to give the next layer's input a^(l), with the identity to
+    give its z^(l) -- the arithmetic of :meth:`MLP.predict`, in the network's dtype.
+    """
+    X = check.as_features(X, net.layer_sizes[0], net.dtype)
+    n_hidden = len(net.layer_sizes) - 2
+    if n_hidden == 0:
+        return []
+    zs = [X @ net.weights[0] + net.biases[0]]
+    a = X
+    for l in range(1, n_hidden):
+        a = _layer_pass(net, l - 1, a, net.activations[l - 1])
+        zs.append(_layer_pass(net, l, a, "identity"))
+    return zs
+
+
+def _layer_pass(net, layer: int, inputs: np.ndarray, activation: str) -> np.ndarray:
+    """Weight layer ``layer`` (0-based) of ``net`` applied to ``inputs`` (n, n_in) by the
+    compiled inference pass, ending in ``activation`` (a name of ``net``'s activations, or
+    ``"identity"`` for the pre-activations)."""
+    n_in, n_out = net.layer_sizes[layer], net.layer_sizes[layer + 1]
+    param = net.activation_params[layer] if activation == net.activations[layer] else 0.0
+    # the layer's weights then its biases, contiguous in the flat vector: its own network's
+    network = Layout.from_sizes((n_in, n_out)).network((activation,), (param,), "mse")
+    start = int(net.layout.w_off[layer])
+    params = net.params[start : start + n_in * n_out + n_out]
+    n = inputs.shape[0]
+    data = Data(inputs, np.empty((n, 0), net.dtype), np.empty(0, net.dtype))
+    out = np.empty((n, n_out), net.dtype)
+    return FullDataPass(Workspace(network, net.dtype), data).forward(params, out)
 
 
 #: Rows of the training data the fit's guard rails look at, and the share of a layer's units

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
-import json
 import numbers
-import os
-import secrets
-import stat
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from . import _validation as check
+from . import persistence
 from .config import FitConfig
 from .feeds import Chunks, FileBlocks, InMemory
 from .full_data import FullDataPass
@@ -219,56 +214,26 @@ class MLP:
                     elu_alpha=self.elu_alpha)
 
     def save(self, path) -> None:
-        """Write configuration and parameters to ``path`` (an ``.npz`` file).
+        """Write configuration, parameters, :attr:`classes_` and :attr:`metadata` to
+        ``path`` (an ``.npz`` file in the versioned format of :mod:`fastmlp.persistence`).
 
         The file is written under a temporary name and then renamed over ``path``, so an
         interrupted save never leaves a half-written file.
+
+        Raises
+        ------
+        ValueError
+            When ``path`` does not name a file, the parameters hold NaN or inf or the
+            metadata is not JSON-serializable (nothing is written).
+        PermissionError, OSError
+            When ``path`` is read-only or cannot be written (no file is left behind).
         """
-        path = os.fspath(path)
-        if not path or os.path.isdir(path):
-            raise ValueError(f"path must name a file, got {path!r}")
-        if not np.isfinite(self._params).all():
-            raise ValueError("the network's parameters hold NaN or inf; a saved file could "
-                             "not be loaded again, so nothing was written")
-        try:
-            metadata = json.dumps(self.metadata)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"metadata must be JSON-serializable: {error}") from None
-        directory = os.path.dirname(os.path.abspath(path))
-        mode = None
-        if os.path.exists(path):
-            mode = stat.S_IMODE(os.stat(path).st_mode)
-            if not mode & stat.S_IWUSR:  # by mode, not os.access: root may write anything
-                raise PermissionError(f"{path!r} is read-only (mode {mode:o}); not replaced")
-        # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
-        # that; created like any new file, the model gets the usual permissions (umask), or
-        # those of the file it replaces
-        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                         | getattr(os, "O_BINARY", 0), 0o666)
-        except OSError as error:
-            raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                extra: dict[str, Any] = ({} if self._classes is None
-                                         else {"classes": self._classes})
-                if self.metadata:
-                    extra["metadata"] = metadata
-                np.savez(fh, params=self._params, config=json.dumps(self.config()),
-                         format_version=1, **extra)
-            if mode is not None:
-                os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException as error:
-            os.unlink(tmp)
-            if isinstance(error, OSError) and error.strerror:
-                raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-            raise
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Read a network written by :meth:`save`.
+        """Read a network written by :meth:`save` of this or any earlier fastmlp (0.1.0
+        on); it predicts what it predicted when saved.
 
         Raises
         ------
@@ -276,69 +241,13 @@ class MLP:
             When there is no such file.
         ValueError
             For anything that is not a file written by :meth:`save` -- empty, truncated,
-            another format, a config that does not describe the stored parameters --
-            naming the path and the reason. The file's sizes are checked against the
-            stored parameters before any network is built, and nothing in it is unpickled.
+            another format, a newer fastmlp's model format, an array or configuration field
+            its format does not define, a config that does not describe the stored
+            parameters -- naming the path and the reason. The file's sizes are checked
+            against the stored parameters before any network is built, and nothing in it is
+            unpickled.
         """
-        name = os.fspath(path)
-
-        def refuse(reason: str) -> ValueError:
-            return ValueError(f"{name!r} is not a file written by MLP.save: {reason}")
-
-        try:
-            data = np.load(name, allow_pickle=False)
-        except FileNotFoundError:
-            raise
-        except Exception as error:  # not a zip/npz, truncated, pickled data, ...
-            raise refuse(f"{type(error).__name__} while reading it as .npz") from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise refuse("it holds a single array (.npy), not a saved network")
-        with data:
-            required = {"params", "config", "format_version"}
-            if not required <= set(data.files) <= required | {"classes", "metadata"}:
-                raise refuse(f"it holds the arrays {sorted(data.files)}, expected params, "
-                             "config and format_version (and optionally classes, metadata)")
-            try:
-                version, config_text, params = (data["format_version"], data["config"],
-                                                data["params"])
-                classes = data["classes"] if "classes" in data.files else None
-                metadata_text = data["metadata"] if "metadata" in data.files else None
-            except Exception as error:
-                raise refuse(f"{type(error).__name__} while reading its arrays") from None
-        if version.shape != () or version.dtype.kind not in "iu" or int(version) != 1:
-            raise refuse(f"format_version {version!r} is not 1, the only version this "
-                         "fastmlp reads")
-        try:
-            config = json.loads(str(config_text))
-        except (ValueError, RecursionError) as error:
-            raise refuse(f"its config is not valid JSON ({type(error).__name__})") from None
-        expected = set(inspect.signature(cls.__init__).parameters) - {"self", "seed"}
-        if not isinstance(config, dict) or set(config) != expected:
-            keys = sorted(config) if isinstance(config, dict) else type(config).__name__
-            raise refuse(f"its config has {keys}, expected the keys {sorted(expected)}")
-        if params.ndim != 1 or params.dtype.kind != "f":
-            raise refuse(f"its params are {params.dtype} of shape {params.shape}, not a "
-                         "float vector")
-        try:
-            sizes = _check_layer_sizes(config["layer_sizes"])
-        except ValueError as error:
-            raise refuse(str(error)) from None
-        declared = Layout.from_sizes(sizes).n_params
-        if declared != params.shape[0]:
-            raise refuse(f"its config declares layers {list(sizes)} ({declared} parameters) "
-                         f"but it stores {params.shape[0]}")
-        try:
-            net = cls(**config, seed=0)
-            net.params = params  # finiteness, after the cast to the network's dtype
-            net.classes_ = classes
-            if metadata_text is not None:
-                metadata = json.loads(str(metadata_text))
-                if not isinstance(metadata, dict):
-                    raise ValueError("its metadata is not a JSON object")
-                net.metadata = metadata
-        except (ValueError, TypeError, RecursionError) as error:
-            raise refuse(str(error)) from None
-        return net
+        return persistence.load(path, cls)
 
     def _activation_param(self, name: str) -> float:
         if name == "leaky_relu":

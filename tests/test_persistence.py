@@ -1,5 +1,10 @@
-"""Copies, pickles and saved files keep weights/biases as views into params."""
+"""Copies, pickles and saved files keep weights/biases as views into params; the model file's
+versioned format (fastmlp.persistence) loads every earlier format and refuses what it does not
+define."""
 
+import inspect
+import json
+import os
 import pickle
 
 import numpy as np
@@ -7,6 +12,7 @@ import pytest
 from helpers import make_data
 
 import fastmlp
+from fastmlp import persistence
 
 
 def net():
@@ -76,3 +82,176 @@ def test_load_rejects_other_files(tmp_path):
     np.savez(path, something=np.zeros(3))
     with pytest.raises(ValueError, match="not a file written by MLP.save"):
         fastmlp.MLP.load(path)
+
+
+# ------------------------------------------------------------- the versioned file format
+
+OLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "v0_1_0")
+
+
+def rewritten(source, target, **changes):
+    """A copy of the model file ``source`` at ``target`` with arrays replaced, added or
+    (given None) removed."""
+    with np.load(source, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    for key, value in changes.items():
+        if value is None:
+            arrays.pop(key, None)
+        else:
+            arrays[key] = value
+    np.savez(target, **arrays)
+    return target
+
+
+def expected_outputs(name):
+    with np.load(os.path.join(OLD, f"{name}.expected.npz"), allow_pickle=False) as data:
+        return data["X"], data["predict"]
+
+
+def test_the_schema_describes_what_mlp_config_returns():
+    # a constructor argument added to MLP.config() without a schema field would write files
+    # that load refuses: this fails first, pointing at fastmlp.persistence
+    assert set(net().config()) == {field.name for field in persistence.CONFIG_FIELDS}
+    for field in persistence.CONFIG_FIELDS + persistence.ARRAYS:
+        assert 1 <= field.since <= persistence.FORMAT_VERSION, field
+        if field.since > 1:  # files older than the field must get a value for it
+            assert field.default is not persistence.REQUIRED, field
+
+
+def test_a_saved_file_says_its_format_and_writer(tmp_path):
+    net().save(tmp_path / "model.npz")
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as data:
+        assert int(data["format_version"]) == persistence.FORMAT_VERSION == 2
+        assert str(data["fastmlp_version"]) == fastmlp.__version__
+        assert json.loads(str(data["config"])) == net().config()
+
+
+class WithDropout(fastmlp.MLP):
+    """A subclass whose constructor has an argument MLP's files do not store."""
+
+    def __init__(self, layer_sizes, *args, dropout=0.25, **kwargs):
+        super().__init__(layer_sizes, *args, **kwargs)
+        self.dropout = dropout
+
+
+def test_load_does_not_require_the_constructor_to_match_the_stored_fields():
+    # MLP.load compared the stored keys with MLP.__init__'s parameters: a new defaulted
+    # argument (dropout=) made every earlier file unloadable
+    X, expected = expected_outputs("elu_leaky_relu")
+    loaded = WithDropout.load(os.path.join(OLD, "elu_leaky_relu.npz"))
+    assert type(loaded) is WithDropout and loaded.dropout == 0.25
+    assert (loaded.leaky_relu_slope, loaded.elu_alpha) == (0.23, 0.65)
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+
+
+def test_a_constructor_argument_added_to_mlp_itself_keeps_old_files_loadable(monkeypatch,
+                                                                            tmp_path):
+    original = fastmlp.MLP.__init__
+    seen = []
+
+    def with_dropout(self, layer_sizes, *args, dropout=0.0, **kwargs):
+        seen.append(dropout)
+        original(self, layer_sizes, *args, **kwargs)
+
+    monkeypatch.setattr(fastmlp.MLP, "__init__", with_dropout)
+    assert "dropout" in inspect.signature(fastmlp.MLP.__init__).parameters
+    X, expected = expected_outputs("softmax_cross_entropy")
+    loaded = fastmlp.MLP.load(os.path.join(OLD, "softmax_cross_entropy.npz"))
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+    assert loaded.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    net().save(tmp_path / "current.npz")
+    fastmlp.MLP.load(tmp_path / "current.npz")
+    assert seen == [0.0] * 3  # (the network net() built, then both loads)
+
+
+class Stored(fastmlp.MLP):
+    """MLP with a ``dropout`` argument that it saves, as a next format of the schema
+    would."""
+
+    def __init__(self, layer_sizes, *args, dropout=0.5, **kwargs):
+        super().__init__(layer_sizes, *args, **kwargs)
+        self.dropout = dropout
+
+    def config(self):
+        return {**super().config(), "dropout": self.dropout}
+
+
+def test_a_field_newer_than_a_file_takes_its_default(tmp_path, monkeypatch):
+    fastmlp.MLP((3, 4, 2), seed=0).save(tmp_path / "f2.npz")
+    # before format 3 exists, a network whose config has dropout cannot be saved
+    with pytest.raises(ValueError, match=r"unknown: \['dropout'\]"):
+        Stored((3, 4, 2), seed=0).save(tmp_path / "refused.npz")
+    assert not (tmp_path / "refused.npz").exists()
+
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(persistence, "CONFIG_FIELDS", persistence.CONFIG_FIELDS
+                        + (persistence.Field("dropout", 3, 0.0),))
+    X, expected = expected_outputs("regression_float64")
+    old = Stored.load(os.path.join(OLD, "regression_float64.npz"))  # format 1
+    assert old.dropout == 0.0  # the schema's default, not the constructor's 0.5
+    np.testing.assert_array_equal(old.predict(X), expected)
+    assert Stored.load(tmp_path / "f2.npz").dropout == 0.0  # format 2
+    Stored((3, 4, 2), dropout=0.3, seed=0).save(tmp_path / "f3.npz")
+    with np.load(tmp_path / "f3.npz") as data:
+        assert int(data["format_version"]) == 3
+    assert Stored.load(tmp_path / "f3.npz").dropout == 0.3
+    # a format that predates the field cannot hold it
+    rewritten(tmp_path / "f3.npz", tmp_path / "bad.npz", format_version=np.int64(2))
+    with pytest.raises(ValueError, match=r"fields \['dropout'\], which model format 2 does "
+                                         "not define"):
+        Stored.load(tmp_path / "bad.npz")
+
+
+def test_a_newer_format_is_refused_naming_the_path_and_the_writer(tmp_path):
+    net().save(tmp_path / "model.npz")
+    future = rewritten(tmp_path / "model.npz", tmp_path / "future.npz",
+                       format_version=np.int64(persistence.FORMAT_VERSION + 1),
+                       fastmlp_version=np.str_("9.1.0"), optimizer_state=np.zeros(3))
+    with pytest.raises(ValueError) as error:
+        fastmlp.MLP.load(future)
+    message = str(error.value)
+    assert str(future) in message
+    assert f"model format {persistence.FORMAT_VERSION + 1} is newer" in message
+    assert "written by fastmlp 9.1.0" in message and "upgrade fastmlp" in message
+    # without the writer's name (or an unreadable one), the same refusal
+    for writer in (None, np.zeros(3)):
+        rewritten(future, tmp_path / "anonymous.npz", fastmlp_version=writer)
+        with pytest.raises(ValueError, match="is newer than the formats 1 to 2") as error:
+            fastmlp.MLP.load(tmp_path / "anonymous.npz")
+        assert "written by fastmlp" not in str(error.value)
+
+
+@pytest.mark.parametrize("changes, reason", [
+    (dict(optimizer_state=np.zeros(3)), r"it holds the arrays .*'optimizer_state'"),
+    (dict(format_version=None), "no format_version"),
+    (dict(format_version=np.int64(0)), "is not a format number"),
+    (dict(format_version=np.float64(2.0)), "is not a format number"),
+    (dict(format_version=np.array([2])), "is not a format number"),
+    (dict(params=None), r"of which \['config', 'format_version', 'params'\] are required"),
+    (dict(fastmlp_version=np.int64(3)),
+     r"fastmlp_version \(int64 of shape \(\)\) is not a version"),
+    (dict(config=np.str_(json.dumps({**net().config(), "dropout": 0.1}))),
+     r"its config has the fields \['dropout'\], which model format 2 does not define"),
+    (dict(config=np.str_(json.dumps({k: v for k, v in net().config().items()
+                                     if k != "dtype"}))),
+     r"lacks the fields \['dtype'\], which model format 2 requires"),
+    (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, True, 2]}))),
+     "is not a list of at least two positive ints"),
+    (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, 10**30, 2]}))),
+     r"declares layers \[3, 1000000000000000000000000000000, 2\] \(6000000000000000000000000"
+     r"000002 parameters\) but it stores 32"),
+])
+def test_load_refuses_what_the_format_does_not_define(tmp_path, changes, reason):
+    net().save(tmp_path / "model.npz")
+    bad = rewritten(tmp_path / "model.npz", tmp_path / "bad.npz", **changes)
+    with pytest.raises(ValueError, match=reason) as error:
+        fastmlp.MLP.load(bad)
+    assert str(error.value).startswith(f"{str(bad)!r} is not a file written by MLP.save")
+
+
+def test_a_format_1_file_cannot_hold_what_format_2_added(tmp_path):
+    old = rewritten(os.path.join(OLD, "regression_float64.npz"), tmp_path / "old.npz",
+                    fastmlp_version=np.str_("0.1.0"))
+    with pytest.raises(ValueError, match=r"model format 1 has \['classes', 'config', "
+                                         r"'format_version', 'metadata', 'params'\]"):
+        fastmlp.MLP.load(old)
