@@ -3,20 +3,18 @@ lookup -- functions that add nodes to a :class:`~fastmlp.export.graph.Graph` and
 name of the value they produce.
 
 onnxruntime implements ``Atan``, ``Softsign`` and ``Elu`` for float32 only, takes the
-``alpha`` of ``LeakyRelu`` and ``Elu`` as a float32 attribute, and computes float64
-``Sigmoid`` to an absolute (not relative) accuracy. Float64 graphs therefore build these
-activations from operators it runs in float64, without losing precision (float32 graphs
-use the operators):
+``alpha`` of ``LeakyRelu`` and ``Elu`` as a float32 attribute, and computes ``Sigmoid`` and
+``Elu`` to an absolute, not relative, accuracy (float32 ``Sigmoid(-17.5)`` is off by a factor
+of 4, ``Elu(-1e-6)`` by 3%). These activations are therefore built from operators it
+computes to a relative accuracy in both dtypes:
 
-- ``sigmoid``: 1 / (1 + e^-z), fastmlp's formula, accurate relative to the result also
-  where it is tiny.
-- ``leaky_relu``: z if z > 0 else s z, with s a float64 constant.
-
-- ``softsign``: z / (1 + |z|), fastmlp's own formula.
+- ``sigmoid``: 1 / (1 + e^-z), fastmlp's formula.
 - ``elu``: for z <= 0, alpha (e^z - 1) as 2 alpha t / (1 - t) with t = tanh(z / 2) -- an
   identity free of the cancellation of e^z - 1 near 0 (1 - t >= 1 there), so it keeps
-  ``expm1``'s relative accuracy (within 5e-16 over [-316, 0]).
-- ``arctan``: float32 ``Atan`` as a start, then two Newton steps on sin y - z cos y = 0,
+  ``expm1``'s relative accuracy (within 5e-16 over [-316, 0] in float64).
+- ``leaky_relu`` in float64: z if z > 0 else s z, with s a float64 constant.
+- ``softsign`` in float64: z / (1 + |z|), fastmlp's own formula.
+- ``arctan`` in float64: float32 ``Atan`` as a start, then two Newton steps on sin y - z cos y = 0,
   y <- y - (sin y - z cos y) / (cos y + z sin y), each of which squares the relative
   error (1e-7 -> 1e-14 -> rounding), for any z including |z| beyond float32's range.
 
@@ -73,8 +71,6 @@ def activation(g: Graph, name: str, param: float, z: str, dtype) -> str:
     if name == "softmax":
         return g.node("Softmax", [z], "softmax", axis=1)
     if name in ("sigmoid", "logistic"):
-        if single:
-            return g.node("Sigmoid", [z], "sigmoid")
         exp = g.node("Exp", [g.node("Neg", [z], "sigmoid_neg")], "sigmoid_exp")
         denominator = g.node("Add", [exp, scalar(g, "one", 1.0, dtype)], "sigmoid_den")
         return g.node("Reciprocal", [denominator], "sigmoid")
@@ -94,9 +90,7 @@ def activation(g: Graph, name: str, param: float, z: str, dtype) -> str:
                                      scalar(g, "one", 1.0, dtype)], "softsign_den")
         return g.node("Div", [z, denominator], "softsign")
     if name == "elu":
-        if single:
-            return g.node("Elu", [z], "elu", alpha=float(param))
-        return _elu64(g, float(param), z, dtype)
+        return _elu(g, float(param), z, dtype)
     if name == "arctan":
         if single:
             return g.node("Atan", [z], "arctan")
@@ -105,7 +99,7 @@ def activation(g: Graph, name: str, param: float, z: str, dtype) -> str:
                      f"{', '.join(ACTIVATIONS)}")
 
 
-def _elu64(g: Graph, alpha: float, z: str, dtype) -> str:
+def _elu(g: Graph, alpha: float, z: str, dtype) -> str:
     half = g.node("Mul", [z, scalar(g, "half", 0.5, dtype)], "elu_half")
     t = g.node("Tanh", [half], "elu_tanh")
     scaled = g.node("Mul", [t, scalar(g, "two_alpha", 2.0 * alpha, dtype)], "elu_num")

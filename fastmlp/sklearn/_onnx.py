@@ -91,18 +91,28 @@ def _multilabel(model) -> bool:
     return model._label_binarizer.y_type_ == "multilabel-indicator"
 
 
-def _check_fitted(operator):
-    model = operator.raw_operator
+def _check_fitted(model):
     check_is_fitted(model, "coefs_", msg=f"This {type(model).__name__} instance is not fitted "
                     "yet: call 'fit' before converting it to ONNX.")
     return model
+
+
+def _parse_classifier(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's own parser of classifiers (label, probabilities, and the ZipMap its options
+    ask for) -- what ``update_registered_converter`` installs for a converter with a
+    ``zipmap`` option -- after a check that the model is fitted: that parser reads
+    ``classes_`` first, and would fail on an unfitted model with an obscure message."""
+    from skl2onnx._parse import _parse_sklearn_classifier
+
+    _check_fitted(model)
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers=custom_parsers)
 
 
 def _classifier_shapes(operator) -> None:
     """skl2onnx's shape calculator: the label's and the probabilities' types and shapes."""
     from skl2onnx.common.data_types import Int64TensorType, StringTensorType
 
-    model = _check_fitted(operator)
+    model = _check_fitted(operator.raw_operator)
     if len(operator.inputs) != 1 or len(operator.outputs) != 2:
         raise RuntimeError(f"{type(model).__name__} takes one input and gives a label and "
                            f"probabilities, got {len(operator.inputs)} input(s) and "
@@ -120,7 +130,7 @@ def _classifier_shapes(operator) -> None:
 
 
 def _regressor_shapes(operator) -> None:
-    model = _check_fitted(operator)
+    model = _check_fitted(operator.raw_operator)
     if len(operator.inputs) != 1 or len(operator.outputs) != 1:
         raise RuntimeError(f"{type(model).__name__} takes one input and gives one output")
     n = operator.inputs[0].get_first_dimension()
@@ -187,7 +197,7 @@ def register_onnx_converters() -> None:
                           "pip install 'fastmlp[onnx]'") from error
     update_registered_converter(
         MLPClassifier, _CLASSIFIER_ALIAS, _classifier_shapes, _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False],
+        parser=_parse_classifier, options={"zipmap": [True, False, "columns"], "nocl": [True, False],
                  "output_class_labels": [False, True]})
     update_registered_converter(MLPRegressor, _REGRESSOR_ALIAS, _regressor_shapes,
                                 _convert_regressor)
