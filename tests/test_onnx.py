@@ -291,8 +291,8 @@ def test_poisson_exp_output():
 
     X, z = sklearn_data()
     counts = np.random.default_rng(0).poisson(np.exp(0.5 * z[:, 0] - 0.3 * z[:, 1]))
-    poisson = fitted(MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=100, random_state=0), z,
-                     counts)
+    poisson = fitted(MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=100,
+                                  random_state=0), z, counts)
     assert poisson.out_activation_ == "exp"
     port = fitted(fsk.MLPRegressor(hidden_layer_sizes=(8,), max_iter=1, random_state=0), z, counts)
     port.coefs_, port.intercepts_ = poisson.coefs_, poisson.intercepts_

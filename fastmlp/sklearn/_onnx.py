@@ -197,7 +197,8 @@ def register_onnx_converters() -> None:
                           "pip install 'fastmlp[onnx]'") from error
     update_registered_converter(
         MLPClassifier, _CLASSIFIER_ALIAS, _classifier_shapes, _convert_classifier,
-        parser=_parse_classifier, options={"zipmap": [True, False, "columns"], "nocl": [True, False],
+        parser=_parse_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False],
                  "output_class_labels": [False, True]})
     update_registered_converter(MLPRegressor, _REGRESSOR_ALIAS, _regressor_shapes,
                                 _convert_regressor)
