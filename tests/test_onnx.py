@@ -259,6 +259,24 @@ def test_classifier_default_zipmap_and_binary_integer_classes():
     assert_close(got, clf.predict_proba(rows), RTOL["float32"])
 
 
+def test_skl2onnx_options_on_string_classes():
+    X, z = sklearn_data()
+    y = np.array(["low", "mid", "high"])[np.argmax(z[:, :3], axis=1)]
+    clf = fitted(fsk.MLPClassifier((6,), activation="softsign", max_iter=40, random_state=0),
+                 z, y)
+    result = run(skl2onnx.to_onnx(clf, z[:1], options={"zipmap": False,
+                                                        "output_class_labels": True}), z)
+    assert result["class_labels"].tolist() == clf.classes_.tolist()
+    assert result["label"].tolist() == clf.predict(z).tolist()
+    rows = z.astype(np.float32)
+    columns = run(skl2onnx.to_onnx(clf, rows[:1], options={"zipmap": "columns"}), rows)
+    got = np.column_stack([columns[f"s{c}"] for c in clf.classes_])
+    assert_close(got, clf.predict_proba(rows), RTOL["float32"])
+    indices = run(skl2onnx.to_onnx(clf, z[:1], options={"nocl": True, "zipmap": False}), z)
+    assert indices["label"].dtype == np.int64
+    assert clf.classes_[indices["label"]].tolist() == clf.predict(z).tolist()
+
+
 def test_logistic_outputs_clipped_as_predict_proba_and_multilabel():
     X, z = sklearn_data()
     Y = np.column_stack([z[:, 0] > 0, z[:, 1] > 0.5, z[:, 0] + z[:, 2] > 0]).astype(int)

@@ -5,7 +5,10 @@
 
 The outputs are those skl2onnx gives for scikit-learn's own MLPs: a classifier's ``label``
 (int64 for numeric classes, strings otherwise; (N, K) int64 indicators for multilabel
-targets) and ``probabilities`` (N, n_classes), a ZipMap of them unless ``zipmap=False``;
+targets) and ``probabilities`` (N, n_classes), a ZipMap of them unless ``zipmap=False``
+(also ``zipmap="columns"`` and ``output_class_labels``, handled by skl2onnx's parser, and
+``nocl=True``: the label is the class's index, int64 -- which skl2onnx's own MLP converter
+gets wrong for string classes);
 a regressor's ``variable`` (N, n_outputs). The graph computes what ``predict`` and
 ``predict_proba`` do -- every activation fastmlp offers ("arctan", "softsign",
 "leaky_relu", "elu" too), the probabilities kept inside (0, 1) as ``predict_proba`` keeps
@@ -91,6 +94,11 @@ def _multilabel(model) -> bool:
     return model._label_binarizer.y_type_ == "multilabel-indicator"
 
 
+def _no_class_labels(scope, model) -> bool:
+    """skl2onnx's option ``nocl``: labels as class indices instead of ``classes_``."""
+    return bool(scope.get_options(model, dict(nocl=False))["nocl"])
+
+
 def _check_fitted(model):
     check_is_fitted(model, "coefs_", msg=f"This {type(model).__name__} instance is not fitted "
                     "yet: call 'fit' before converting it to ONNX.")
@@ -121,7 +129,7 @@ def _classifier_shapes(operator) -> None:
     classes = _label_classes(model)
     if _multilabel(model):
         operator.outputs[0].type = Int64TensorType([n, model.n_outputs_])
-    elif classes.dtype.kind == "U":
+    elif classes.dtype.kind == "U" and not _no_class_labels(operator.scope_inst, model):
         operator.outputs[0].type = StringTensorType([n])
     else:
         operator.outputs[0].type = Int64TensorType([n])
@@ -178,7 +186,8 @@ def _convert_classifier(scope, operator, container) -> None:
         g.node("Concat", [negative, out], "proba", out=proba, axis=1)
     else:
         g.node("Identity", [out], "proba", out=proba)
-    argmax_labels(g, proba, _label_classes(model), label)
+    classes = None if _no_class_labels(scope, model) else _label_classes(model)
+    argmax_labels(g, proba, classes, label)
 
 
 def _convert_regressor(scope, operator, container) -> None:
@@ -198,7 +207,7 @@ def register_onnx_converters() -> None:
     update_registered_converter(
         MLPClassifier, _CLASSIFIER_ALIAS, _classifier_shapes, _convert_classifier,
         parser=_parse_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False],
+        options={"zipmap": [True, False, "columns"], "nocl": [False, True],
                  "output_class_labels": [False, True]})
     update_registered_converter(MLPRegressor, _REGRESSOR_ALIAS, _regressor_shapes,
                                 _convert_regressor)
