@@ -71,6 +71,16 @@ def test_every_activation_output_and_depth_matches_predict(output, dtype):
             assert_close(got, net.predict(rows), RTOL[dtype])
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_oldest_opset_supported(dtype):
+    X = inputs(3, dtype)
+    for hidden in HIDDEN:
+        net = fastmlp.MLP((3, 5, 4), hidden, "softmax", "cross_entropy", dtype=dtype, seed=0,
+                          init_scale=1.0)
+        result = run(net.to_onnx(opset=13), X)
+        assert_close(result["probabilities"], net.predict_proba(X), RTOL[dtype])
+
+
 def test_no_hidden_layer_and_float32_export_of_a_float64_network():
     net = fastmlp.MLP((5, 2), [], "sigmoid", seed=3, init_scale=1.0)
     X = inputs(5, "float64")

@@ -17,7 +17,7 @@ import onnx
 from .files import write_atomically
 from .graph import DEFAULT_OPSET, GraphBuilder
 from .layers import argmax_labels, dense_stack, scalar
-from .preprocessing import cli_steps
+from .preprocessing import cli_features
 
 #: The metadata key and value that mark a model written by ``fastmlp train``.
 CLI_FORMAT_KEY, CLI_FORMAT = "format", "fastmlp-cli-1"
@@ -98,16 +98,8 @@ def cli_model_to_onnx(net, path=None, *, dtype=None,
                          "no feature names and input scaling to export (use MLP.to_onnx)")
     dtype = _float_dtype(net.dtype if dtype is None else dtype)
     _check_finite(net)
-    steps = cli_steps(meta)
-    features = list(meta["features"])
-    if len(features) != net.layer_sizes[0]:
-        raise ValueError(f"the model's metadata names {len(features)} features but the "
-                         f"network takes {net.layer_sizes[0]} inputs")
     g = GraphBuilder(opset)
-    x = g.input("X", dtype, [None, len(features)])
-    for step in steps:
-        x = step(g, x, dtype)
-    out = _network(g, net, x, dtype)
+    out = _network(g, net, cli_features(g, meta, net.layer_sizes[0], dtype), dtype)
     if meta.get("task") == "classification":
         if net.classes_ is None:
             raise ValueError("the classification model has no classes_ to name its labels")
@@ -125,7 +117,7 @@ def cli_model_to_onnx(net, path=None, *, dtype=None,
         scaled = g.node("Mul", [column, scalar(g, "y_scale", y_scale, dtype)], "y_scaled")
         g.output(g.node("Add", [scaled, scalar(g, "y_mean", y_mean, dtype)], "prediction",
                         out="prediction"), dtype, [None])
-    props = {**_metadata(net), "fastmlp.features": json.dumps(features),
+    props = {**_metadata(net), "fastmlp.features": json.dumps(meta["features"]),
              "fastmlp.target": str(meta.get("target")), "fastmlp.task": str(meta.get("task"))}
     model = g.model("fastmlp_cli_model", doc=repr(net), metadata=props)
     if path is not None:

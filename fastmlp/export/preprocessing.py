@@ -1,10 +1,15 @@
 """Preprocessing as ONNX nodes: what the command line does to a table's columns before its
 network sees them, so an exported graph takes the raw columns.
 
+:func:`cli_features` declares the graph's inputs and returns the value the network takes.
 A step is a function ``step(g, x, dtype) -> str``: it adds nodes to the graph ``g`` that
-turn the value ``x`` (n, d) into the next one and returns that value's name.
-:func:`cli_steps` lists a command-line model's steps, in order, from its metadata; a new kind
-of preprocessing is one more step factory here and one more entry there.
+turn the value ``x`` (n, d) into the next one and returns that value's name;
+:func:`cli_steps` lists a command-line model's steps, in order, from its metadata. A new
+kind of numeric preprocessing (an imputer: ``Where(IsNaN(x), fill, x)``) is one more step
+factory and one more entry in :func:`cli_steps`; columns of another type (categories as
+strings) are one more input in :func:`cli_features` with a step of their own (one-hot:
+``Equal`` against the categories, ``Cast``), concatenated with the numeric block in the
+order the network's inputs follow.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .graph import Graph
+from .graph import Graph, GraphBuilder
 
 #: ``step(g, x, dtype) -> name of the transformed value``.
 Step = Callable[[Graph, str, np.dtype], str]
@@ -45,3 +50,17 @@ def cli_steps(metadata: dict) -> list[Step]:
     except KeyError as error:
         raise ValueError(f"the model's metadata has no {error.args[0]!r}: it does not "
                          "describe the command line's input scaling") from None
+
+
+def cli_features(g: GraphBuilder, metadata: dict, n_inputs: int, dtype) -> str:
+    """Declare the inputs of a command-line model's graph -- ``X`` (N, n_features), the raw
+    feature columns in the order of ``metadata["features"]`` -- and add its preprocessing;
+    returns the value the network takes (N, ``n_inputs``)."""
+    features = metadata.get("features")
+    if not isinstance(features, list) or len(features) != n_inputs:
+        raise ValueError(f"the model's metadata names {features!r} as features but the "
+                         f"network takes {n_inputs} inputs")
+    x = g.input("X", dtype, [None, len(features)])
+    for step in cli_steps(metadata):
+        x = step(g, x, np.dtype(dtype))
+    return x
