@@ -4,6 +4,7 @@
     fastmlp predict MODEL DATA [--out FILE] [--proba]
     fastmlp evaluate MODEL DATA --target COL
     fastmlp info MODEL
+    fastmlp export MODEL --onnx OUT.onnx
     fastmlp demo | bench | warmup
 
 DATA is a CSV or TSV file with a header row, an ``.npz`` file with arrays X and y, or an
@@ -86,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a saved model")
     info.add_argument("model", metavar="MODEL")
     info.set_defaults(run=run_info)
+
+    _add_export_parser(commands)
 
     demo = commands.add_parser("demo", help="train on the shipped digits (the default)",
                                add_help=False)
@@ -371,6 +374,37 @@ def run_info(args) -> int:
         print(f"task: {meta['task']}, target: {meta['target']!r}")
         print(f"features ({len(meta['features'])}): {', '.join(meta['features'])}")
         print("inputs standardized with the training rows' mean and standard deviation")
+    return 0
+
+
+# ---------------------------------------------------------------------------- export
+
+def _add_export_parser(commands) -> None:
+    export = commands.add_parser(
+        "export", help="export a trained model to ONNX",
+        description="Write MODEL (from 'fastmlp train') as an ONNX graph that includes its "
+        "input scaling: it takes the raw feature columns (input X, in the order 'fastmlp "
+        "info' lists) and gives 'label' and 'probabilities' (classification) or "
+        "'prediction' (regression). Needs: pip install 'fastmlp[onnx]'.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="file to write")
+    export.add_argument("--dtype", choices=["float64", "float32"], default=None,
+                        help="the graph's floating type (default: the model's)")
+    export.add_argument("--opset", type=int, default=None, help="ONNX opset (default 17)")
+    export.set_defaults(run=run_export)
+
+
+def run_export(args) -> int:
+    import fastmlp
+
+    try:
+        from .export import DEFAULT_OPSET, cli_model_to_onnx
+    except ImportError as error:
+        raise CommandError(str(error)) from None
+    net = fastmlp.MLP.load(args.model)
+    cli_model_to_onnx(net, args.onnx, dtype=args.dtype, opset=args.opset or DEFAULT_OPSET)
+    print(f"wrote {args.onnx}: input X ({net.layer_sizes[0]} columns), opset "
+          f"{args.opset or DEFAULT_OPSET}")
     return 0
 
 

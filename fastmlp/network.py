@@ -230,6 +230,14 @@ class MLP:
         """
         persistence.save(self, path)
 
+    def to_onnx(self, path=None, *, dtype=None, opset: int | None = None):
+        """This network as an ``onnx.ModelProto`` (written to ``path`` when given): outputs
+        ``output`` (:meth:`predict`), and for classifiers ``label`` and ``probabilities``.
+        See :func:`fastmlp.export.mlp_to_onnx`; needs ``pip install fastmlp[onnx]``."""
+        from .export import DEFAULT_OPSET, mlp_to_onnx
+
+        return mlp_to_onnx(self, path, dtype=dtype, opset=opset or DEFAULT_OPSET)
+
     @classmethod
     def load(cls, path) -> "MLP":
         """Read a network written by :meth:`save` of this or any earlier fastmlp (0.1.0

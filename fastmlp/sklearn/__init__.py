@@ -30,4 +30,12 @@ gradient), ``_state`` (what carries over between fits).
 
 from ._estimators import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "register_onnx_converters"]
+
+
+def register_onnx_converters() -> None:
+    """Register the estimators with skl2onnx, so ``skl2onnx.to_onnx`` converts them (alone
+    or in a Pipeline); see ``fastmlp.sklearn._onnx``. Needs ``pip install fastmlp[onnx]``."""
+    from ._onnx import register_onnx_converters as register
+
+    register()
