@@ -47,7 +47,6 @@ from ..kernels.fma import fma
 from ..kernels.indexing import borrowed, prefetch, unsigned
 from ..kernels.losses import output_row
 from ..kernels.optimizers import (
-    ADAM,
     ADAMW,
     LOSS_NOT_FINITE,
     NESTEROV,
@@ -237,7 +236,7 @@ def make_train_epoch(shape=None):
 
     @exact
     def train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
-                    norm_sums, block, sample_weight):
+                    norm_sums, block, sample_weight, moments):
         """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
         ``slots``.
 
@@ -248,8 +247,10 @@ def make_train_epoch(shape=None):
         batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
         their weighted mean. None compiles a kernel without the weights' code, and so does
         clipping (``clip`` is None or (0.0, clip_norm): the per-sample engine declines
-        clip_value). The update rule is chosen by its code at run time: one kernel serves
-        them all.
+        clip_value). ``moments`` says which family of layer pass the rule needs: True for
+        the rules with moment estimates (Adam, AdamW), None for sgd / momentum / Nesterov;
+        each compiles a kernel with only its family's pass (inlining both made the first
+        compile a third longer), and within it the rule is chosen by its code.
         """
         # arrays passed into the inlined helpers, borrowed: no reference counting per row
         # (see fastmlp.kernels.indexing)
@@ -288,7 +289,6 @@ def make_train_epoch(shape=None):
         for k in range(slots.shape[0]):  # the rule's slot vectors, one after the other
             for i in range(n_params):
                 state[k * n_params + i] = slots[k, i]
-        moments = rule.optimizer == ADAM or rule.optimizer == ADAMW
         for l in range(n_layers):
             block_norms[l] = norm_sums[l]
 
@@ -340,7 +340,7 @@ def make_train_epoch(shape=None):
             t = t_start + updates + 1
             alpha = step_size(rule, t)
             c1, c2 = 1.0, 1.0
-            if moments:
+            if moments is not None:
                 c1, c2 = bias_corrections(rule, t)
             coefs = (alpha, 1.0, c1, c2, alpha)
             if clip is not None:
@@ -364,7 +364,7 @@ def make_train_epoch(shape=None):
                 geometry = layer_geometry(sizes, w_off, b_off, u_off, l)
                 below = max(l - 2, 0)  # the layer below's activation (unused for l = 1)
                 # One call site per family: each inlined copy adds to the compile time.
-                if moments:
+                if moments is not None:
                     ok, a_sq, d_sq = adam_layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
                         act_params[below], acts, deltas, l > 1 and clip is None)
@@ -426,6 +426,7 @@ class PerSampleEngine(Engine):
         self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
                                      data.Y.shape[1])
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
+        self.moments = True if RULES[config.optimizer].moments else None
         weighted = data.sample_weight.shape[0] > 0
         self.sample_weight = data.sample_weight if weighted else None
         # the specialized kernel (fastmlp.engines.specialize): looked up, or compiled, once
@@ -446,7 +447,8 @@ class PerSampleEngine(Engine):
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         args = (self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-                self.rule, self.clip, state.t, norm_sums, self.block, self.sample_weight)
+                self.rule, self.clip, state.t, norm_sums, self.block, self.sample_weight,
+                self.moments)
         if self._kind is not None:
             if self._specialization is None:
                 self._specialization = specialize.request(
