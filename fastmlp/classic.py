@@ -117,6 +117,9 @@ def NOT() -> McCullochPitts:
 class MPNetwork:
     """A feed-forward network of McCulloch-Pitts units.
 
+    Calling the network returns the last layer's outputs: one value (or, on a 2-D array of
+    rows, one array) when that layer has one unit, else a tuple (or a 2-D array).
+
     Parameters
     ----------
     layers : sequence of layers
@@ -124,9 +127,6 @@ class MPNetwork:
         positions ``inputs`` of the layer before (the network's inputs for the first layer).
     n_inputs : int
         Inputs of the network.
-
-    Calling the network returns the last layer's outputs: one value (or, on a 2-D array of
-    rows, one array) when that layer has one unit, else a tuple (or a 2-D array).
     """
 
     def __init__(self, layers, n_inputs: int):

@@ -29,7 +29,7 @@ STALLED = ("saddle", "maximum", "plateau")
 
 @dataclass
 class Diagnosis:
-    """Report of :func:`diagnose`.
+    """Report of :meth:`fastmlp.MLP.diagnose`.
 
     Attributes
     ----------
@@ -45,7 +45,7 @@ class Diagnosis:
         pre-activation is <= 0 on every row -- for relu, units that output zero everywhere and
         so never learn again (the dying-ReLU problem).
     saturated_units : dict {layer: fraction}
-        For each sigmoid / tanh hidden layer, the fraction of units with |z| > 5 on every row.
+        For each sigmoid / tanh hidden layer, the fraction of units with ``|z| > 5`` on every row.
     stationary_point : str or None
         Where training stands (:func:`fastmlp.curvature.stationary_point`): "minimum",
         "saddle", "maximum", "plateau" or "not stationary"; None when the check was skipped
