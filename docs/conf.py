@@ -10,7 +10,6 @@ section, an example that raises -- fail the build.
 """
 
 import re
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,8 +18,10 @@ import matplotlib
 matplotlib.use("Agg")  # the gallery draws without a display
 
 ROOT = Path(__file__).resolve().parents[1]
-# the checkout's own fastmlp, also when another one is installed
-sys.path.insert(0, str(ROOT))
+# The fastmlp documented is the one Python imports: the checkout's with ``python -m sphinx``
+# run from its root (the working directory comes first on sys.path), the installed one with
+# ``sphinx-build`` (as .ci/run does, so that the gallery's compiled kernels are cached where
+# the tests that follow load them).
 import fastmlp  # noqa: E402
 
 # the gallery's examples run in this process, so the Numba kernels compile once per build and

@@ -39,8 +39,9 @@ difference = max(np.abs(a - b).max() / np.abs(b).max()
                  for a, b in zip(ours.coefs_, theirs.coefs_))
 print(f"largest relative difference of coefs_: {difference:.1e}")
 print(f"same predictions: {(ours.predict(X) == theirs.predict(X)).all()}")
+speed_up = seconds["scikit-learn"] / seconds["fastmlp.sklearn"]
 print(", ".join(f"{name} {s:.3f} s" for name, s in seconds.items())
-      + f" (best of 3 on this machine): {seconds['scikit-learn'] / seconds['fastmlp.sklearn']:.1f}x")
+      + f" (best of 3 on this machine): {speed_up:.1f}x")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 ax = axes[0]

@@ -52,15 +52,15 @@ def _binary_rows(x, name: str = "x") -> tuple[np.ndarray, bool]:
 class McCullochPitts:
     """A McCulloch-Pitts unit.
 
+    Calling the unit on a vector of 0/1 inputs returns 0 or 1; on a 2-D array of rows, an
+    array of outputs.
+
     Parameters
     ----------
     threshold : int >= 0
         theta: the unit fires when the sum of its inputs is at least theta.
     inhibitory : sequence of int
         Positions of the inhibitory inputs: any of them on forces the output to 0.
-
-    Calling the unit on a vector of 0/1 inputs returns 0 or 1; on a 2-D array of rows, an
-    array of outputs.
     """
 
     def __init__(self, threshold: int, inhibitory: Sequence[int] = ()):

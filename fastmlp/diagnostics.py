@@ -72,6 +72,8 @@ class Diagnosis:
 
     @property
     def healthy(self) -> bool:
+        """No symptom found: no vanishing or exploding gradients, dead or saturated units,
+        and not stalled at a saddle, maximum or plateau."""
         return not (self.vanishing or self.exploding or any(self.dead_units.values())
                     or any(self.saturated_units.values()) or self.stationary_point in STALLED)
 
