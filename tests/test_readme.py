@@ -28,8 +28,8 @@ def test_the_readme_has_its_quick_start():
 def test_the_user_guide_has_examples():
     guide = {page.name for page, _, _ in EXAMPLES if page != README}
     # the pages whose subject is code a user runs (the others are prose and tables)
-    assert {"getting_started.md", "mlp.md", "evaluation.md", "classics.md", "sklearn.md",
-            "scaling.md", "export.md"} <= guide
+    assert {"getting_started.md", "mlp.md", "training.md", "evaluation.md", "classics.md",
+            "sklearn.md", "scaling.md", "export.md"} <= guide
 
 
 @pytest.mark.parametrize("page, index, code", EXAMPLES,
