@@ -52,15 +52,15 @@ def _binary_rows(x, name: str = "x") -> tuple[np.ndarray, bool]:
 class McCullochPitts:
     """A McCulloch-Pitts unit.
 
+    Calling the unit on a vector of 0/1 inputs returns 0 or 1; on a 2-D array of rows, an
+    array of outputs.
+
     Parameters
     ----------
     threshold : int >= 0
         theta: the unit fires when the sum of its inputs is at least theta.
     inhibitory : sequence of int
         Positions of the inhibitory inputs: any of them on forces the output to 0.
-
-    Calling the unit on a vector of 0/1 inputs returns 0 or 1; on a 2-D array of rows, an
-    array of outputs.
     """
 
     def __init__(self, threshold: int, inhibitory: Sequence[int] = ()):
@@ -117,6 +117,9 @@ def NOT() -> McCullochPitts:
 class MPNetwork:
     """A feed-forward network of McCulloch-Pitts units.
 
+    Calling the network returns the last layer's outputs: one value (or, on a 2-D array of
+    rows, one array) when that layer has one unit, else a tuple (or a 2-D array).
+
     Parameters
     ----------
     layers : sequence of layers
@@ -124,9 +127,6 @@ class MPNetwork:
         positions ``inputs`` of the layer before (the network's inputs for the first layer).
     n_inputs : int
         Inputs of the network.
-
-    Calling the network returns the last layer's outputs: one value (or, on a 2-D array of
-    rows, one array) when that layer has one unit, else a tuple (or a 2-D array).
     """
 
     def __init__(self, layers, n_inputs: int):

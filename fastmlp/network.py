@@ -176,6 +176,7 @@ class MLP:
 
     @property
     def n_params(self) -> int:
+        """Length of the flat parameter vector ``params`` (all weights and biases)."""
         return self.layout.n_params
 
     def copy(self) -> "MLP":

@@ -41,9 +41,9 @@ class MinimizeResult:
     values : ndarray (steps + 1,)
         f at each iterate.
     grad_norms : ndarray (steps + 1,)
-        |grad f| at each iterate.
+        ``|grad f|`` at each iterate.
     converged : bool
-        |grad f(x)| <= tol was reached (never, with tol None).
+        ``|grad f(x)| <= tol`` was reached (never, with tol None).
     steps : int
         Updates made.
     """
@@ -78,7 +78,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     steps : int >= 1
         The step budget.
     tol : float or None
-        Stop as soon as |grad f(x)| <= tol (``converged``); None takes every step.
+        Stop as soon as ``|grad f(x)| <= tol`` (``converged``); None takes every step.
 
     Returns
     -------
@@ -222,7 +222,7 @@ def classify_stationary_point(f: Callable, x, grad_tol: float = 1e-5,
     Returns "minimum" (every eigenvalue > eig_tol), "maximum" (every one < -eig_tol),
     "saddle" (eigenvalues of both signs beyond eig_tol), or "degenerate" (an eigenvalue
     within eig_tol of zero and no saddle: the second derivative cannot decide, higher ones
-    are needed -- x^3 and x^4 at 0). Raises ValueError when |grad f(x)| > grad_tol: x is not
+    are needed -- x^3 and x^4 at 0). Raises ValueError when ``|grad f(x)| > grad_tol``: x is not
     stationary.
     """
     g = np.atleast_1d(gradient(f, x))

@@ -220,7 +220,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit_transaction(self._fit, X, y, sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets, (n,) for one output, else (n, n_outputs_)."""
+        """Predicted targets, (n,) for one output, else (n, ``n_outputs_``)."""
         return self._decode(self._forward(X))
 
     def __sklearn_tags__(self):
