@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from . import _validation as check
+from .checkpoint import Checkpoint
 from .compiling import notice_if_compiling
 from .config import FitConfig
 from .epochs import EpochRunner
@@ -26,11 +27,21 @@ from .workspace import Workspace
 
 
 def train(net, feed, config: FitConfig, state: OptimizerState,
-          validation: Data | None = None, seed=None) -> History:
+          validation: Data | None = None, seed=None, *, on_rollback=None,
+          checkpoint: Checkpoint | None = None) -> History:
     """Train ``net`` in place on the rows of ``feed`` (:mod:`fastmlp.feeds`) for up to
     ``config.epochs`` epochs, continuing ``state`` (updated in place); ``seed`` seeds the row
     orders. The inputs are already validated (see :meth:`fastmlp.MLP.fit`, which documents
-    the options, the history and the errors; ``grad_tol`` needs an in-memory feed)."""
+    the options, the history and the errors; ``grad_tol`` needs an in-memory feed).
+
+    A fit is a transaction against failures of its data: an exception raised while an epoch
+    reads or trains on its rows (a block of a memory map holding NaN, a chunk source raising
+    OSError, a chunk of another width) puts the parameters and ``state`` back to what they
+    were when this call began, calls ``on_rollback()`` (the caller restores what else it
+    changed) and propagates. A second Ctrl-C (KeyboardInterrupt) puts them back to the end
+    of the last completed epoch instead, like the first Ctrl-C and an exception from the
+    callback, which keep the completed epochs. ``checkpoint`` (:mod:`fastmlp.checkpoint`)
+    resumes a fit it recorded and records this one every few epochs."""
     params = net.params
     work = Workspace(net.network, net.dtype)
     epochs = EpochRunner(work, feed, config, get_num_threads())
@@ -39,18 +50,38 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     history = History(net.layout.n_layers)
     monitor = StoppingMonitor.for_config(config)
     rng = check.random_generator(seed, "seed")
+    call_params, call_state = params.copy(), state.copy()
     start_params, start_state = params.copy(), state.copy()
     best_params = params.copy() if config.early_stopping else None
+    first_epoch = 0
+    if checkpoint is not None:
+        first_epoch = checkpoint.resume(params, state, history, monitor, rng, best_params)
+    rolled_back = False
     progress = _progress_bar(config) if config.verbose == 1 else None
+    if progress is not None and first_epoch:
+        progress.update(first_epoch)
     interrupt = _Interrupt()
     try:
-        for epoch in range(config.epochs):
+        for epoch in range(first_epoch, config.epochs):
             np.copyto(start_params, params)
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
-            with notice_if_compiling(epochs.kernel() if epoch == 0 else None, "training"):
-                result = epochs.run(params, state, rng, norm_sums)
+            try:
+                with notice_if_compiling(epochs.kernel() if epoch == first_epoch else None,
+                                         "training"):
+                    result = epochs.run(params, state, rng, norm_sums)
+            except Exception:
+                np.copyto(params, call_params)
+                state.restore(call_state)
+                rolled_back = True
+                if on_rollback is not None:
+                    on_rollback()
+                raise
+            except KeyboardInterrupt:
+                np.copyto(params, start_params)
+                state.restore(start_state)
+                raise
             if result.status != OK:
                 np.copyto(params, start_params)
                 state.restore(start_state)
@@ -81,6 +112,10 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                     f"{epoch + 1}; they were restored to that epoch's values")
             if reason is None and interrupt.requested:
                 reason = "interrupted"
+            if checkpoint is not None and (reason == "interrupted" or (
+                    reason is None and checkpoint.due(epoch + 1, config.epochs))):
+                # Ctrl-C too: the script rerun continues from here
+                checkpoint.write(epoch + 1, params, state, history, monitor, rng, best_params)
             if reason is not None:
                 history.stop_reason = reason
                 break
@@ -89,9 +124,12 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
         if progress is not None:
             progress.close()
         # whatever ended the fit (its last epoch, a stopping rule, divergence, an exception
-        # from the callback), early stopping leaves the best validation epoch's parameters
-        if best_params is not None and monitor.best_epoch is not None:
+        # from the callback), early stopping leaves the best validation epoch's parameters;
+        # not when a failure of the data rolled the whole call back
+        if best_params is not None and monitor.best_epoch is not None and not rolled_back:
             np.copyto(params, best_params)
+    if checkpoint is not None and history.stop_reason != "interrupted":
+        checkpoint.remove()  # finished: a rerun trains afresh
     return history
 
 
