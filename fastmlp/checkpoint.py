@@ -76,8 +76,11 @@ class Checkpoint:
         about to finish and remove the file)."""
         return epochs_done % self.every == 0 and epochs_done < epochs
 
-    def write(self, epochs_done, params, state, history, monitor, rng, best_params) -> None:
-        """Record the fit after ``epochs_done`` epochs, atomically."""
+    def write(self, epochs_done, params, state, history, monitor, rng, best_params,
+              runner) -> None:
+        """Record the fit after ``epochs_done`` epochs, atomically (``runner``: the
+        :class:`fastmlp.epochs.EpochRunner`, whose engines' row orders the next shuffles
+        start from)."""
         meta = {
             "format": FORMAT, "version": VERSION, "identity": self.identity,
             "epochs_done": int(epochs_done), "optimizer": state.optimizer, "t": int(state.t),
@@ -95,6 +98,8 @@ class Checkpoint:
                       len(history._grad_norms), -1)}
         if best_params is not None:
             arrays["best_params"] = best_params
+        for n, order in runner.row_orders().items():
+            arrays[f"order_{n}"] = order
         try:
             with open(self._tmp, "wb") as fh:
                 np.savez(fh, **arrays)
@@ -115,7 +120,7 @@ class Checkpoint:
                 pass
 
     # ------------------------------------------------------------------ reading
-    def resume(self, params, state, history, monitor, rng, best_params) -> int:
+    def resume(self, params, state, history, monitor, rng, best_params, runner) -> int:
         """Load the checkpoint into the fit's objects (in place) and return the epochs it
         had done; 0, touching nothing, when there is no checkpoint file."""
         if not os.path.exists(self.path):
@@ -152,6 +157,12 @@ class Checkpoint:
         state.t = int(meta["t"])
         if best_params is not None:
             np.copyto(best_params, arrays["best_params"])
+        orders = {int(name[6:]): order for name, order in arrays.items()
+                  if name.startswith("order_")}
+        if any(o.shape != (n,) or o.dtype.kind not in "iu" or not np.array_equal(
+                np.sort(o), np.arange(n)) for n, o in orders.items()):
+            raise refuse("its row orders are not permutations of the blocks' rows")
+        runner.set_row_orders(orders)
         rng.bit_generator.state = meta["rng"]
         saved = meta["history"]
         history._loss = [float(v) for v in saved["loss"]]

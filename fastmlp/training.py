@@ -55,7 +55,8 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     best_params = params.copy() if config.early_stopping else None
     first_epoch = 0
     if checkpoint is not None:
-        first_epoch = checkpoint.resume(params, state, history, monitor, rng, best_params)
+        first_epoch = checkpoint.resume(params, state, history, monitor, rng, best_params,
+                                        epochs)
     rolled_back = False
     progress = _progress_bar(config) if config.verbose == 1 else None
     if progress is not None and first_epoch:
@@ -115,7 +116,8 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             if checkpoint is not None and (reason == "interrupted" or (
                     reason is None and checkpoint.due(epoch + 1, config.epochs))):
                 # Ctrl-C too: the script rerun continues from here
-                checkpoint.write(epoch + 1, params, state, history, monitor, rng, best_params)
+                checkpoint.write(epoch + 1, params, state, history, monitor, rng, best_params,
+                                 epochs)
             if reason is not None:
                 history.stop_reason = reason
                 break
