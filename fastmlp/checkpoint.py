@@ -205,7 +205,8 @@ def _difference(saved: dict, current: dict) -> str:
         if a != b:
             if isinstance(a, dict) and isinstance(b, dict):
                 keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-                return f"{words} ({', '.join(f'{k}: {a.get(k)!r} there, {b.get(k)!r} here' for k in keys[:3])})"
+                parts = [f"{k}: {a.get(k)!r} there, {b.get(k)!r} here" for k in keys[:3]]
+                return f"{words} ({'; '.join(parts)})"
             return f"{words} ({a!r} there, {b!r} here)"
     return "another fit"
 

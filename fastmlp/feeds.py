@@ -183,7 +183,11 @@ def raise_located(error: Exception, where: str) -> NoReturn:
     if isinstance(error, OSError) and error.errno is not None and error.strerror:
         # OSError(errno, ...) picks the subclass (FileNotFoundError, ...) from the errno
         raise OSError(error.errno, f"{where}: {error.strerror}", error.filename) from error
-    error.add_note(f"fastmlp: raised in {where}")
+    note = f"fastmlp: raised in {where}"
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(note)
+    else:  # Python 3.10: the notes' attribute, which tracebacks there do not print
+        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
     raise error
 
 
