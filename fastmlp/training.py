@@ -62,16 +62,21 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     if progress is not None and first_epoch:
         progress.update(first_epoch)
     interrupt = _Interrupt()
+    epoch_seconds = 0.0
     try:
         for epoch in range(first_epoch, config.epochs):
             np.copyto(start_params, params)
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
+            background = interrupt.active and (
+                epoch_seconds >= BACKGROUND_EPOCH_SECONDS if epoch > first_epoch
+                else (feed.n_rows or 0) * net.n_params >= BACKGROUND_FIRST_EPOCH_WORK)
             try:
                 with notice_if_compiling(epochs.kernel() if epoch == first_epoch else None,
                                          "training"):
-                    result = epochs.run(params, state, rng, norm_sums)
+                    result = (_run_in_background(epochs, params, state, rng, norm_sums)
+                              if background else epochs.run(params, state, rng, norm_sums))
             except Exception:
                 np.copyto(params, call_params)
                 state.restore(call_state)
@@ -88,6 +93,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                 state.restore(start_state)
                 history.stop_reason = "diverged"
                 raise _divergence(epoch, result, history, config)
+            epoch_seconds = time.perf_counter() - began
             val_loss = (None if validation_pass is None
                         else validation_pass.loss_and_gradient(params, need_grad=False)[0])
             loss = result.loss_sum / result.weight_sum
@@ -135,6 +141,42 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     return history
 
 
+#: An epoch expected to take longer than this (the last one did) runs in a worker thread,
+#: so that a second Ctrl-C stops the fit at once: a compiled epoch holds the main thread,
+#: and Python runs signal handlers only between its bytecodes. Shorter epochs run in the
+#: main thread (a thread costs tens of microseconds, a fair share of a small epoch).
+BACKGROUND_EPOCH_SECONDS = 0.2
+#: Rows x parameters from which the first epoch (no time measured yet) runs in a worker
+#: thread: about 20 ms of per-sample updates.
+BACKGROUND_FIRST_EPOCH_WORK = 20_000_000
+
+
+def _run_in_background(epochs, params, state, rng, norm_sums):
+    """``epochs.run`` in a worker thread on copies of the parameters and the optimizer
+    state, copied back when it completes. The compiled kernels release the GIL, so the main
+    thread waits in ``join``, where a second Ctrl-C raises KeyboardInterrupt at once; the
+    abandoned epoch then finishes in the background on its copies (they are discarded) and
+    the fit's parameters are those of the last completed epoch. The result does not depend
+    on which thread ran the epoch: the same kernels on the same arrays."""
+    work_params, work_state = params.copy(), state.copy()
+    outcome: dict = {}
+
+    def epoch():
+        try:
+            outcome["result"] = epochs.run(work_params, work_state, rng, norm_sums)
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=epoch, name="fastmlp-epoch", daemon=True)
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    np.copyto(params, work_params)
+    state.restore(work_state)
+    return outcome["result"]
+
+
 try:  # the C function under signal.signal, without its enum conversions (~10 us a call, a
     # fair share of a small fit's fixed cost)
     from _signal import signal as _set_handler
@@ -145,16 +187,20 @@ except ImportError:  # pragma: no cover
 class _Interrupt:
     """Ctrl-C during a fit (SIGINT in the main thread) asks it to stop at the end of the
     current epoch, keeping the model and the history of the completed epochs
-    (``stop_reason="interrupted"``); a second Ctrl-C interrupts at once. Elsewhere (other
-    threads, platforms without signals) it does nothing."""
+    (``stop_reason="interrupted"``); a second Ctrl-C interrupts at once, also during a long
+    compiled epoch (:func:`_run_in_background`), with the parameters of the completed
+    epochs. Elsewhere (other threads, platforms without signals) it does nothing."""
 
     def __init__(self):
         self.requested = False
         self._previous = None
+        #: Whether this handler is installed (the main thread, on a platform with signals).
+        self.active = False
         if threading.current_thread() is not threading.main_thread():
             return
         try:
             self._previous = _set_handler(signal.SIGINT, self._handle)
+            self.active = True
         except (ValueError, OSError):  # no signals here
             self._previous = None
 
