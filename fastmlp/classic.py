@@ -349,7 +349,8 @@ class Perceptron:
         """w_0 + sum_i w_i x_i for each row."""
         X = check.as_features(X, self.n_inputs, np.dtype(np.float64))
         weights = self._checked_weights()
-        return weights[0] + X @ weights[1:]
+        with np.errstate(over="ignore", invalid="ignore"):  # inputs near the float range
+            return weights[0] + X @ weights[1:]  # give +-inf: still the right side
 
     def predict(self, X) -> np.ndarray:
         """1 where w . x >= 0, else 0 (int array)."""
