@@ -199,7 +199,7 @@ def hessian_vector_product(net, X, Y, v, l1: float = 0.0, l2: float = 0.0,
 
 
 def _as_direction(v, n_params: int) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
+    v = np.asarray(check._as_float_array(v, "v"), dtype=np.float64)  # strings named
     if v.shape != (n_params,):
         raise ValueError(f"v must have shape ({n_params},) like net.params, got {v.shape}")
     if not np.isfinite(v).all():

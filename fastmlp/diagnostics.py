@@ -133,7 +133,15 @@ def diagnose(net, X, Y) -> Diagnosis:
     :func:`fastmlp.curvature.stationary_point`). It is skipped, with a note, above
     CURVATURE_MAX_PARAMS parameters or CURVATURE_MAX_WORK rows x parameters, and when the
     gradient is not finite at or near the parameters or Lanczos does not converge.
+
+    Raises
+    ------
+    ValueError
+        When the network's parameters hold NaN or inf: there is no gradient to judge.
     """
+    if not np.isfinite(net.params).all():
+        raise ValueError("the network's parameters hold NaN or inf (set through net.params "
+                         "or net.weights / net.biases?); there is nothing to diagnose")
     grad = net.gradient(X, Y)
     weights, _ = net.layout.unflatten(grad)
     norms = np.array([np.linalg.norm(W) for W in weights])
