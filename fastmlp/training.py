@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from . import _validation as check
-from .compiling import notice_if_compiling
+from .compiling import compile_seconds, notice_if_compiling
 from .config import FitConfig
 from .epochs import EpochRunner
 from .full_data import FullDataPass
@@ -49,6 +49,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
+            compiled = compile_seconds()
             with notice_if_compiling(epochs.kernel() if epoch == 0 else None, "training"):
                 result = epochs.run(params, state, rng, norm_sums)
             if result.status != OK:
@@ -65,6 +66,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                 np.copyto(best_params, params)
             history.best_epoch = monitor.best_epoch
             if progress is not None:
+                _exclude_from_clock(progress, compile_seconds() - compiled)
                 progress.set_postfix(_postfix(history), refresh=False)
                 progress.update()
             elif config.verbose == 2:
@@ -135,6 +137,14 @@ def _progress_bar(config):
     from tqdm.auto import tqdm
 
     return tqdm(total=config.epochs, unit="epoch", desc="fit", leave=True, dynamic_ncols=True)
+
+
+def _exclude_from_clock(progress, seconds: float) -> None:
+    """Move the bar's clock on by ``seconds`` spent compiling, so that its elapsed time,
+    rate and ETA count the training only (tqdm takes both from these two times)."""
+    if seconds > 0:
+        progress.start_t += seconds
+        progress.last_print_t += seconds
 
 
 def _postfix(history) -> dict:
