@@ -54,8 +54,10 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if ("%(default)" not in text and "default" not in text
-                and action.default not in (None, False, argparse.SUPPRESS)
+        default = action.default
+        shown = not (default is None or default is False or default == ""
+                     or default == argparse.SUPPRESS)
+        if ("%(default)" not in text and "default" not in text and shown
                 and action.option_strings and action.nargs != 0):
             text += " (default: %(default)s)"
         return text
@@ -79,8 +81,8 @@ class _Parser(argparse.ArgumentParser):
                 close = difflib.get_close_matches(extra.split("=")[0], options, n=1,
                                                   cutoff=0.6)
                 if close:
-                    hints.append(f"{extra.split('=')[0]} -> {close[0]}")
-        hint = f" (did you mean: {', '.join(hints)}?)" if hints else ""
+                    hints.append(close[0])
+        hint = f" (did you mean {' / '.join(hints)}?)" if hints else ""
         self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
 
 
@@ -96,6 +98,10 @@ def _data_options() -> argparse.ArgumentParser:
     return common
 
 
+_DATA_HELP = ("a CSV (or .tsv) file with a header row, an .npz file with arrays X and y, or "
+              "an .npy file of features")
+
+
 def _add_train(commands, common) -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", parents=[common], help="train a network on a CSV / TSV / .npz file",
@@ -104,14 +110,14 @@ def _add_train(commands, common) -> argparse.ArgumentParser:
             "Every column but the target is an input. Numeric columns are standardized with\n"
             "the training rows' mean and standard deviation; string columns are one-hot\n"
             "encoded (a category unseen in training becomes zeros at prediction time);\n"
-            f"missing cells ({', '.join(repr(m) for m in MISSING_MARKERS if m)} or empty) are\n"
-            "imputed with the training rows' median or most frequent category. The task is\n"
+            "missing cells (empty, or " + ", ".join(m for m in MISSING_MARKERS if m) + ")\n"
+            "are imputed with the training rows' median or most frequent category. The task is\n"
             "guessed from the target (labels, or whole numbers with few distinct values:\n"
             "classification; other numbers: regression) and printed; --task decides\n"
             "instead. A regression target is standardized for training and predictions\n"
             "are given in its units.\n\n"
             "example:\n  fastmlp train data.csv --target price --hidden 64,32 --out model.npz"))
-    train.add_argument("data", metavar="DATA")
+    train.add_argument("data", metavar="DATA", help=_DATA_HELP)
     train.add_argument("--target", required=True, metavar="COL",
                        help="the column to predict (for .npy data: the .npy file of targets)")
     train.add_argument("--out", required=True, metavar="MODEL", help="where to save the model")
@@ -160,8 +166,8 @@ def _add_predict(commands, common) -> argparse.ArgumentParser:
         "predict", parents=[common], help="predict with a trained model",
         description="Predict the target for each row of DATA, applying the model's "
                     "preprocessing (columns are matched by name; others are ignored).")
-    predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("model", metavar="MODEL", help="a model file from fastmlp train")
+    predict.add_argument("data", metavar="DATA", help=_DATA_HELP)
     predict.add_argument("--out", metavar="FILE", help="CSV file to write (default: stdout)")
     predict.add_argument("--proba", action="store_true",
                          help="write each class's probability instead of the class")
@@ -173,8 +179,8 @@ def _add_evaluate(commands, common) -> argparse.ArgumentParser:
         "evaluate", parents=[common], help="score a trained model on labelled data",
         description="Confusion matrix and the notes' metrics (classification) or MSE, RMSE, "
                     "MAE and R^2 (regression) on DATA.")
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
+    evaluate.add_argument("model", metavar="MODEL", help="a model file from fastmlp train")
+    evaluate.add_argument("data", metavar="DATA", help=_DATA_HELP)
     evaluate.add_argument("--target", metavar="COL",
                           help="the target column (default: the one the model was trained on)")
     return evaluate
@@ -201,7 +207,7 @@ def _add_warmup(commands, common) -> argparse.ArgumentParser:
     warm = commands.add_parser("warmup", help="compile every kernel ahead of time",
                                description="Compile (or load from the cache) every kernel, "
                                            "so that later runs start at once.")
-    warm.add_argument("--dtypes", default="float64,float32")
+    warm.add_argument("--dtypes", default="float64,float32", help="the dtypes to compile for")
     warm.add_argument("--layers", action="append", default=[], metavar="SIZES",
                       help="also compile the per-sample kernels specialized on these layer "
                            "sizes, e.g. 3,4,2 (repeatable)")
@@ -353,9 +359,12 @@ def _drop_missing_targets(table, markers, prefix: str):
                            "row")
     if missing.any():
         rows = np.flatnonzero(missing)
-        where = ", ".join(table.where(int(r)).split(", ")[-1] for r in rows[:5])
-        print(f"{prefix}: note: {len(rows)} row(s) without a target left out ({where}"
-              f"{', ...' if len(rows) > 5 else ''})", file=sys.stderr)
+        kind = "line" if table.lines is not None else "row"
+        where = ", ".join(str(table.lines[r] if table.lines is not None else r + 1)
+                          for r in rows[:5])
+        print(f"{prefix}: note: {len(rows)} row(s) without a target left out ({kind}"
+              f"{'s' if len(rows) > 1 else ''} {where}{', ...' if len(rows) > 5 else ''})",
+              file=sys.stderr)
         table = table.without_rows(missing)
     return table
 
@@ -366,7 +375,12 @@ def _located(table):
     try:
         yield
     except PreprocessingError as error:
-        raise CommandError(f"{table.where(error.row)}: {error.detail}") from None
+        options = {"drop": "--ignore", "max_categories": "--max-categories",
+                   "missing_markers": "--missing-values", "categorical": "--categorical"}
+        fixes = " or ".join(f"{options[k]} {v}" for k, v in error.remedies.items()
+                            if k in options)
+        raise CommandError(f"{table.where(error.row)}: {error.detail}"
+                           + (f" ({fixes})" if fixes else "")) from None
 
 
 def run_train(args) -> int:
@@ -576,6 +590,9 @@ def run_evaluate(args) -> int:
 
     model = _load(args.model)
     target_name = args.target or model.target
+    if target_name in model.preprocessor.input_names:
+        raise CommandError(f"--target {target_name!r} is one of the model's input columns; "
+                           f"it predicts {model.target!r}")
     table = _read(args, args.data, target_name)
     table = _drop_missing_targets(table, model.preprocessor.missing_markers,
                                   "fastmlp evaluate")

@@ -43,7 +43,8 @@ def _announce(what: str) -> None:
             warnings.warn_explicit(
                 f"compiling the {what} kernels for this configuration (the first time in this "
                 "environment, seconds to a minute); they are cached on disk afterwards. "
-                "fastmlp.warmup() compiles every path ahead of time.", CompileNotice,
+                "'fastmlp warmup' (fastmlp.warmup() in Python) compiles every path ahead "
+                "of time.", CompileNotice,
                 filename="fastmlp", lineno=0, module="fastmlp")
 
 

@@ -48,11 +48,14 @@ class PreprocessingError(ValueError):
         a line number).
     detail : str
         The message without the row.
+    remedies : dict
+        :meth:`Preprocessor.fit` arguments that would accept the data (e.g.
+        ``{"missing_markers": "?"}``), for a front end to phrase as its own options.
     """
 
-    def __init__(self, detail: str, row: int | None = None):
+    def __init__(self, detail: str, row: int | None = None, **remedies):
         super().__init__(detail if row is None else f"row {row + 1}: {detail}")
-        self.detail, self.row = detail, row
+        self.detail, self.row, self.remedies = detail, row, remedies
 
 
 class UnknownCategoryWarning(UserWarning):
@@ -158,7 +161,7 @@ class Preprocessor:
             missing = _missing(values, markers)
             if missing.all():
                 raise PreprocessingError(f"column {name!r} is empty in every training row; "
-                                         "drop it")
+                                         "drop it", drop=name)
             if missing.any():
                 indicators.append(name)
             numbers = None if name in forced else _numbers_or_none(values, missing, name)
@@ -180,7 +183,8 @@ class Preprocessor:
                 raise PreprocessingError(
                     f"column {name!r} holds {len(counts)} distinct strings in {len(values)} "
                     f"rows, more than max_categories ({max_categories}) to one-hot encode: "
-                    "an identifier or free text? Drop it, or allow more categories")
+                    "an identifier or free text? Drop it, or allow more categories",
+                    drop=name, max_categories=len(counts))
             # the most frequent, ties to the first in sorted order (stable across runs)
             most = max(sorted(counts), key=lambda c: counts[c])
             cats.append(CategoricalColumn(name, sorted(counts), most))
@@ -408,7 +412,7 @@ def _numbers_or_none(values, missing, name) -> np.ndarray | None:
         raise PreprocessingError(
             f"column {name!r} holds numbers but also {', '.join(map(repr, strays[:3]))}: if "
             "that marks a missing value, declare it as one; if the column is categorical, "
-            "say so", row=int(bad[0]))
+            "say so", row=int(bad[0]), missing_markers=strays[0], categorical=name)
     return None
 
 

@@ -7,7 +7,11 @@ the target's standardization. ``fastmlp train`` writes one into the model file (
     model.predict(dataframe)             # the target's values, in the target's units
     model.preprocessor.transform(df)     # the network's inputs
 
-or without the command line: ``TableModel.fit(columns, target, ...)``.
+or without the command line::
+
+    model, X, y = TableModel.build(df.drop(columns="price"), df["price"], hidden=(32,))
+    model.net.fit(X, y, optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=100)
+    model.save("price.npz")              # readable by fastmlp predict / evaluate / info
 """
 
 from __future__ import annotations
@@ -158,7 +162,11 @@ class TableModel:
             raise ValueError(f"its task {meta['task']!r} is neither classification nor "
                              "regression")
         if fmt == FORMAT:
-            prep = Preprocessor.from_dict(meta["preprocessing"])
+            try:
+                prep = Preprocessor.from_dict(meta["preprocessing"])
+            except PreprocessingError as error:
+                raise ValueError(f"its table metadata is damaged: {error}; train it "
+                                 "again") from None
         else:
             features = meta["features"]
             if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
@@ -297,7 +305,7 @@ class TableModel:
             texts = np.array([str(v).strip() for v in values])
             if labels is None:
                 known = set(map(str, classes.tolist()))
-                unknown = sorted({t for t in texts if t not in known})
+                unknown = sorted({t for t in texts.tolist() if t not in known})
                 raise ValueError(_unknown_message(unknown, classes))
         else:
             labels = np.array([str(v).strip() for v in values])
@@ -312,7 +320,7 @@ class TableModel:
 
 
 def _unknown_message(unknown, classes) -> str:
-    shown = ", ".join(repr(u) for u in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+    shown = ", ".join(repr(str(u)) for u in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
     known = ", ".join(map(str, classes.tolist()[:10])) + (", ..." if len(classes) > 10 else "")
     return (f"the target holds {len(unknown)} label(s) the model does not know ({shown}); "
             f"its classes are {known}")
