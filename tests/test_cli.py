@@ -305,6 +305,19 @@ def test_bad_input_is_one_line_and_exit_status_2(folder, args, message):
     assert message in error_line(fastmlp(*args, cwd=folder))
 
 
+def run_in_process(capsys, *args):
+    """``main(args)`` in this process (the parser alone needs no subprocess): the exit
+    status, stdout and stderr."""
+    from fastmlp.cli import main
+
+    try:
+        status = main(list(args))
+    except SystemExit as exit_:
+        status = exit_.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 @pytest.mark.parametrize("args, usage, message", [
     (["train", "flowers.csv", "--target", "species", "--out", "x.npz", "--hiden", "16"],
      "usage: fastmlp train", "unrecognized arguments: --hiden 16 (did you mean --hidden?)"),
@@ -317,33 +330,42 @@ def test_bad_input_is_one_line_and_exit_status_2(folder, args, message):
     (["trian", "flowers.csv"], "usage: fastmlp [-h]", "unknown command 'trian'; did you mean "
                                                       "'train'?"),
 ])
-def test_parser_errors_show_the_commands_usage(folder, args, usage, message):
-    run = fastmlp(*args, cwd=folder)
-    assert message in error_line(run)
-    assert run.stderr.startswith(usage)
+def test_parser_errors_show_the_commands_usage(capsys, args, usage, message):
+    status, _, err = run_in_process(capsys, *args)
+    assert status == 2 and err.startswith(usage)
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and message in errors[0], err
 
 
-def test_help_version_and_commands(folder):
-    run = fastmlp("--help", cwd=folder)
-    assert run.returncode == 0
+def test_help_and_version(capsys):
+    status, out, _ = run_in_process(capsys, "--help")
+    assert status == 0
     for command in ("train", "predict", "evaluate", "info", "demo", "bench", "warmup"):
-        assert command in run.stdout
-    assert "``" not in run.stdout  # no raw RST markup
-    version = fastmlp("--version", cwd=folder)
-    assert version.returncode == 0 and version.stdout.strip() == \
-        f"fastmlp {package.__version__}"
-    train = fastmlp("train", "--help", cwd=folder)
-    assert train.returncode == 0
-    text = " ".join(train.stdout.split())
+        assert command in out
+    assert "``" not in out  # no raw RST markup
+    status, out, _ = run_in_process(capsys, "--version")
+    assert status == 0 and out.strip() == f"fastmlp {package.__version__}"
+    status, out, _ = run_in_process(capsys, "train", "--help")
+    assert status == 0
+    text = " ".join(out.split())
     for phrase in ("(default: 100)", "(default: 32)", "(default: adam)", "(default: tanh)",
                    "{tanh,relu,leaky_relu,elu,sigmoid,arctan,softsign,identity}",
                    "standardized", "The task is guessed from the target", "--task",
                    "one-hot", "--clip-norm", "--threads"):
         assert phrase in text, phrase
-    for command in ("demo", "bench", "predict", "evaluate", "info", "warmup"):
-        for flag in ("--help", "-h"):
-            run = fastmlp(command, flag, cwd=folder)
-            assert run.returncode == 0 and "usage:" in run.stdout, (command, run.stderr)
+
+
+@pytest.mark.parametrize("command", ["demo", "bench", "train", "predict", "evaluate", "info",
+                                     "warmup"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_has_help(capsys, command, flag):
+    status, out, err = run_in_process(capsys, command, flag)
+    assert status == 0 and "usage:" in out, err
+
+
+def test_the_console_script_runs_in_a_subprocess(folder):
+    run = fastmlp("demo", "--help", cwd=folder)
+    assert run.returncode == 0 and "usage: fastmlp demo" in run.stdout
 
 
 def test_the_package_ships_its_type_information():
