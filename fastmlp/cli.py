@@ -30,7 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .preprocessing import MAX_CATEGORIES, MISSING_MARKERS, PreprocessingError
-from .tabular import TableError, read_table
+from .tabular import read_table
 
 #: ``metadata["format"]`` of models written by ``fastmlp train`` (kept here for callers of
 #: the first version; :mod:`fastmlp.table_model` owns it).
@@ -224,7 +224,7 @@ def build_parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     common = _data_options()
-    for name, (add, run) in COMMANDS.items():
+    for add, run in COMMANDS.values():
         sub = add(commands, common)
         sub.set_defaults(run=run, parser=sub)
     return parser
@@ -421,7 +421,7 @@ def run_train(args) -> int:
         kept = table.take(held_out)
         with _located(kept):
             X_val = model.inputs(kept.columns)
-        y_val = (labels[held_out] if task == "classification"
+        y_val = (labels[held_out] if labels is not None
                  else ((model.labels_of(target[held_out]) - model.y_mean)
                        / model.y_scale).reshape(-1, 1))
         validation = (X_val, y_val)

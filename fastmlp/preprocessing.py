@@ -322,7 +322,7 @@ class Preprocessor:
                                          "not one of its categories")
             cats.append(CategoricalColumn(str(entry["name"]), categories, entry["fill"]))
         indicators = _strings(data["indicators"], "indicators")
-        prep = cls(numeric, *arrays, cats, indicators,
+        prep = cls(numeric, arrays[0], arrays[1], arrays[2], cats, indicators,
                    _strings(data["missing_markers"], "missing_markers"))
         if len(set(prep.input_names)) != len(prep.input_names) or \
                 not set(indicators) <= set(prep.input_names):

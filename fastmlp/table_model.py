@@ -19,10 +19,14 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .preprocessing import Preprocessor, PreprocessingError
+from .preprocessing import PreprocessingError, Preprocessor
+
+if TYPE_CHECKING:
+    from .network import MLP
 
 #: ``metadata["format"]`` of a model written by ``fastmlp train`` (cli-1: numeric inputs
 #: standardized only, read for compatibility).
@@ -95,7 +99,7 @@ class TableModel:
         Regression: the network predicts ``(y - y_mean) / y_scale`` (0 and 1 otherwise).
     """
 
-    net: object
+    net: MLP
     preprocessor: Preprocessor
     target: str
     task: str
@@ -105,7 +109,7 @@ class TableModel:
     # ------------------------------------------------------------- persistence
     def metadata(self) -> dict:
         """What the model file stores in the network's ``metadata``."""
-        data = {"format": FORMAT, "preprocessing": self.preprocessor.to_dict(),
+        data: dict[str, Any] = {"format": FORMAT, "preprocessing": self.preprocessor.to_dict(),
                 "target": self.target, "task": self.task}
         if self.task == "regression":
             data.update(y_mean=self.y_mean, y_scale=self.y_scale)
@@ -298,6 +302,8 @@ class TableModel:
                                  "model is a regression")
             return numbers
         classes = self.net.classes_
+        if classes is None:
+            raise ValueError("a classification model without its classes")
         if classes.dtype.kind in "iu":
             numbers = _as_numbers(values)
             labels = (numbers.astype(np.int64) if numbers is not None

@@ -372,3 +372,13 @@ def test_the_package_ships_its_type_information():
     from importlib import resources
 
     assert resources.files("fastmlp").joinpath("py.typed").is_file()
+
+
+def test_the_citation_file_names_this_version():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "CITATION.cff").read_text()
+    versions = [line.split(":", 1)[1].strip() for line in text.splitlines()
+                if line.startswith("version:")]
+    assert versions == [package.__version__]
+    assert "cff-version: 1.2.0" in text and "license: BSD-3-Clause" in text

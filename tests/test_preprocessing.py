@@ -9,8 +9,8 @@ import pytest
 
 import fastmlp
 from fastmlp.preprocessing import (
-    Preprocessor,
     PreprocessingError,
+    Preprocessor,
     UnknownCategoryWarning,
 )
 from fastmlp.table_model import TableModel, class_labels, guess_task
