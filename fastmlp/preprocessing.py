@@ -157,7 +157,7 @@ class Preprocessor:
                                      f"{max_categories!r}")
         numeric, fill, mean, scale, cats, indicators = [], [], [], [], [], []
         for name in names:
-            values = np.asarray(_column(columns, name), dtype=object).ravel()
+            values = _raw(_column(columns, name))
             missing = _missing(values, markers)
             if missing.all():
                 raise PreprocessingError(f"column {name!r} is empty in every training row; "
@@ -177,8 +177,7 @@ class Preprocessor:
                 mean.append(center)
                 scale.append(spread if spread > 0 else 1.0)
                 continue
-            texts = [str(v).strip() for v in values[~missing]]
-            counts = Counter(texts)
+            counts = Counter(_stripped(values[~missing]).tolist())
             if len(counts) > max_categories:
                 raise PreprocessingError(
                     f"column {name!r} holds {len(counts)} distinct strings in {len(values)} "
@@ -237,8 +236,7 @@ class Preprocessor:
         if absent:
             raise PreprocessingError(f"missing the column(s) {', '.join(map(repr, absent))} "
                                      "the model was trained on")
-        raw = {n: np.asarray(_column(columns, n), dtype=object).ravel()
-               for n in self.input_names}
+        raw = {n: _raw(_column(columns, n)) for n in self.input_names}
         lengths = {len(v) for v in raw.values()}
         if len(lengths) > 1:
             raise PreprocessingError(f"the columns have different lengths {sorted(lengths)}")
@@ -253,11 +251,9 @@ class Preprocessor:
         blocks.append(np.column_stack([missing[name] for name in self.indicators])
                       .astype(np.float64) if self.indicators else np.empty((n, 0)))
         for column in self.categorical:
-            texts = np.array([column.fill if m else str(v).strip()
-                              for v, m in zip(raw[column.name], missing[column.name])],
-                             dtype=object)
-            known = {c: k for k, c in enumerate(column.categories)}
-            codes = np.array([known.get(t, -1) for t in texts], dtype=np.int64)
+            texts = _stripped(raw[column.name])
+            texts[missing[column.name]] = column.fill
+            codes = _codes(texts, column.categories)
             if (codes < 0).any():
                 unseen = sorted(set(texts[codes < 0]))
                 shown = ", ".join(repr(u) for u in unseen[:5]) + (", ..." if len(unseen) > 5
@@ -375,35 +371,81 @@ def _column(columns, name):
     return values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values
 
 
+#: Spellings of NaN that Python's float() reads besides the markers: missing, not numbers.
+_NAN_TEXTS = {"nan", "NaN", "NAN", "Nan", "-nan", "+nan"}
+
+
+def _raw(values) -> np.ndarray:
+    """A column as a 1-D array: float64 when it holds only numbers (NaN: missing), else
+    object."""
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64).ravel()
+    return np.asarray(values, dtype=object).ravel()
+
+
+def _all_text(values: np.ndarray) -> bool:
+    return values.dtype == object and set(map(type, values)) <= {str}
+
+
+def _stripped(values: np.ndarray) -> np.ndarray:
+    """The cells as stripped strings (an object array)."""
+    if _all_text(values):
+        return np.array([v.strip() for v in values.tolist()], dtype=object)
+    return np.array([str(v).strip() for v in values], dtype=object)
+
+
+def _codes(texts: np.ndarray, categories: list) -> np.ndarray:
+    """Each text's index in ``categories``, -1 for a text not among them."""
+    index = {c: k for k, c in enumerate(categories)}
+    return np.fromiter((index.get(t, -1) for t in texts.tolist()), np.int64, len(texts))
+
+
 def _missing(values: np.ndarray, markers) -> np.ndarray:
     """Which cells are missing: None, NaN, or a marker text (surrounding blanks ignored)."""
-    markers = set(markers)
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    markers = set(markers) | _NAN_TEXTS
+    if _all_text(values):  # text read from a file: one set look-up per cell
+        return np.fromiter((v.strip() in markers for v in values.tolist()), bool, len(values))
     out = np.empty(len(values), dtype=bool)
     for i, v in enumerate(values):
         if v is None:
             out[i] = True
         elif isinstance(v, str):
-            text = v.strip()
-            out[i] = text in markers or text.lower() == "nan"
+            out[i] = v.strip() in markers
         else:
             try:
                 out[i] = bool(np.isnan(v))
-            except TypeError:
-                out[i] = False
+            except TypeError:  # pandas' NA (and NaT) refuse to be truth values
+                out[i] = type(v).__name__ in ("NAType", "NaTType")
     return out
 
 
-def _numbers_or_none(values, missing, name) -> np.ndarray | None:
-    """The column as numbers, or None when it holds strings (a categorical column). A
-    mostly-numeric column with a few strings is an error: they are likely a missing-value
-    code the markers do not know."""
+def _parsed(values: np.ndarray, missing: np.ndarray) -> tuple[np.ndarray, list]:
+    """The column as float64 (NaN where missing) and the rows whose cell is not a number."""
+    if values.dtype.kind == "f":
+        return values.copy(), []
+    cells = np.where(missing, "nan", values).tolist()
+    try:  # the common case in one pass; a failure is diagnosed cell by cell below
+        return np.array([float(c) for c in cells], dtype=np.float64), []
+    except (TypeError, ValueError):
+        pass
     numbers = np.full(len(values), np.nan)
     bad = []
     for i in np.flatnonzero(~missing):
         try:
             numbers[i] = float(values[i])
         except (TypeError, ValueError):
-            bad.append(i)
+            bad.append(int(i))
+    return numbers, bad
+
+
+def _numbers_or_none(values, missing, name) -> np.ndarray | None:
+    """The column as numbers, or None when it holds strings (a categorical column). A
+    mostly-numeric column with a few strings is an error: they are likely a missing-value
+    code the markers do not know."""
+    numbers, bad = _parsed(values, missing)
     if not bad:
         return _check_finite(numbers, missing, name)
     present = int((~missing).sum())
@@ -412,19 +454,15 @@ def _numbers_or_none(values, missing, name) -> np.ndarray | None:
         raise PreprocessingError(
             f"column {name!r} holds numbers but also {', '.join(map(repr, strays[:3]))}: if "
             "that marks a missing value, declare it as one; if the column is categorical, "
-            "say so", row=int(bad[0]), missing_markers=strays[0], categorical=name)
+            "say so", row=bad[0], missing_markers=strays[0], categorical=name)
     return None
 
 
 def _numbers(values, missing, name) -> np.ndarray:
-    numbers = np.full(len(values), np.nan)
-    for i in np.flatnonzero(~missing):
-        try:
-            numbers[i] = float(values[i])
-        except (TypeError, ValueError):
-            raise PreprocessingError(f"column {name!r} holds {str(values[i])[:40]!r}, not a "
-                                     "number (the column was numeric in training)",
-                                     row=int(i)) from None
+    numbers, bad = _parsed(values, missing)
+    if bad:
+        raise PreprocessingError(f"column {name!r} holds {str(values[bad[0]])[:40]!r}, not a "
+                                 "number (the column was numeric in training)", row=bad[0])
     return _check_finite(numbers, missing, name)
 
 
