@@ -49,7 +49,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
-            compiled = compile_seconds()
+            compile_start = compile_seconds()
             with notice_if_compiling(epochs.kernel() if epoch == 0 else None, "training"):
                 result = epochs.run(params, state, rng, norm_sums)
             if result.status != OK:
@@ -65,12 +65,13 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             if monitor.update(epoch, loss, val_loss) and best_params is not None:
                 np.copyto(best_params, params)
             history.best_epoch = monitor.best_epoch
+            compiled = compile_seconds() - compile_start  # in this epoch (and its validation)
             if progress is not None:
-                _exclude_from_clock(progress, compile_seconds() - compiled)
+                _exclude_from_clock(progress, compiled)
                 progress.set_postfix(_postfix(history), refresh=False)
                 progress.update()
             elif config.verbose == 2:
-                _print_epoch(epoch, config.epochs, history)
+                _print_epoch(epoch, config.epochs, history, compiled)
             if config.callback is not None:  # what the callback may change: checked below
                 np.copyto(start_params, params)
             reason = monitor.stop_reason() or _other_stop(epoch, history, params, config,
@@ -180,10 +181,12 @@ def _divergence(epoch: int, result, history: History, config) -> DivergenceError
         "with clip_norm / clip_value.", epoch, history)
 
 
-def _print_epoch(epoch: int, epochs: int, history: History) -> None:
+def _print_epoch(epoch: int, epochs: int, history: History, compiled: float = 0.0) -> None:
     line = (f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {history._loss[-1]:.6g}")
     if history._val_loss:
         line += f"  val_loss {history._val_loss[-1]:.6g}"
     line += (f"  lr {history._learning_rate[-1]:.3g}  "
              f"{history._epoch_time[-1] * 1e3:.1f} ms")
+    if compiled >= 0.05:  # the epoch's time includes it: say how much
+        line += f" (of which {compiled:.1f} s compiling)"
     print(line, flush=True)

@@ -131,6 +131,7 @@ def test_class_labels_keep_whole_numbers_as_integers():
     assert class_labels(["yes", "no"]).tolist() == ["yes", "no"]
 
 
+@pytest.mark.filterwarnings("ignore::fastmlp.CompileNotice")  # when the cache is cold
 def test_a_table_model_saves_loads_and_predicts_the_same(tmp_path):
     rng = np.random.default_rng(0)
     n = 200
