@@ -30,11 +30,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from .preprocessing import MAX_CATEGORIES, MISSING_MARKERS, PreprocessingError
+from .table_model import FORMAT as CLI_FORMAT  # noqa: F401 (the name callers knew)
 from .tabular import read_table
-
-#: ``metadata["format"]`` of models written by ``fastmlp train`` (kept here for callers of
-#: the first version; :mod:`fastmlp.table_model` owns it).
-CLI_FORMAT = "fastmlp-cli-2"
 
 #: Hidden activations offered (``step`` is left out: training through it is an error).
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu", "sigmoid", "arctan", "softsign",
@@ -266,6 +263,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (``fastmlp predict ... | head``): quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (CommandError, ValueError, TypeError, OSError, ArithmeticError) as error:
         # CommandError, TableError and the model-file errors are worded for this line;
         # ValueError / TypeError / OSError come from fastmlp's own checks
