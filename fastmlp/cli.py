@@ -450,8 +450,8 @@ def run_train(args) -> int:
           f"column(s) -> {prep.n_outputs} network inputs"
           + (f"; missing cells imputed in {_listing(_with_missing(table, prep))}"
              if _with_missing(table, prep) else ""))
-    constant = [name for name, v in zip(prep.numeric, _spreads(X, prep))
-                if v == 0]
+    # a column that varies spans at least 2 units once standardized; a constant one ~0
+    constant = [name for name, v in zip(prep.numeric, _spreads(X, prep)) if v < 1e-6]
     if constant:
         print(f"note: constant in the training rows, carrying no information: "
               f"{_listing(constant)}")

@@ -15,8 +15,8 @@ output columns come in three blocks, always in this order:
    :class:`UnknownCategoryWarning`.
 
 One-hot and indicator columns stay 0/1 (standardizing a rare category would blow it up to
-tens of units). A column constant over the training rows gets ``scale`` 1: it stays constant
-and carries no signal, as scikit-learn's ``StandardScaler`` treats it.
+tens of units). A column constant over the training rows (up to rounding) gets ``scale`` 1:
+it stays constant and carries no signal, as scikit-learn's ``StandardScaler`` treats it.
 
 Columns are matched by name: the input may hold them in any order and hold others (ignored).
 """
@@ -175,7 +175,10 @@ class Preprocessor:
                     raise PreprocessingError(f"column {name!r}: values too large to "
                                              "standardize (their spread overflows)")
                 mean.append(center)
-                scale.append(spread if spread > 0 else 1.0)
+                # constant up to the rounding of the mean (a spread of ~1e-16 |mean| would
+                # blow prediction-time differences up to nonsense): scale 1, as scikit-learn
+                # treats near-constant features
+                scale.append(spread if spread > 1e-12 * abs(center) and spread > 0 else 1.0)
                 continue
             counts = Counter(_stripped(values[~missing]).tolist())
             if len(counts) > max_categories:

@@ -47,6 +47,14 @@ def test_fit_imputes_standardizes_and_one_hot_encodes():
                                              [0, 1, 0], [0, 0, 1]])
 
 
+def test_a_column_constant_up_to_rounding_is_kept_constant():
+    value = 0.1 + 0.2  # the mean of many copies differs from it in the last bits
+    prep = Preprocessor.fit({"x": np.full(1000, value)})
+    assert prep.scale[0] == 1.0
+    X = prep.transform({"x": [value, value + 1e-9]})
+    assert abs(X[0, 0]) < 1e-12 and abs(X[1, 0] - 1e-9) < 1e-12
+
+
 def test_missing_indicators_mark_the_columns_with_missing_cells():
     prep = Preprocessor.fit(columns(), missing_indicator=True)
     assert prep.indicators == ["age", "colour"]
