@@ -545,6 +545,9 @@ def _inputs(model, table) -> np.ndarray:
         hint = ""
         if arrays and not trained_on_arrays:
             hint = "; the model was trained on a table with named columns: give it a CSV"
+        elif trained_on_arrays and not arrays:
+            hint = (f"; the model was trained on an array file: give it an .npz or .npy with "
+                    f"{len(names)} columns")
         elif len(absent) == 1:
             close = difflib.get_close_matches(absent[0], list(table.columns), n=1)
             hint = f"; is it {close[0]!r}?" if close else ""

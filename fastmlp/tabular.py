@@ -199,8 +199,7 @@ def _read_npz(path, target) -> Table:
             if "X" not in data.files:
                 raise TableError(f"{path}: an .npz file needs an array 'X' (and 'y' to train)")
             X = _array(path, "X", data["X"])
-            key = target or ("y" if "y" in data.files else None)
-            y = data[key] if target is not None and key in data.files else None
+            y = data[target] if target is not None and target in data.files else None
             if target is not None and y is None:
                 raise TableError(f"{path}: no array {target!r} (arrays: "
                                  f"{', '.join(data.files)})")
