@@ -56,19 +56,21 @@ def test_a_cold_train_shows_the_notice_apart_and_times_the_compiling_apart(tmp_p
                      for i in range(200))
     (tmp_path / "t.csv").write_text("a,b,y\n" + rows + "\n")
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    # bytes, not text: text mode would turn the bar's carriage returns into newlines
     run = subprocess.run([sys.executable, "-m", "fastmlp", "train", "t.csv", "--target", "y",
                           "--out", "m.npz", "--epochs", "20", "--validation-fraction", "0"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
-    assert run.returncode == 0, run.stderr
-    lines = run.stderr.split("\n")
-    notice = [line for line in lines if "note: compiling the training kernels" in line]
-    assert len(notice) == 1
-    # what the terminal shows of that line: the text after its last carriage return
-    assert notice[0].split("\r")[-1].startswith("fastmlp train: note: compiling"), notice
-    final = lines[-2].split("\r")[-1] if lines[-1] == "" else lines[-1].split("\r")[-1]
+                         cwd=tmp_path, capture_output=True, timeout=900, env=env)
+    err, out = run.stderr.decode(), run.stdout.decode()
+    assert run.returncode == 0, err
+    assert err.count("note: compiling") == 1, err
+    before = err[:err.index("fastmlp train: note: compiling the training kernels")]
+    # on a terminal the notice starts a line of its own: right after the bar was wiped
+    # (a carriage return) or after a newline, not after the bar's text
+    assert before == "" or before.endswith(("\r", "\n")), repr(before[-200:])
+    final = re.split(r"[\r\n]", err.rstrip())[-1]
     assert "20/20" in final and "[00:00<00:00" in final, final
     match = re.search(r"time: ([\d.]+) s training, ([\d.]+) s compiling or loading kernels",
-                      run.stdout)
-    assert match, run.stdout
+                      out)
+    assert match, out
     training, compiling = map(float, match.groups())
     assert compiling > 1.0 > training  # the notice waits a second before it shows
