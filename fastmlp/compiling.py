@@ -52,10 +52,13 @@ def _progress_bars_aside():
     """While the notice is written: tqdm bars cleared from the terminal, and drawn again
     below it (without this the notice lands at the end of the bar's line). Only when tqdm
     is already imported: a process without a bar does not pay for the import."""
-    tqdm = sys.modules.get("tqdm")
-    if tqdm is None or not hasattr(tqdm, "tqdm"):
+    # the class the bars are made of (tqdm.auto's): it shares the list of bars with
+    # tqdm.tqdm but holds a lock of its own, the one its bars draw under
+    module = sys.modules.get("tqdm.auto") or sys.modules.get("tqdm")
+    bars = getattr(module, "tqdm", None)
+    if bars is None:
         return nullcontext()
-    return tqdm.tqdm.external_write_mode(file=sys.stderr)
+    return bars.external_write_mode(file=sys.stderr)
 
 
 class _CompileClock(_numba_event.Listener):
