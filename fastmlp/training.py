@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _validation as check
 from .checkpoint import Checkpoint
-from .compiling import notice_if_compiling
+from .compiling import compile_seconds, notice_if_compiling
 from .config import FitConfig
 from .epochs import EpochRunner
 from .full_data import FullDataPass
@@ -69,6 +69,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             start_state.restore(state)
             norm_sums = np.zeros(net.layout.n_layers)
             began = time.perf_counter()
+            compile_start = compile_seconds()
             background = interrupt.active and (
                 epoch_seconds >= BACKGROUND_EPOCH_SECONDS if epoch > first_epoch
                 else (feed.n_rows or 0) * net.n_params >= BACKGROUND_FIRST_EPOCH_WORK)
@@ -102,11 +103,13 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
             if monitor.update(epoch, loss, val_loss) and best_params is not None:
                 np.copyto(best_params, params)
             history.best_epoch = monitor.best_epoch
+            compiled = compile_seconds() - compile_start  # in this epoch (and its validation)
             if progress is not None:
+                _exclude_from_clock(progress, compiled)
                 progress.set_postfix(_postfix(history), refresh=False)
                 progress.update()
             elif config.verbose == 2:
-                _print_epoch(epoch, config.epochs, history)
+                _print_epoch(epoch, config.epochs, history, compiled)
             if config.callback is not None:  # what the callback may change: checked below
                 np.copyto(start_params, params)
             reason = monitor.stop_reason() or _other_stop(epoch, history, params, config,
@@ -223,6 +226,14 @@ def _progress_bar(config):
     return tqdm(total=config.epochs, unit="epoch", desc="fit", leave=True, dynamic_ncols=True)
 
 
+def _exclude_from_clock(progress, seconds: float) -> None:
+    """Move the bar's clock on by ``seconds`` spent compiling, so that its elapsed time,
+    rate and ETA count the training only (tqdm takes both from these two times)."""
+    if seconds > 0:
+        progress.start_t += seconds
+        progress.last_print_t += seconds
+
+
 def _postfix(history) -> dict:
     values = {"loss": f"{history._loss[-1]:.4g}"}
     if history._val_loss:
@@ -256,10 +267,12 @@ def _divergence(epoch: int, result, history: History, config) -> DivergenceError
         "with clip_norm / clip_value.", epoch, history)
 
 
-def _print_epoch(epoch: int, epochs: int, history: History) -> None:
+def _print_epoch(epoch: int, epochs: int, history: History, compiled: float = 0.0) -> None:
     line = (f"epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {history._loss[-1]:.6g}")
     if history._val_loss:
         line += f"  val_loss {history._val_loss[-1]:.6g}"
     line += (f"  lr {history._learning_rate[-1]:.3g}  "
              f"{history._epoch_time[-1] * 1e3:.1f} ms")
+    if compiled >= 0.05:  # the epoch's time includes it: say how much
+        line += f" (of which {compiled:.1f} s compiling)"
     print(line, flush=True)
