@@ -31,13 +31,15 @@ from contextlib import contextmanager
 import numpy as np
 
 from .preprocessing import MAX_CATEGORIES, MISSING_MARKERS, PreprocessingError
+from .rules import RULES
 from .table_model import FORMAT as CLI_FORMAT  # noqa: F401 (the name callers knew)
 from .tabular import read_table
 
 #: Hidden activations offered (``step`` is left out: training through it is an error).
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu", "sigmoid", "arctan", "softsign",
                       "identity")
-OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov")
+#: The update rules offered, from the registry (fastmlp.rules), the default first.
+OPTIMIZERS = ("adam",) + tuple(name for name in RULES if name != "adam")
 
 
 class CommandError(Exception):
@@ -426,7 +428,7 @@ def run_train(args) -> int:
                  else ((model.labels_of(target[held_out]) - model.y_mean)
                        / model.y_scale).reshape(-1, 1))
         validation = (X_val, y_val)
-    lr = args.learning_rate or (1e-3 if args.optimizer == "adam" else 0.05)
+    lr = args.learning_rate or (1e-3 if RULES[args.optimizer].moments else 0.05)
     compiled, began = compile_seconds(), time.perf_counter()
     try:
         history = model.net.fit(X, y, optimizer=args.optimizer, learning_rate=lr,
