@@ -208,6 +208,8 @@ def _add_warmup(commands, common) -> argparse.ArgumentParser:
                                description="Compile (or load from the cache) every kernel, "
                                            "so that later runs start at once.")
     warm.add_argument("--dtypes", default="float64,float32", help="the dtypes to compile for")
+    warm.add_argument("--jobs", type=int, default=None, metavar="N",
+                      help="processes compiling side by side (default: one per CPU)")
     warm.add_argument("--layers", action="append", default=[], metavar="SIZES",
                       help="also compile the per-sample kernels specialized on these layer "
                            "sizes, e.g. 3,4,2 (repeatable)")
@@ -692,8 +694,13 @@ def run_warmup(args) -> int:
         if len(sizes) < 2 or min(sizes) < 1:
             raise CommandError(f"--layers takes layer sizes such as 3,4,2, got {text!r}")
         layers.append(sizes)
-    seconds = warmup(dtypes, verbose=True, layer_sizes=layers)
-    print(f"compiled or loaded every kernel in {sum(seconds.values()):.1f} s")
+    if args.jobs is not None and args.jobs < 1:
+        raise CommandError(f"--jobs takes a positive number of processes, got {args.jobs}")
+    seconds = warmup(dtypes, verbose=True, layer_sizes=layers, n_jobs=args.jobs)
+    from .kernels.cache import cache_dir
+
+    print(f"compiled or loaded every kernel in {sum(seconds.values()):.1f} s; they are "
+          f"cached in {cache_dir()}")
     return 0
 
 

@@ -300,6 +300,7 @@ def test_damaged_and_foreign_model_files(tables):
     (["warmup", "--dtypes", "float16"], "--dtypes takes float32 and/or float64"),
     (["warmup", "--layers", "3,x,2"], "--layers takes layer sizes such as 3,4,2, got '3,x,2'"),
     (["warmup", "--layers", "3"], "--layers takes layer sizes such as 3,4,2, got '3'"),
+    (["warmup", "--jobs", "0"], "--jobs takes a positive number of processes, got 0"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(folder, args, message):
     assert message in error_line(fastmlp(*args, cwd=folder))

@@ -14,8 +14,8 @@ from fastmlp.kernels import optimizers
 from fastmlp.optimize import minimize
 from fastmlp.state import OptimizerState
 
-#: Options of fit that are not FitConfig fields (data, seeds, checkpoints), and FitConfig fields that
-#: fit does not take (set by the scikit-learn layer).
+#: Options of fit that are not FitConfig fields (data, seeds, checkpoints), and FitConfig
+#: fields that fit does not take (set by the scikit-learn layer).
 FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "checkpoint",
             "checkpoint_every"}
 CONFIG_ONLY = {"convention"}
