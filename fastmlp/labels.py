@@ -8,11 +8,12 @@ one, instead of being trained as the classes ``"None"`` and ``"nan"``.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
-__all__ = ["as_labels", "check_classes"]
+__all__ = ["as_labels", "check_classes", "class_sample_weight"]
 
 
 def _is_missing(value) -> bool:
@@ -82,3 +83,47 @@ def check_classes(classes, expected: int, name: str = "classes_") -> np.ndarray:
                          f"none NaN), one per output"
                          f"{' (negative, positive)' if expected == 2 else ''}; got {classes!r}")
     return array
+
+
+def class_sample_weight(class_weight, labels: np.ndarray, name: str = "class_weight"
+                        ) -> np.ndarray:
+    """Each row's weight from its class: ``class_weight="balanced"`` gives class c the
+    weight n / (k * n_c) for n rows of k classes, n_c of them of class c (scikit-learn's
+    ``compute_class_weight``); a dict maps labels to weights (classes not in it weigh 1).
+
+    Parameters
+    ----------
+    class_weight : "balanced" or dict
+    labels : ndarray (n,)
+        The rows' labels, as :func:`as_labels` returns them.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    ndarray (n,) of float64
+    """
+    found, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"{name} must be 'balanced', a dict of label -> weight or None, "
+                             f"got {class_weight!r}")
+        per_class = len(labels) / (len(found) * counts.astype(np.float64))
+    elif isinstance(class_weight, dict):
+        unknown = [key for key in class_weight if key not in set(found.tolist())]
+        if unknown:
+            raise ValueError(f"{name} names labels that are not among the targets' labels "
+                             f"{found.tolist()}: {unknown[:5]}")
+        per_class = np.ones(len(found))
+        for i, label in enumerate(found.tolist()):
+            if label in class_weight:
+                value = class_weight[label]
+                if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                        or not math.isfinite(float(value)) or value < 0):
+                    raise ValueError(f"{name}[{label!r}] must be a non-negative finite "
+                                     f"number, got {value!r}")
+                per_class[i] = float(value)
+    else:
+        raise TypeError(f"{name} must be 'balanced', a dict of label -> weight or None, got "
+                        f"{type(class_weight).__name__}")
+    return per_class[codes.reshape(-1)]

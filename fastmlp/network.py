@@ -16,7 +16,7 @@ from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
 from .kernels.structs import Data, Network
-from .labels import as_labels, check_classes
+from .labels import as_labels, check_classes, class_sample_weight
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
 from .state import OptimizerState
 from .workspace import Workspace
@@ -360,6 +360,19 @@ class MLP:
         index = np.argmax(proba, axis=1)
         return index if self._classes is None else self._classes[index]
 
+    def _with_class_weight(self, Y, sample_weight, class_weight) -> np.ndarray:
+        """``sample_weight`` (or ones) times each row's class weight (see :meth:`fit`)."""
+        if Y is None or not self._is_classifier() or np.ndim(Y) != 1:
+            raise ValueError("class_weight needs class labels in memory: a 1-D Y (not chunks) "
+                             "and a classification loss (cross_entropy or "
+                             "binary_cross_entropy)")
+        weights = class_sample_weight(class_weight, as_labels(Y, "Y"))
+        if sample_weight is None:
+            return weights
+        given = check.as_sample_weight(sample_weight, len(weights), np.dtype(np.float64),
+                                       "sample_weight")
+        return given * weights
+
     def _data(self, X, Y, sample_weight, names=("X", "Y", "sample_weight")) -> Data:
         """(X, Y, sample_weight) checked and converted into the kernels' Data; ``names``
         are the arguments' names in the error messages. Class labels in ``Y`` are
@@ -432,7 +445,7 @@ class MLP:
             grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
             callback=None, verbose: int = 0, sample_weight=None,
             engine: str | None = None, checkpoint=None,
-            checkpoint_every: int = 1) -> History:
+            checkpoint_every: int = 1, class_weight=None) -> History:
         """Train in place by gradient descent, starting from the current parameters with
         fresh optimizer state (zero velocity / moments, t = 0).
 
@@ -516,6 +529,11 @@ class MLP:
             sum_n w_n E_n / sum_n w_n (so integer weights equal repeated rows for full-batch
             GD, and with batch_size=1 a row's weight only decides whether it counts). A
             batch whose weights sum to 0 makes no update.
+        class_weight : "balanced", dict or None
+            Weigh each row by its class: "balanced" gives class c the weight
+            n / (k * n_c) (k classes, n_c rows of class c; scikit-learn's definition), a dict
+            maps labels to weights (other classes weigh 1). Multiplies ``sample_weight``.
+            Needs class labels in memory: a 1-D ``Y`` and a classification loss.
         engine : {"per_sample", "chunked", "row_parallel"} or None
             How the epochs run (:mod:`fastmlp.engines`); None picks the fastest engine that
             supports the options, a name insists on one (a ValueError saying why when it
@@ -565,6 +583,8 @@ class MLP:
         if checkpoint is None:
             check.positive_int(checkpoint_every, "checkpoint_every")
         state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
+        if class_weight is not None:
+            sample_weight = self._with_class_weight(Y, sample_weight, class_weight)
         return self._train(X, Y, sample_weight, config, state, validation_data, seed,
                            checkpoint=(checkpoint, checkpoint_every))
 

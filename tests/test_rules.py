@@ -16,8 +16,8 @@ from fastmlp.state import OptimizerState
 
 #: Options of fit that are not FitConfig fields (data, seeds, checkpoints), and FitConfig
 #: fields that fit does not take (set by the scikit-learn layer).
-FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "checkpoint",
-            "checkpoint_every"}
+FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "class_weight",
+            "checkpoint", "checkpoint_every"}
 CONFIG_ONLY = {"convention"}
 #: The stopping options, which partial_fit (one pass) does not take.
 STOPPING = {"epochs", "tol", "n_iter_no_change", "grad_tol", "early_stopping", "callback"}
