@@ -549,6 +549,36 @@ def test_cli_export_of_a_first_format_file_is_unchanged(tmp_path):
     assert_close(run(graph, X)["prediction"], want_here, 1e-12)
 
 
+@pytest.mark.parametrize("opset", [13, 17, 21])
+@pytest.mark.parametrize("kinds", ["both", "text only", "numbers only"])
+def test_table_model_export_for_every_opset_odd_names_and_one_kind_of_column(opset, kinds):
+    """Column names with blanks, '=', non-ASCII letters; categories with blanks and a '?'
+    that is not a marker; only string or only numeric columns; the oldest opset."""
+    from fastmlp.export import cli_model_to_onnx
+    from fastmlp.table_model import TableModel
+
+    rng = np.random.default_rng(opset)
+    numbers = rng.normal(size=90) * 5 + 50
+    texts = rng.choice(["a b", "\u00e7a", "?x", "NA"], 90)  # "NA": missing
+    numbers[::7] = np.nan
+    columns = {"größe (cm)": numbers, "colour = x": texts}
+    if kinds != "both":
+        del columns["größe (cm)" if kinds == "text only" else "colour = x"]
+    y = rng.choice(["p", "q", "r"], 90)
+    model, X, Y = TableModel.build(columns, y, hidden=(4,), missing_indicator=True, seed=1)
+    model.net.fit(X, Y, optimizer="adam", learning_rate=0.05, epochs=3, seed=0)
+    model.net.metadata = model.metadata()
+    for dtype in ("float64", "float32"):
+        graph = cli_model_to_onnx(model.net, dtype=dtype, opset=opset)
+        onnx.checker.check_model(graph, full_check=True)
+        assert graph.opset_import[0].version == opset
+        feeds = {name: (np.asarray(v, object) if name == "colour = x" else v).reshape(-1, 1)
+                 for name, v in columns.items()}
+        result = run_feeds(graph, feeds)
+        assert result["label"].tolist() == model.predict(columns).tolist()
+        assert_close(result["probabilities"], model.predict_proba(columns), RTOL[dtype])
+
+
 def test_cli_export_refuses_damaged_metadata_and_a_column_named_like_an_output(tmp_path):
     from fastmlp.export import cli_model_to_onnx
     from fastmlp.preprocessing import Preprocessor
