@@ -42,13 +42,13 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import secrets
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ._files import write_atomically
 
 #: The format :func:`save` writes; :func:`load` reads every format from 1 to this one.
 FORMAT_VERSION = 2
@@ -123,7 +123,8 @@ def save(net, path) -> None:
     path = os.fspath(path)
     if not path or os.path.isdir(path):
         raise ValueError(f"path must name a file, got {path!r}")
-    _write_atomically(path, _encode(net))
+    arrays = _encode(net)
+    write_atomically(path, lambda fh: np.savez(fh, **arrays))
 
 
 def _encode(net) -> dict[str, Any]:
@@ -154,36 +155,6 @@ def _encode(net) -> dict[str, Any]:
     if net.metadata:
         arrays["metadata"] = metadata
     return arrays
-
-
-def _write_atomically(path: str, arrays: dict[str, Any]) -> None:
-    """``np.savez(path, **arrays)`` through a temporary file renamed over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = None
-    if os.path.exists(path):
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if not mode & stat.S_IWUSR:  # by mode, not os.access: root may write anything
-            raise PermissionError(f"{path!r} is read-only (mode {mode:o}); not replaced")
-    # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
-    # that; created like any new file, the model gets the usual permissions (umask), or
-    # those of the file it replaces
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as error:
-        os.unlink(tmp)
-        if isinstance(error, OSError) and error.strerror:
-            raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-        raise
 
 
 # ------------------------------------------------------------------------------ reading

@@ -176,7 +176,7 @@ def test_bad_arguments_are_refused_by_name(tmp_path):
 
 
 def test_writing_is_atomic_and_keeps_a_read_only_file(tmp_path, monkeypatch):
-    from fastmlp.export import files
+    from fastmlp import _files as files
 
     first, second = (fastmlp.MLP((2, 3, 1), seed=s) for s in (0, 1))
     path = tmp_path / "net.onnx"

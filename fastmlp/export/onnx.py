@@ -14,7 +14,7 @@ import os
 import numpy as np
 import onnx
 
-from .files import write_atomically
+from .._files import write_atomically
 from .graph import DEFAULT_OPSET, GraphBuilder
 from .layers import argmax_labels, dense_stack, scalar
 from .preprocessing import cli_features, table_features
@@ -186,8 +186,9 @@ def _old_doc(features, dtype) -> str:
 
 def save(model: onnx.ModelProto, path) -> str:
     """Write ``model`` to ``path`` atomically (see
-    :func:`fastmlp.export.files.write_atomically`); returns the path."""
-    return write_atomically(model.SerializeToString(), os.fspath(path))
+    :func:`fastmlp._files.write_atomically`); returns the path."""
+    data = model.SerializeToString()
+    return write_atomically(os.fspath(path), lambda fh: fh.write(data))
 
 
 def _network(g: GraphBuilder, net, x: str, dtype) -> str:
