@@ -218,16 +218,17 @@ class MLP:
 
     def save(self, path) -> None:
         """Write configuration, parameters, :attr:`classes_` and :attr:`metadata` to
-        ``path`` (an ``.npz`` file in the versioned format of :mod:`fastmlp.persistence`).
+        ``path`` (an ``.npz`` file in the versioned format of :mod:`fastmlp.persistence`),
+        or to a binary file object (a stream, an object store's writer).
 
-        The file is written under a temporary name and then renamed over ``path``, so an
+        A file is written under a temporary name and then renamed over ``path``, so an
         interrupted save never leaves a half-written file.
 
         Raises
         ------
         ValueError
             When ``path`` does not name a file, the parameters hold NaN or inf or the
-            metadata is not JSON-serializable (nothing is written).
+            metadata is not a JSON-serializable dict (nothing is written).
         PermissionError, OSError
             When ``path`` is read-only or cannot be written (no file is left behind).
         """
@@ -244,7 +245,8 @@ class MLP:
     @classmethod
     def load(cls, path) -> "MLP":
         """Read a network written by :meth:`save` of this or any earlier fastmlp (0.1.0
-        on); it predicts what it predicted when saved.
+        on), from a path or a seekable binary file object; it predicts what it predicted
+        when saved.
 
         Raises
         ------

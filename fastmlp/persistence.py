@@ -120,6 +120,9 @@ def save(net, path) -> None:
     OSError
         When the file cannot be written (naming ``path``); no file is left behind.
     """
+    if hasattr(path, "write"):  # a binary file object: the caller owns the stream
+        np.savez(path, **_encode(net))
+        return
     path = os.fspath(path)
     if not path or os.path.isdir(path):
         raise ValueError(f"path must name a file, got {path!r}")
@@ -144,6 +147,9 @@ def _encode(net) -> dict[str, Any]:
             f"{type(net).__name__}.config() has the fields {sorted(config)}, which model "
             f"format {FORMAT_VERSION} cannot describe (unknown: {unknown}, missing: {missing}); "
             "a field is added to fastmlp.persistence.CONFIG_FIELDS with a new format version")
+    if not isinstance(net.metadata, dict):
+        raise ValueError(f"metadata must be a dict (a JSON object), got "
+                         f"{type(net.metadata).__name__}: load could not read it back")
     try:
         metadata = json.dumps(net.metadata)
     except (TypeError, ValueError) as error:
@@ -172,10 +178,11 @@ def load(path, cls):
         the reason. The sizes are checked against the stored parameters before any network
         is built, and nothing in the file is unpickled.
     """
-    name = os.fspath(path)
+    stream = hasattr(path, "read")  # a binary file object (seekable), as np.load takes
+    name = str(getattr(path, "name", "<stream>")) if stream else os.fspath(path)
     refuse = _refusal(name)
     try:
-        data = np.load(name, allow_pickle=False)
+        data = np.load(path if stream else name, allow_pickle=False)
     except FileNotFoundError:
         raise
     except Exception as error:  # not a zip/npz, truncated, pickled data, ...
@@ -205,7 +212,10 @@ def load(path, cls):
         net.params = params  # finiteness, after the cast to the network's dtype
         net.classes_ = stored["classes"]
         if stored["metadata"] is not None:
-            metadata = json.loads(str(stored["metadata"]))
+            try:
+                metadata = json.loads(str(stored["metadata"]))
+            except (ValueError, RecursionError) as error:
+                raise ValueError(f"its metadata is not valid JSON ({error})") from None
             if not isinstance(metadata, dict):
                 raise ValueError("its metadata is not a JSON object")
             net.metadata = metadata
