@@ -109,7 +109,7 @@ class MLP:
         self.activations = tuple(hidden) + (output_activation,)
         try:
             self.dtype = np.dtype(dtype)
-        except TypeError:
+        except (TypeError, ValueError, SyntaxError):  # NumPy parses strings: "," -> SyntaxError
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
