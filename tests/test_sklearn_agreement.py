@@ -11,7 +11,7 @@ sklearn = pytest.importorskip("sklearn")
 
 import scipy.sparse  # noqa: E402
 import sklearn.neural_network as reference  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.datasets import load_digits, load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -515,3 +515,38 @@ def test_scikit_learns_poisson_glm_test_passes_on_the_drop_in(monkeypatch, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         module.test_mlp_vs_poisson_glm_equivalent(seed)
+
+
+def test_scikit_learns_diverging_loss_test_passes_on_the_drop_in(monkeypatch):
+    module = sklearn_test_module(monkeypatch)
+    if not hasattr(module, "test_mlp_diverging_loss"):
+        pytest.skip("this scikit-learn has no test_mlp_diverging_loss")
+    module.test_mlp_diverging_loss()
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_a_diverging_sgd_fit_as_scikit_learn(early_stopping):
+    """Step size 1 on iris diverges in the fifth epoch. With early stopping scikit-learn
+    trains on to max_iter with NaN losses and scores, then restores the best (finite)
+    parameters; without, it fails with its message -- and fastmlp's estimator is left as it
+    was before the fit."""
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                  learning_rate_init=1, max_iter=20, early_stopping=early_stopping,
+                  random_state=0)
+    theirs = reference.MLPRegressor(**params)
+    mine = ours.MLPRegressor(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if not early_stopping:
+            for estimator in (theirs, mine):
+                with pytest.raises(ValueError, match="non-finite parameter weights"):
+                    estimator.fit(X, y)
+            assert not hasattr(mine, "coefs_")
+            return
+        theirs.fit(X, y)
+        mine.fit(X, y)
+    assert np.isnan(theirs.loss_curve_[-1]) and np.isnan(mine.loss_curve_[-1])
+    assert_same_model(mine, theirs)
+    np.testing.assert_allclose(mine.predict(X), theirs.predict(X), rtol=1e-9)
