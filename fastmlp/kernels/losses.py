@@ -50,7 +50,7 @@ SKLEARN_BINARY_LOG_LOSS = 6
 POISSON = 7
 
 
-@inlined
+@internal
 def poisson_value(z, d):
     """(o, E) of one output with the Poisson loss: o = exp(z) and half its deviance
     E = d log(d / o) - d + o, written with log o = z as d log d - d z - d + o (d log d = 0
