@@ -201,11 +201,27 @@ def as_sample_weight(sample_weight, n_rows: int, dtype: np.dtype,
     if w.ndim != 1 or w.shape[0] != n_rows:
         raise ValueError(f"{name} must be 1-D with one weight per row ({n_rows}), got shape "
                          f"{w.shape}")
-    w = _kernel_layout(w, dtype)
+    w = np.asarray(w, dtype=np.float64)
     require_finite(w, name)
     if (w < 0).any():
         raise ValueError(f"{name} must be non-negative (first negative weight at index "
                          f"{int(np.argmax(w < 0))})")
     if not (w > 0).any():
         raise ValueError(f"{name} is all zero: no row would count")
-    return w
+    return _kernel_layout(_in_safe_range(w, n_rows, np.dtype(dtype)), dtype)
+
+
+def _in_safe_range(w: np.ndarray, n_rows: int, dtype: np.dtype) -> np.ndarray:
+    """Valid but extreme weights scaled by a power of two into a range where their sum
+    and their products with the losses stay finite and normal in ``dtype`` (1e307 each: the
+    sum overflows; 5e-324 each: subnormal products round to 0). The loss of a batch,
+    sum w E / sum w, does not change with the scale, and a power of two scales exactly,
+    so the fit is that of the weights given. Weights in the ordinary range are returned
+    as they are."""
+    largest = float(w.max())
+    info = np.finfo(dtype)
+    if largest * n_rows <= float(info.max) * 2.0 ** -20 and largest >= float(info.tiny) * 2.0 ** 40:
+        return w
+    exponent = int(np.frexp(largest)[1])  # largest = m 2^exponent, m in [0.5, 1)
+    with np.errstate(under="ignore"):
+        return np.ldexp(w, -exponent)

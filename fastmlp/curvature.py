@@ -107,7 +107,7 @@ def hessian(net, X, Y, l1: float = 0.0, l2: float = 0.0, sample_weight=None, *,
     ``net.params``.
 
     Column j is the central difference of the compiled gradient along parameter j, with step
-    eps^(1/3) * max(1, |theta_j|) in the network's dtype; the result is symmetrized,
+    ``eps^(1/3) * max(1, |theta_j|)`` in the network's dtype; the result is symmetrized,
     (H + H^T) / 2. The l1 penalty's Hessian is zero away from W = 0; a weight within a step of
     zero measures its kink instead.
 
@@ -199,7 +199,7 @@ def hessian_vector_product(net, X, Y, v, l1: float = 0.0, l2: float = 0.0,
 
 
 def _as_direction(v, n_params: int) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float64)
+    v = np.asarray(check._as_float_array(v, "v"), dtype=np.float64)  # strings named
     if v.shape != (n_params,):
         raise ValueError(f"v must have shape ({n_params},) like net.params, got {v.shape}")
     if not np.isfinite(v).all():
@@ -249,7 +249,7 @@ class Curvature:
 
     @property
     def spectral_radius(self) -> float:
-        """max |eigenvalue|."""
+        """max ``|eigenvalue|``."""
         return max(abs(float(self.largest[0])), abs(float(self.smallest[0])))
 
 
@@ -365,7 +365,7 @@ class StationaryPoint:
         An eigenvalue below -curvature_tol is negative curvature; above +curvature_tol,
         positive.
     flat_tol : float
-        Every |eigenvalue| at or below flat_tol makes a stationary point a plateau.
+        Every ``|eigenvalue|`` at or below flat_tol makes a stationary point a plateau.
     """
 
     kind: str

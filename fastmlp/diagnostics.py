@@ -33,7 +33,7 @@ STALLED = ("saddle", "maximum", "plateau")
 
 @dataclass
 class Diagnosis:
-    """Report of :func:`diagnose`.
+    """Report of :meth:`fastmlp.MLP.diagnose`.
 
     Attributes
     ----------
@@ -49,7 +49,7 @@ class Diagnosis:
         pre-activation is <= 0 on every row -- for relu, units that output zero everywhere and
         so never learn again (the dying-ReLU problem).
     saturated_units : dict {layer: fraction}
-        For each sigmoid / tanh hidden layer, the fraction of units with |z| > 5 on every row.
+        For each sigmoid / tanh hidden layer, the fraction of units with ``|z| > 5`` on every row.
     stationary_point : str or None
         Where training stands (:func:`fastmlp.curvature.stationary_point`): "minimum",
         "saddle", "maximum", "plateau" or "not stationary"; None when the check was skipped
@@ -76,6 +76,8 @@ class Diagnosis:
 
     @property
     def healthy(self) -> bool:
+        """No symptom found: no vanishing or exploding gradients, dead or saturated units,
+        and not stalled at a saddle, maximum or plateau."""
         return not (self.vanishing or self.exploding or any(self.dead_units.values())
                     or any(self.saturated_units.values()) or self.stationary_point in STALLED)
 
@@ -131,7 +133,15 @@ def diagnose(net, X, Y) -> Diagnosis:
     :func:`fastmlp.curvature.stationary_point`). It is skipped, with a note, above
     CURVATURE_MAX_PARAMS parameters or CURVATURE_MAX_WORK rows x parameters, and when the
     gradient is not finite at or near the parameters or Lanczos does not converge.
+
+    Raises
+    ------
+    ValueError
+        When the network's parameters hold NaN or inf: there is no gradient to judge.
     """
+    if not np.isfinite(net.params).all():
+        raise ValueError("the network's parameters hold NaN or inf (set through net.params "
+                         "or net.weights / net.biases?); there is nothing to diagnose")
     grad = net.gradient(X, Y)
     weights, _ = net.layout.unflatten(grad)
     norms = np.array([np.linalg.norm(W) for W in weights])

@@ -4,6 +4,8 @@ its length, the update count advancing from block to block (:mod:`fastmlp.feeds`
 
 from __future__ import annotations
 
+import numpy as np
+
 from .engines import select_engine
 from .kernels.optimizers import OK
 from .kernels.structs import EpochResult
@@ -24,6 +26,7 @@ class EpochRunner:
     def __init__(self, work, feed, config, threads: int):
         self.work, self.feed, self.config, self.threads = work, feed, config, threads
         self._engines: dict[int, object] = {}
+        self._pending_orders: dict[int, object] = {}
 
     def engine_for(self, data):
         """The engine for blocks of this many rows (built on first use, then given each new
@@ -35,9 +38,25 @@ class EpochRunner:
                                    weighted=data.sample_weight.shape[0] > 0)(
                 self.work, data, self.config)
             self._engines[n] = engine
+            order = self._pending_orders.pop(n, None)
+            if order is not None:
+                engine.set_order(order)
         elif engine.data is not data:
             engine.set_data(data)
         return engine
+
+    def row_orders(self) -> dict[int, np.ndarray]:
+        """Block length -> the row order its engine's next shuffle starts from (each epoch
+        shuffles the previous epoch's order in place), for :mod:`fastmlp.checkpoint`."""
+        orders = {n: getattr(engine, "order", None) for n, engine in self._engines.items()}
+        orders.update(self._pending_orders)
+        return {n: np.array(order) for n, order in orders.items() if order is not None}
+
+    def set_row_orders(self, orders: dict[int, np.ndarray]) -> None:
+        """Continue from ``orders`` (:meth:`row_orders` of a checkpointed fit): each engine
+        starts from its block length's order when it is built."""
+        self._pending_orders = {int(n): np.ascontiguousarray(o, dtype=np.int64)
+                                for n, o in orders.items()}
 
     def kernel(self):
         """The compiled epoch the first block will run (for the compile notice)."""

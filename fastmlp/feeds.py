@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from typing import NoReturn
 
 import numpy as np
 
@@ -88,12 +89,19 @@ class FileBlocks:
         starts = np.arange(0, self.n_rows, self.block_rows)
         if shuffle:
             starts = rng.permutation(starts)
+        n_blocks = len(starts)
         for start in starts.tolist():
             stop = min(start + self.block_rows, self.n_rows)
-            weights = (None if self.sample_weight is None
-                       else np.asarray(self.sample_weight[start:stop]))
-            yield self.convert(read_rows(self.X, start, stop), read_rows(self.Y, start, stop),
-                               weights)
+            where = (f"block {start // self.block_rows} of {n_blocks} (rows {start} to "
+                     f"{stop - 1})")
+            try:
+                weights = (None if self.sample_weight is None
+                           else np.asarray(self.sample_weight[start:stop]))
+                data = self.convert(read_rows(self.X, start, stop),
+                                    read_rows(self.Y, start, stop), weights)
+            except Exception as error:
+                raise_located(error, where)
+            yield data
 
 
 class Chunks:
@@ -128,24 +136,59 @@ class Chunks:
         self.weighted: bool | None = None
 
     def blocks(self, rng, shuffle: bool) -> Iterator[Data]:
-        chunks = self.source() if callable(self.source) else iter(self.source)
+        chunks = self.source() if callable(self.source) else self.source
+        if not isinstance(chunks, Iterable):
+            raise TypeError(f"the chunks callable {self.source!r} must return an iterable of "
+                            f"(X, Y) or (X, Y, sample_weight) tuples, got "
+                            f"{type(chunks).__name__}")
+        chunks = iter(chunks)
         n_rows = 0
-        for i, chunk in enumerate(chunks):
+        i = 0
+        while True:
+            where = f"chunk {i}"
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except Exception as error:  # the source failed (a file gone, a network error)
+                raise_located(error, f"{where} (while the chunk source produced it)")
             if not isinstance(chunk, (tuple, list)) or len(chunk) not in (2, 3):
-                raise ValueError(f"chunk {i} must be a tuple (X, Y) or (X, Y, sample_weight), "
+                raise ValueError(f"{where} must be a tuple (X, Y) or (X, Y, sample_weight), "
                                  f"got {type(chunk).__name__}")
-            data = self.convert(*chunk, *([None] * (3 - len(chunk))))
+            try:
+                data = self.convert(*chunk, *([None] * (3 - len(chunk))))
+            except Exception as error:
+                raise_located(error, where)
             weighted = data.sample_weight.shape[0] > 0
             if self.weighted is None:
                 self.weighted = weighted
             elif weighted != self.weighted:
-                raise ValueError(f"chunk {i} {'has' if weighted else 'lacks'} sample weights "
+                raise ValueError(f"{where} {'has' if weighted else 'lacks'} sample weights "
                                  "unlike the first chunk: give them for every chunk or none")
             n_rows += data.X.shape[0]
+            i += 1
             yield data
         if n_rows == 0:
             raise ValueError("the chunks yielded no rows")
         self.n_rows = n_rows
+
+
+def raise_located(error: Exception, where: str) -> NoReturn:
+    """Raise ``error`` saying where in a streamed dataset it arose: a ValueError, TypeError
+    or OSError of the same type whose message starts with ``where`` (chained to the
+    original), or, for another type (whose constructor may take other arguments), the error
+    itself with ``where`` added as a note."""
+    if type(error) in (ValueError, TypeError):
+        raise type(error)(f"{where}: {error}") from error
+    if isinstance(error, OSError) and error.errno is not None and error.strerror:
+        # OSError(errno, ...) picks the subclass (FileNotFoundError, ...) from the errno
+        raise OSError(error.errno, f"{where}: {error.strerror}", error.filename) from error
+    note = f"fastmlp: raised in {where}"
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(note)
+    else:  # Python 3.10: the notes' attribute, which tracebacks there do not print
+        error.__notes__ = [*getattr(error, "__notes__", []), note]  # type: ignore[attr-defined]
+    raise error
 
 
 def read_rows(A, start: int, stop: int) -> np.ndarray:

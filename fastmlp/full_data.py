@@ -55,7 +55,6 @@ class FullDataPass:
         """(loss, gradient, total weight) at ``params``: the weighted mean loss plus
         ``l1 * sum|W| + (l2/2) * sum W^2``, its gradient (in :attr:`grad`, overwritten by the
         next call; not computed unless ``need_grad``) and the rows' total weight."""
-        prefetch.settle(params.dtype)
         net = self.network
         if self.threads == 1:
             loss, weight = passes.loss_and_gradient(params, self.parts[0], self.orders[0], net,

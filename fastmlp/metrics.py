@@ -554,6 +554,25 @@ def f1_score(
     return _score("f1_score", y_true, y_pred, average, pos_label, labels)
 
 
+def _values(values: ArrayLike, name: str) -> np.ndarray:
+    """``values`` as an array of real numbers, or a TypeError naming ``name`` (strings,
+    even numeric ones, are labels here, not values)."""
+    array = np.asarray(values)
+    if array.dtype.kind in "USO":
+        try:
+            if array.dtype.kind != "O" or any(isinstance(v, (str, bytes))
+                                              for v in array.ravel()):
+                raise TypeError
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            what = "strings or objects" if array.dtype.kind == "O" else "strings"
+            raise TypeError(f"{name} must hold numbers, got {what} (strings are class "
+                            "labels: score them with accuracy or f1_score)") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return array
+
+
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean of the squared differences over every element.
 
@@ -577,8 +596,8 @@ def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     ValueError
         For empty inputs, mismatched shapes or values that are NaN or infinite.
     """
-    yt = np.asarray(y_true, dtype=np.float64)
-    yp = np.asarray(y_pred, dtype=np.float64)
+    yt = np.asarray(_values(y_true, "y_true"), dtype=np.float64)
+    yp = np.asarray(_values(y_pred, "y_pred"), dtype=np.float64)
     # A single-output network returns (n, 1) while targets are often (n,); treat them alike.
     if yt.ndim == 1 and yp.ndim == 2 and yp.shape[1] == 1:
         yp = yp[:, 0]

@@ -758,7 +758,25 @@ def _fit_and_score(
             f"the model fitted on {len(train)} training rows predicted NaN or inf for {bad} "
             f"of its {len(test)} test rows; scoring them would count them as a class. Check "
             "the fit (a learning rate too large?) or the model's predict")
+    outputs = _named_by_classes(model, Y, outputs)
     return {name: s(Y[test], outputs) for name, s in scorers.items()}, elapsed, outputs
+
+
+def _named_by_classes(model: Any, Y: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """Per-class outputs as the labels they stand for, when the model was fitted on labels:
+    a network fitted on 1-D labels (strings, say) names its outputs with ``classes_``, and
+    its probabilities must be scored against those labels, not against column indices.
+    Outputs of models without ``classes_``, 1-D predictions (already labels) and targets
+    that are not 1-D are returned as they are."""
+    classes = getattr(model, "classes_", None)
+    if classes is None or Y.ndim != 1 or outputs.ndim != 2:
+        return outputs
+    classes = np.asarray(classes)
+    if outputs.shape[1] == len(classes) and outputs.shape[1] > 1:
+        return classes[np.argmax(outputs, axis=1)]
+    if outputs.shape[1] == 1 and len(classes) == 2:
+        return classes[(outputs[:, 0] > 0.5).astype(np.int64)]
+    return outputs
 
 
 def _run(

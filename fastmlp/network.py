@@ -16,6 +16,7 @@ from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
 from .kernels.structs import Data, Network
+from .labels import as_labels, check_classes, class_sample_weight
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
 from .state import OptimizerState
 from .workspace import Workspace
@@ -184,6 +185,7 @@ default "mse"
 
     @property
     def n_params(self) -> int:
+        """Length of the flat parameter vector ``params`` (all weights and biases)."""
         return self.layout.n_params
 
     def copy(self) -> "MLP":
@@ -293,14 +295,8 @@ default "mse"
         if classes is None:
             self._classes = None
             return
-        classes = np.asarray(classes)
         expected = 2 if self.layer_sizes[-1] == 1 else self.layer_sizes[-1]
-        if (classes.ndim != 1 or len(classes) != expected or len(np.unique(classes)) != expected
-                or classes.dtype.kind not in "biufU"):
-            raise ValueError(f"classes_ must be {expected} distinct labels (numbers or strings), "
-                             f"one per output{' (negative, positive)' if expected == 2 else ''}; "
-                             f"got {classes!r}")
-        self._classes = classes
+        self._classes = check_classes(classes, expected)
 
     def _is_classifier(self) -> bool:
         return self.loss_name in ("cross_entropy", "binary_cross_entropy")
@@ -325,9 +321,7 @@ default "mse"
     def _encode_labels(self, Y, name: str) -> np.ndarray:
         """Class labels -> one-hot rows (softmax) or 0/1 targets (a single sigmoid output),
         setting :attr:`classes_` from the labels the first time."""
-        labels = np.asarray(Y)
-        if labels.dtype.kind == "O":
-            labels = labels.astype(str)
+        labels = as_labels(Y, name)
         n_out = self.layer_sizes[-1]
         classes = self._classes
         if classes is None:
@@ -374,17 +368,35 @@ default "mse"
         index = np.argmax(proba, axis=1)
         return index if self._classes is None else self._classes[index]
 
+    def _with_class_weight(self, Y, sample_weight, class_weight) -> np.ndarray:
+        """``sample_weight`` (or ones) times each row's class weight (see :meth:`fit`)."""
+        if Y is None or not self._is_classifier() or np.ndim(Y) != 1:
+            raise ValueError("class_weight needs class labels in memory: a 1-D Y (not chunks) "
+                             "and a classification loss (cross_entropy or "
+                             "binary_cross_entropy)")
+        weights = class_sample_weight(class_weight, as_labels(Y, "Y"))
+        if sample_weight is None:
+            return weights
+        given = check.as_sample_weight(sample_weight, len(weights), np.dtype(np.float64),
+                                       "sample_weight")
+        return given * weights
+
     def _data(self, X, Y, sample_weight, names=("X", "Y", "sample_weight")) -> Data:
         """(X, Y, sample_weight) checked and converted into the kernels' Data; ``names``
         are the arguments' names in the error messages. Class labels in ``Y`` are
         one-hot encoded (:meth:`_labels_given`)."""
-        if self._labels_given(Y):
-            Y = self._encode_labels(Y, names[1])
-        X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
-        Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype, self.loss_name,
-                             names[1], rows_name=names[0])
-        return Data(X, Y, check.as_sample_weight(sample_weight, X.shape[0], self.dtype,
-                                                 names[2]))
+        classes = self._classes
+        try:  # classes_ set from these labels only when all of the data passes
+            if self._labels_given(Y):
+                Y = self._encode_labels(Y, names[1])
+            X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
+            Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype,
+                                 self.loss_name, names[1], rows_name=names[0])
+            return Data(X, Y, check.as_sample_weight(sample_weight, X.shape[0], self.dtype,
+                                                     names[2]))
+        except BaseException:
+            self._classes = classes
+            raise
 
     # ----------------------------------------------------------------- evaluation
     def forward(self, X) -> np.ndarray:
@@ -440,7 +452,8 @@ default "mse"
             l2: float = 0.0, tol: float | None = None, n_iter_no_change: int = 10,
             grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
             callback=None, verbose: int = 0, sample_weight=None,
-            engine: str | None = None) -> History:
+            engine: str | None = None, checkpoint=None,
+            checkpoint_every: int = 1, class_weight=None) -> History:
         """Train in place by gradient descent, starting from the current parameters with
         fresh optimizer state (zero velocity / moments, t = 0).
 
@@ -524,10 +537,25 @@ default "mse"
             sum_n w_n E_n / sum_n w_n (so integer weights equal repeated rows for full-batch
             GD, and with batch_size=1 a row's weight only decides whether it counts). A
             batch whose weights sum to 0 makes no update.
+        class_weight : "balanced", dict or None
+            Weigh each row by its class: "balanced" gives class c the weight
+            n / (k * n_c) (k classes, n_c rows of class c; scikit-learn's definition), a dict
+            maps labels to weights (other classes weigh 1). Multiplies ``sample_weight``.
+            Needs class labels in memory: a 1-D ``Y`` and a classification loss.
         engine : {"per_sample", "chunked", "row_parallel"} or None
             How the epochs run (:mod:`fastmlp.engines`); None picks the fastest engine that
             supports the options, a name insists on one (a ValueError saying why when it
             cannot run them). The results agree to rounding.
+        checkpoint : str, os.PathLike or None
+            A file to record the fit in every ``checkpoint_every`` epochs (parameters,
+            optimizer state, history, random state, epoch; written atomically). If the file
+            exists when the fit starts, the fit continues from it: rerunning a killed
+            script with the same call ends with the same parameters, bit for bit, as a fit
+            never interrupted. A checkpoint of another network, other options or other data
+            is refused (ValueError). A fit that finishes removes the file; one stopped by
+            Ctrl-C keeps it. See :mod:`fastmlp.checkpoint`.
+        checkpoint_every : int >= 1
+            Epochs between checkpoints.
 
         Returns
         -------
@@ -545,6 +573,12 @@ default "mse"
         ValueError
             For an invalid option, and when the network's parameters already hold NaN or inf
             (set through ``net.weights`` or ``net.params``).
+
+        Any exception leaves the network as it was before the call -- parameters, optimizer
+        state, :attr:`classes_` -- when it comes from the data, also part-way through a
+        streamed epoch (a memory-map block or a chunk that fails to read or to validate;
+        the message names the block or chunk). Exceptions from the callback, and a second
+        Ctrl-C, keep the epochs completed.
         """
         config = FitConfig.from_options(
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
@@ -554,8 +588,13 @@ default "mse"
             clip_value=clip_value, clip_norm=clip_norm, l1=l1, l2=l2, tol=tol,
             n_iter_no_change=n_iter_no_change, grad_tol=grad_tol,
             early_stopping=early_stopping, callback=callback, verbose=verbose, engine=engine)
+        if checkpoint is None:
+            check.positive_int(checkpoint_every, "checkpoint_every")
         state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
-        return self._train(X, Y, sample_weight, config, state, validation_data, seed)
+        if class_weight is not None:
+            sample_weight = self._with_class_weight(Y, sample_weight, class_weight)
+        return self._train(X, Y, sample_weight, config, state, validation_data, seed,
+                           checkpoint=(checkpoint, checkpoint_every))
 
     def partial_fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
                     momentum: float = 0.9, batch_size: int | None = 1, shuffle: bool = True,
@@ -575,7 +614,8 @@ default "mse"
         batch boundaries that fall on the chunks' boundaries, k calls on k chunks give the
         parameters of one epoch over their concatenation. The options are those of
         :meth:`fit`. If the pass diverges, parameters and state are restored to those before
-        the call and :class:`fastmlp.DivergenceError` is raised.
+        the call and :class:`fastmlp.DivergenceError` is raised; any other exception leaves
+        them (and :attr:`classes_`) as they were before the call too.
 
         Returns
         -------
@@ -593,32 +633,60 @@ default "mse"
             state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
         return self._train(X, Y, sample_weight, config, state, None, seed)
 
-    def _train(self, X, Y, sample_weight, config, state, validation_data, seed) -> History:
+    def _train(self, X, Y, sample_weight, config, state, validation_data, seed,
+               checkpoint=(None, 1)) -> History:
         """Validate the data, then run :func:`fastmlp.training.train`; the state it ends
-        with is what :meth:`partial_fit` continues."""
+        with is what :meth:`partial_fit` continues. A transaction: whatever raises before
+        training, or rolls training back (:func:`~fastmlp.training.train`), leaves
+        :attr:`classes_` and the optimizer state as they were."""
+        from .checkpoint import Checkpoint, identity
         from .training import train
 
-        self._require_trainable()
-        feed = self._feed(X, Y, sample_weight, config)
-        validation = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise ValueError("validation_data must be a pair (X_val, Y_val) or a triple "
-                                 "(X_val, Y_val, sample_weight_val)")
-            parts = list(validation_data) + [None] * (3 - len(validation_data))
-            validation = self._data(parts[0], parts[1], parts[2],
-                                    names=tuple(f"validation_data[{i}]" for i in range(3)))
-        elif config.early_stopping:
-            raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
-        if not np.isfinite(self._params).all():
-            raise ValueError("the network's parameters hold NaN or inf (set through net.params "
-                             "or net.weights / net.biases?); reinitialize them before fitting")
-        sample = self._guard_sample(feed)
-        self._warn(sample, "start")
+        classes = self._classes
+
+        def roll_back() -> None:
+            self._classes = classes
+
         try:
-            history = train(self, feed, config, state, validation, seed)
+            self._require_trainable()
+            feed = self._feed(X, Y, sample_weight, config)
+            validation = None
+            if validation_data is not None:
+                if (not isinstance(validation_data, (tuple, list))
+                        or len(validation_data) not in (2, 3)):
+                    raise ValueError("validation_data must be a pair (X_val, Y_val) or a "
+                                     "triple (X_val, Y_val, sample_weight_val)")
+                parts = list(validation_data) + [None] * (3 - len(validation_data))
+                validation = self._data(parts[0], parts[1], parts[2],
+                                        names=tuple(f"validation_data[{i}]" for i in range(3)))
+            elif config.early_stopping:
+                raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
+            if not np.isfinite(self._params).all():
+                raise ValueError("the network's parameters hold NaN or inf (set through "
+                                 "net.params or net.weights / net.biases?); reinitialize "
+                                 "them before fitting")
+            recorder = None
+            if checkpoint[0] is not None:
+                recorder = Checkpoint(checkpoint[0], checkpoint[1],
+                                      identity(self, config, feed, seed))
+            sample = self._guard_sample(feed)
+            self._warn(sample, "start")
+        except BaseException:
+            roll_back()
+            raise
+        rolled_back = False
+
+        def note_rollback() -> None:
+            nonlocal rolled_back
+            rolled_back = True
+            roll_back()
+
+        try:
+            history = train(self, feed, config, state, validation, seed,
+                            on_rollback=note_rollback, checkpoint=recorder)
         finally:
-            self._optimizer_state = state
+            if not rolled_back:  # diverged, interrupted, callback: the state of the epochs
+                self._optimizer_state = state  # the parameters hold
         self._warn(sample, "end")
         return history
 

@@ -28,6 +28,34 @@ __all__ = ["minimize", "MinimizeResult", "gradient", "hessian", "classify_statio
            "is_convex", "ConvexityResult"]
 
 
+def _real(result, name: str, x) -> float:
+    """What ``name`` (f) returned at ``x`` as one float, or a TypeError / ValueError that
+    names it and says what it returned instead (a vector, None, a string, NaN)."""
+    if result is None or isinstance(result, (str, bytes)):
+        raise TypeError(f"{name} must return a real number, got {result!r} at x = {x!r}")
+    try:
+        value = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must return a real number, got {type(result).__name__} at "
+                        f"x = {x!r}") from None
+    if value.size != 1:
+        raise ValueError(f"{name} must return one real number, got shape {value.shape} at "
+                         f"x = {x!r}")
+    return float(value.reshape(()))
+
+
+def _finite_value(f, v, scalar: bool) -> float:
+    """f at the point v (a float when the caller's x is one), refusing NaN or inf: a
+    function undefined there has no gradient, curvature or chords to judge."""
+    x = v[0] if scalar else v.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = _real(f(x), "f", x)
+    if not np.isfinite(value):
+        raise ValueError(f"f returned {value} at x = {x!r}; it must be finite on the points "
+                         "examined")
+    return value
+
+
 @dataclass
 class MinimizeResult:
     """What :func:`minimize` returns.
@@ -41,9 +69,9 @@ class MinimizeResult:
     values : ndarray (steps + 1,)
         f at each iterate.
     grad_norms : ndarray (steps + 1,)
-        |grad f| at each iterate.
+        ``|grad f|`` at each iterate.
     converged : bool
-        |grad f(x)| <= tol was reached (never, with tol None).
+        ``|grad f(x)| <= tol`` was reached (never, with tol None).
     steps : int
         Updates made.
     """
@@ -78,7 +106,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     steps : int >= 1
         The step budget.
     tol : float or None
-        Stop as soon as |grad f(x)| <= tol (``converged``); None takes every step.
+        Stop as soon as ``|grad f(x)| <= tol`` (``converged``); None takes every step.
 
     Returns
     -------
@@ -92,10 +120,8 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     >>> [round(float(x), 5) for x in r.path[:6]], f"{r.x:.5e}"
     ([-4.0, 2.4, -1.44, 0.864, -0.5184, 0.31104], '-8.84296e-07')
     """
-    scalar = np.ndim(x0) == 0
-    x = np.atleast_1d(np.asarray(x0, dtype=np.float64)).copy()
-    if x.ndim != 1 or x.size == 0 or not np.isfinite(x).all():
-        raise ValueError(f"x0 must be a finite number or 1-D array, got {x0!r}")
+    x, scalar = _as_point(x0, "x0")
+    x = x.copy()
     if not callable(f):
         raise TypeError("f must be callable(x) -> float")
     if grad is not None and not callable(grad):
@@ -109,15 +135,30 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     n = x.size
 
     def value(v):
+        point = v[0] if scalar else v.copy()
         with np.errstate(over="ignore", invalid="ignore"):
-            return float(f(v[0] if scalar else v.copy()))
+            return _real(f(point), "f", point)
 
     def slope(v):
-        g = grad(v[0] if scalar else v.copy()) if grad is not None else gradient(
-            f, v[0] if scalar else v)
-        g = np.atleast_1d(np.asarray(g, dtype=np.float64))
-        if g.shape != (n,):
-            raise ValueError(f"grad must return {n} value(s), got shape {g.shape}")
+        point = v[0] if scalar else v.copy()
+        if grad is None:
+            g = np.atleast_1d(gradient(f, point))
+        else:
+            answer = grad(point)
+            if answer is None or isinstance(answer, (str, bytes)):
+                raise TypeError(f"grad must return {n} real number(s), got {answer!r} at "
+                                f"x = {point!r}")
+            try:
+                g = np.atleast_1d(np.asarray(answer, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise TypeError(f"grad must return {n} real number(s), got "
+                                f"{type(answer).__name__} at x = {point!r}") from None
+            if g.shape != (n,):
+                raise ValueError(f"grad must return {n} value(s), got shape {g.shape}")
+        if not np.isfinite(g).all():
+            raise FloatingPointError(f"the gradient is NaN or inf at x = {point!r} "
+                                     f"({'grad' if grad is not None else 'f'} is not finite "
+                                     "there): lower learning_rate, or check grad")
         return g
 
     # x becomes the weights of a one-layer layout (n inputs, 1 output): the update kernel
@@ -131,6 +172,8 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
     g = np.zeros(n + 1)
     lookahead = np.zeros(n + 1)
     path, values, norms = [x.copy()], [value(x)], []
+    if not np.isfinite(values[0]):
+        raise ValueError(f"f(x0) is {values[0]}: f must be finite at the starting point")
     converged = False
     for t in range(1, steps + 1):
         current = slope(theta[:n])
@@ -166,11 +209,22 @@ def _steps(x: np.ndarray, power: float) -> np.ndarray:
     return np.finfo(np.float64).eps ** power * np.maximum(1.0, np.abs(x))
 
 
-def _as_point(x) -> tuple[np.ndarray, bool]:
+def _as_point(x, name: str = "x") -> tuple[np.ndarray, bool]:
+    """``x`` as a float64 vector, and whether it was a number; refuses strings (which
+    NumPy would parse), empty, non-finite and higher-dimensional values by ``name``."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {x!r}")
     scalar = np.ndim(x) == 0
-    a = np.atleast_1d(np.asarray(x, dtype=np.float64))
-    if a.ndim != 1 or not np.isfinite(a).all():
-        raise ValueError(f"x must be a finite number or 1-D array, got {x!r}")
+    try:
+        a = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got "
+                        f"{x!r}") from None
+    if np.asarray(x).dtype.kind in "USO" and not scalar and any(
+            isinstance(v, (str, bytes)) for v in np.asarray(x, dtype=object).ravel()):
+        raise TypeError(f"{name} must hold numbers, not strings: {x!r}")
+    if a.ndim != 1 or a.size == 0 or not np.isfinite(a).all():
+        raise ValueError(f"{name} must be a finite number or a non-empty 1-D array, got {x!r}")
     return a, scalar
 
 
@@ -182,7 +236,7 @@ def gradient(f: Callable, x) -> float | np.ndarray:
     g = np.empty_like(a)
 
     def call(v):
-        return float(f(v[0] if scalar else v))
+        return _finite_value(f, v, scalar)
 
     for i in range(a.size):
         up, down = a.copy(), a.copy()
@@ -200,7 +254,7 @@ def hessian(f: Callable, x) -> np.ndarray:
     n = a.size
 
     def call(v):
-        return float(f(v[0] if scalar else v))
+        return _finite_value(f, v, scalar)
 
     H = np.empty((n, n))
     for i in range(n):
@@ -222,10 +276,12 @@ def classify_stationary_point(f: Callable, x, grad_tol: float = 1e-5,
     Returns "minimum" (every eigenvalue > eig_tol), "maximum" (every one < -eig_tol),
     "saddle" (eigenvalues of both signs beyond eig_tol), or "degenerate" (an eigenvalue
     within eig_tol of zero and no saddle: the second derivative cannot decide, higher ones
-    are needed -- x^3 and x^4 at 0). Raises ValueError when |grad f(x)| > grad_tol: x is not
+    are needed -- x^3 and x^4 at 0). Raises ValueError when ``|grad f(x)| > grad_tol``: x is not
     stationary.
     """
-    g = np.atleast_1d(gradient(f, x))
+    grad_tol = check.non_negative_number(grad_tol, "grad_tol")
+    eig_tol = check.non_negative_number(eig_tol, "eig_tol")
+    g = np.atleast_1d(gradient(f, x))  # f finite at x and around it, or a ValueError
     if np.linalg.norm(g) > grad_tol:
         raise ValueError(f"x is not a stationary point: |grad f(x)| = "
                          f"{np.linalg.norm(g):.3g} > grad_tol = {grad_tol:g}")
@@ -267,15 +323,16 @@ def is_convex(f: Callable, lower, upper, pairs: int = 2000, seed=0,
     """Check the notes' definition on the box [lower, upper]: f is convex if all its chords
     lie above it, f(t a + (1 - t) b) <= t f(a) + (1 - t) f(b) -- tested on ``pairs`` random
     chords (a, b in the box, t in (0, 1)), allowing rounding of ``rtol`` relative."""
-    lo, scalar = _as_point(lower)
-    hi, _ = _as_point(upper)
+    lo, scalar = _as_point(lower, "lower")
+    hi, _ = _as_point(upper, "upper")
     if lo.shape != hi.shape or not (lo < hi).all():
         raise ValueError("lower and upper must have the same shape with lower < upper")
     pairs = check.positive_int(pairs, "pairs")
-    rng = np.random.default_rng(seed)
+    rtol = check.non_negative_number(rtol, "rtol")
+    rng = check.random_generator(seed, "seed")
 
-    def call(v):
-        return float(f(v[0] if scalar else v))
+    def call(v):  # NaN would compare False and pass every chord
+        return _finite_value(f, v, scalar)
 
     for _ in range(pairs):
         a, b = rng.uniform(lo, hi), rng.uniform(lo, hi)

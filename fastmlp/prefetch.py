@@ -34,8 +34,9 @@ def _cached(dispatcher) -> bool:
 
 
 def inference_kernels(dtype) -> None:
-    """Start compiling the inference kernels for ``dtype`` (a NumPy dtype) in a child
-    process, once per dtype and process, unless they are compiled or cached already."""
+    """Start compiling the inference kernel (``predict``'s) for ``dtype`` (a NumPy dtype)
+    in a child process, once per dtype and process, unless it is compiled or cached
+    already."""
     name = str(dtype)
     if name in _started:
         return

@@ -41,6 +41,8 @@ def set_num_threads(n: int | None) -> None:
         Thread count; None goes back to the defaults (every available core, and the BLAS
         libraries' own settings).
 
+    Notes
+    -----
     Results do not depend on the thread count beyond floating-point rounding. Safe to call
     while other threads run fastmlp: a row-parallel pass in progress keeps BLAS at one
     thread, and the new limit applies when the last such pass ends. The BLAS limit changes

@@ -14,9 +14,10 @@ from fastmlp.kernels import optimizers
 from fastmlp.optimize import minimize
 from fastmlp.state import OptimizerState
 
-#: Options of fit that are not FitConfig fields (data and seeds), and FitConfig fields that
-#: fit does not take (set by the scikit-learn layer).
-FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight"}
+#: Options of fit that are not FitConfig fields (data, seeds, checkpoints), and FitConfig
+#: fields that fit does not take (set by the scikit-learn layer).
+FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "class_weight",
+            "checkpoint", "checkpoint_every"}
 CONFIG_ONLY = {"convention"}
 #: The stopping options, which partial_fit (one pass) does not take.
 STOPPING = {"epochs", "tol", "n_iter_no_change", "grad_tol", "early_stopping", "callback"}
@@ -167,3 +168,13 @@ def test_adamw_partial_fit_continues_its_moments():
     for rows in (slice(0, 32), slice(32, 64)):
         parts.partial_fit(X[rows], Y[rows], optimizer="adamw", batch_size=8, shuffle=False)
     np.testing.assert_array_equal(parts.params, whole.params)
+
+
+def test_the_command_line_offers_every_rule():
+    from fastmlp.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    train = commands.choices["train"]
+    optimizer = next(a for a in train._actions if a.dest == "optimizer")
+    assert set(optimizer.choices) == set(rules.RULES)

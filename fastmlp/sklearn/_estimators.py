@@ -198,6 +198,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return "exp" if self.loss == "poisson" else "identity"
 
     def _validate_input(self, X, y, incremental, reset):
+        # scikit-learn's y_numeric converts object arrays of numeric strings ("1") to
+        # numbers and lets string arrays through: a regressor's targets are numbers
+        if hasattr(y, "dtype") or isinstance(y, (list, tuple)):
+            kind = np.asarray(y).dtype.kind
+            if kind in "US" or (kind == "O" and any(
+                    isinstance(v, (str, bytes)) for v in np.asarray(y, dtype=object).ravel())):
+                raise ValueError("y must hold numbers for a regressor, got strings; convert "
+                                 "them (or use MLPClassifier for class labels)")
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
@@ -227,7 +235,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit_transaction(self._fit, X, y, sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets, (n,) for one output, else (n, n_outputs_)."""
+        """Predicted targets, (n,) for one output, else (n, ``n_outputs_``)."""
         return self._decode(self._forward(X))
 
     def __sklearn_tags__(self):

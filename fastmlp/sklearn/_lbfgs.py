@@ -17,7 +17,7 @@ from ..full_data import FullDataPass
 from ..kernels.optimizers import inplace_add_penalty
 from ..kernels.structs import Data
 from ..workspace import Workspace
-from ._stochastic import sparse_block_rows
+from ._stochastic import NON_FINITE, sparse_block_rows
 
 
 def sklearn_packing(layout) -> np.ndarray:
@@ -85,6 +85,10 @@ def fit_lbfgs(network, layout, feed, state, options, verbose=False) -> None:
         loss_and_gradient, params[packing].astype(np.float64), method="L-BFGS-B", jac=True,
         callback=callback, options={"maxfun": options["max_fun"],
                                     "maxiter": options["max_iter"], "gtol": options["tol"]})
+    if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
+        # the stochastic solvers' guarantee (and scikit-learn's message): never a "fitted"
+        # model with a NaN loss; the estimator puts its attributes back
+        raise ValueError(NON_FINITE)
     # scikit-learn's own check: the same ConvergenceWarning, word for word
     state.n_iter = _check_optimize_result("lbfgs", result, options["max_iter"])
     params[packing] = result.x

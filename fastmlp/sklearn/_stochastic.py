@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .. import _validation as check
 from ..config import FitConfig
 from ..epochs import EpochRunner
 from ..kernels.optimizers import OK
@@ -152,6 +153,10 @@ def fit_config(options: dict, batch_size: int, engine: str | None = None) -> Fit
         # momentum 1 is allowed by scikit-learn; the kernels' momentum lives in [0, 1)
         rule = dict(optimizer="nesterov" if nesterov else "momentum",
                     momentum=min(float(options["momentum"]), np.nextafter(1.0, 0.0)))
+    # by scikit-learn's names: partial_fit after the first call skips its parameter checks
+    # (as scikit-learn's does), and FitConfig would name them l2 and learning_rate
+    check.non_negative_number(options["alpha"], "alpha")
+    check.positive_number(options["learning_rate_init"], "learning_rate_init")
     return FitConfig.from_options(
         **rule, learning_rate=options["learning_rate_init"], batch_size=batch_size,
         shuffle=False, l2=options["alpha"], clip_value=options["clip_value"],
