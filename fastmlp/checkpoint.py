@@ -77,7 +77,7 @@ class Checkpoint:
         return epochs_done % self.every == 0 and epochs_done < epochs
 
     def write(self, epochs_done, params, state, history, monitor, rng, best_params,
-              runner) -> None:
+              runner, plateau=None) -> None:
         """Record the fit after ``epochs_done`` epochs, atomically (``runner``: the
         :class:`fastmlp.epochs.EpochRunner`, whose engines' row orders the next shuffles
         start from)."""
@@ -93,6 +93,9 @@ class Checkpoint:
                         "best_watched": _number(monitor._best_watched),
                         "stale": monitor._stale},
         }
+        if plateau is not None:  # fastmlp.schedules.ReduceOnPlateau
+            meta["plateau"] = {"learning_rate": plateau.learning_rate,
+                               "best": _number(plateau.best), "wait": plateau.wait}
         arrays = {"meta": np.array(json.dumps(meta)), "params": params, "slots": state.slots,
                   "grad_norms": np.array(history._grad_norms, dtype=np.float64).reshape(
                       len(history._grad_norms), -1)}
@@ -120,7 +123,8 @@ class Checkpoint:
                 pass
 
     # ------------------------------------------------------------------ reading
-    def resume(self, params, state, history, monitor, rng, best_params, runner) -> int:
+    def resume(self, params, state, history, monitor, rng, best_params, runner,
+               plateau=None) -> int:
         """Load the checkpoint into the fit's objects (in place) and return the epochs it
         had done; 0, touching nothing, when there is no checkpoint file."""
         if not os.path.exists(self.path):
@@ -176,6 +180,9 @@ class Checkpoint:
         monitor._best_monitored = float(watched["best_monitored"])
         monitor._best_watched = float(watched["best_watched"])
         monitor._stale = int(watched["stale"])
+        if plateau is not None and "plateau" in meta:
+            plateau.restore(meta["plateau"])
+            runner.set_learning_rate(plateau.learning_rate)
         return int(meta["epochs_done"])
 
 

@@ -651,9 +651,11 @@ def _add_export(commands, common) -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="export a trained model to ONNX",
         description="Write MODEL (from 'fastmlp train') as an ONNX graph that includes its "
-        "input scaling: it takes the raw feature columns (input X, in the order 'fastmlp "
-        "info' lists) and gives 'label' and 'probabilities' (classification) or "
-        "'prediction' (regression). Needs: pip install 'fastmlp[onnx]'.")
+        "preprocessing: it takes the raw feature columns -- one input per column, named "
+        "after it, shape (N, 1): numeric columns as double (NaN for a missing cell), "
+        "categorical ones as string -- and gives 'label' and 'probabilities' "
+        "(classification) or 'prediction' (regression). Needs: pip install "
+        "'fastmlp[onnx]'.")
     export.add_argument("model", metavar="MODEL")
     export.add_argument("--onnx", required=True, metavar="OUT.onnx", help="file to write")
     export.add_argument("--dtype", choices=["float64", "float32"], default=None,
@@ -667,11 +669,14 @@ def run_export(args) -> int:
 
     try:
         from .export import DEFAULT_OPSET, cli_model_to_onnx
+        from .export.onnx import describe_inputs
     except ImportError as error:
         raise CommandError(str(error)) from None
     net = fastmlp.MLP.load(args.model)
-    cli_model_to_onnx(net, args.onnx, dtype=args.dtype, opset=args.opset or DEFAULT_OPSET)
-    print(f"wrote {args.onnx}: input X ({net.layer_sizes[0]} columns), opset "
+    model = cli_model_to_onnx(net, args.onnx, dtype=args.dtype,
+                              opset=args.opset or DEFAULT_OPSET)
+    print(f"wrote {args.onnx}: inputs {describe_inputs(model)}; outputs "
+          f"{', '.join(o.name for o in model.graph.output)}; opset "
           f"{args.opset or DEFAULT_OPSET}")
     return 0
 

@@ -3,6 +3,7 @@ downstream (engines, the epoch loop, the stopping rules) reads that object."""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cache
@@ -37,6 +38,12 @@ class FitConfig:
     shuffle: bool = True
     schedule: str = "constant"
     schedule_b: float = 1.0
+    warmup_steps: int = 0
+    decay_steps: int | None = None
+    min_learning_rate: float = 0.0
+    plateau_factor: float = 0.1
+    plateau_patience: int = 10
+    plateau_min_delta: float = 1e-4
     clip_value: float | None = None
     clip_norm: float | None = None
     l1: float = 0.0
@@ -70,7 +77,7 @@ class FitConfig:
             raise ValueError(f"convention must be one of {', '.join(map(repr, CONVENTIONS))}, "
                              f"got {o['convention']!r}")
         tol = o["tol"]
-        return cls(
+        config = cls(
             optimizer=o["optimizer"],
             learning_rate=check.positive_number(o["learning_rate"], "learning_rate"),
             **hyper,
@@ -79,6 +86,14 @@ class FitConfig:
             shuffle=check.flag(o["shuffle"], "shuffle"),
             schedule=o["schedule"],
             schedule_b=check.non_negative_number(o["schedule_b"], "schedule_b"),
+            warmup_steps=_non_negative_int(o["warmup_steps"], "warmup_steps"),
+            decay_steps=check.positive_int(o["decay_steps"], "decay_steps", allow_none=True),
+            min_learning_rate=check.non_negative_number(o["min_learning_rate"],
+                                                        "min_learning_rate"),
+            plateau_factor=_fraction(o["plateau_factor"], "plateau_factor"),
+            plateau_patience=check.positive_int(o["plateau_patience"], "plateau_patience"),
+            plateau_min_delta=check.non_negative_number(o["plateau_min_delta"],
+                                                        "plateau_min_delta"),
             clip_value=check.positive_number(o["clip_value"], "clip_value", allow_none=True),
             clip_norm=check.positive_number(o["clip_norm"], "clip_norm", allow_none=True),
             l1=check.non_negative_number(o["l1"], "l1"),
@@ -92,6 +107,14 @@ class FitConfig:
             engine=o["engine"],
             convention=o["convention"],
         )
+        if config.schedule == "cosine":
+            if config.decay_steps is not None and config.decay_steps <= config.warmup_steps:
+                raise ValueError(f"decay_steps ({config.decay_steps}) must be larger than "
+                                 f"warmup_steps ({config.warmup_steps})")
+            if config.min_learning_rate > config.learning_rate:
+                raise ValueError(f"min_learning_rate ({config.min_learning_rate!r}) must not "
+                                 f"exceed learning_rate ({config.learning_rate!r})")
+        return config
 
     def rule(self) -> Rule:
         """The update rule as the kernels take it (codes instead of names)."""
@@ -102,7 +125,10 @@ class FitConfig:
         return Rule(optimizer, SCHEDULES[self.schedule],
                     float(self.learning_rate), float(self.schedule_b), float(self.momentum),
                     float(self.beta_1), float(self.beta_2), float(self.epsilon),
-                    float(self.l1), float(self.l2), float(self.weight_decay))
+                    float(self.l1), float(self.l2), float(self.weight_decay),
+                    float(self.warmup_steps),
+                    float(self.decay_steps if self.decay_steps is not None else 0),
+                    float(self.min_learning_rate))
 
     def sklearn_forms(self) -> bool | None:
         """The kernels' ``sklearn`` argument: True under the scikit-learn convention (its
@@ -116,6 +142,19 @@ class FitConfig:
         if self.clip_value is None and self.clip_norm is None:
             return None
         return float(self.clip_value or 0.0), float(self.clip_norm or 0.0)
+
+
+def _non_negative_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _fraction(value, name: str) -> float:
+    number = check.positive_number(value, name)
+    if number >= 1.0:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return number
 
 
 @cache

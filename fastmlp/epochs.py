@@ -27,6 +27,7 @@ class EpochRunner:
         self.work, self.feed, self.config, self.threads = work, feed, config, threads
         self._engines: dict[int, object] = {}
         self._pending_orders: dict[int, object] = {}
+        self._learning_rate: float | None = None  # set between epochs (reduce-on-plateau)
 
     def engine_for(self, data):
         """The engine for blocks of this many rows (built on first use, then given each new
@@ -38,6 +39,8 @@ class EpochRunner:
                                    weighted=data.sample_weight.shape[0] > 0)(
                 self.work, data, self.config)
             self._engines[n] = engine
+            if self._learning_rate is not None:
+                engine.set_learning_rate(self._learning_rate)
             order = self._pending_orders.pop(n, None)
             if order is not None:
                 engine.set_order(order)
@@ -57,6 +60,13 @@ class EpochRunner:
         starts from its block length's order when it is built."""
         self._pending_orders = {int(n): np.ascontiguousarray(o, dtype=np.int64)
                                 for n, o in orders.items()}
+
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """Base step size of the epochs from the next one on, for every engine this runner
+        has built or will build."""
+        self._learning_rate = float(learning_rate)
+        for engine in self._engines.values():
+            engine.set_learning_rate(self._learning_rate)  # type: ignore[attr-defined]
 
     def kernel(self):
         """The compiled epoch the first block will run (for the compile notice)."""

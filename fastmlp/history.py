@@ -77,6 +77,26 @@ class History:
     def grad_norms(self) -> np.ndarray:
         return np.array(self._grad_norms).reshape(-1, self._n_layers)
 
+    def plot(self, ax=None, learning_rate: bool = True) -> dict:
+        """Draw the loss curves, the best epoch and the step size (needs matplotlib:
+        ``pip install fastmlp[plot]``); see :func:`fastmlp.plotting.plot_history`.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure's axes when None.
+        learning_rate : bool
+            Also draw each epoch's step size on a second axis.
+
+        Returns
+        -------
+        dict
+            The matplotlib objects drawn (see :func:`fastmlp.plotting.plot_history`).
+        """
+        from .plotting import plot_history
+
+        return plot_history(self, ax=ax, learning_rate=learning_rate)
+
     def __repr__(self) -> str:
         last = f", final loss={self._loss[-1]:.6g}" if self._loss else ""
         return (f"History(epochs_run={self.epochs_run}{last}, best_epoch={self.best_epoch}, "

@@ -41,6 +41,9 @@ SCHEDULES = {
     "constant": optimizers.CONSTANT,
     "inverse": optimizers.INVERSE,
     "inverse_sqrt": optimizers.INVERSE_SQRT,
+    "cosine": optimizers.COSINE,
+    # constant within epochs; the epoch loop lowers the base step on a plateau
+    "plateau": optimizers.CONSTANT,
 }
 
 

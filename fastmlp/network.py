@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -116,7 +117,7 @@ default "mse"
         self.activations = tuple(hidden) + (output_activation,)
         try:
             self.dtype = np.dtype(dtype)
-        except TypeError:
+        except (TypeError, ValueError, SyntaxError):  # NumPy parses strings: "," -> SyntaxError
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -225,16 +226,17 @@ default "mse"
 
     def save(self, path) -> None:
         """Write configuration, parameters, :attr:`classes_` and :attr:`metadata` to
-        ``path`` (an ``.npz`` file in the versioned format of :mod:`fastmlp.persistence`).
+        ``path`` (an ``.npz`` file in the versioned format of :mod:`fastmlp.persistence`),
+        or to a binary file object (a stream, an object store's writer).
 
-        The file is written under a temporary name and then renamed over ``path``, so an
+        A file is written under a temporary name and then renamed over ``path``, so an
         interrupted save never leaves a half-written file.
 
         Raises
         ------
         ValueError
             When ``path`` does not name a file, the parameters hold NaN or inf or the
-            metadata is not JSON-serializable (nothing is written).
+            metadata is not a JSON-serializable dict (nothing is written).
         PermissionError, OSError
             When ``path`` is read-only or cannot be written (no file is left behind).
         """
@@ -251,7 +253,8 @@ default "mse"
     @classmethod
     def load(cls, path) -> "MLP":
         """Read a network written by :meth:`save` of this or any earlier fastmlp (0.1.0
-        on); it predicts what it predicted when saved.
+        on), from a path or a seekable binary file object; it predicts what it predicted
+        when saved.
 
         Raises
         ------
@@ -447,7 +450,9 @@ default "mse"
             momentum: float = 0.9, batch_size: int | None = 1, epochs: int = 10,
             shuffle: bool = True, seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
             epsilon: float = 1e-8, weight_decay: float = 0.01, schedule: str = "constant",
-            schedule_b: float = 1.0,
+            schedule_b: float = 1.0, warmup_steps: int = 0, decay_steps: int | None = None,
+            min_learning_rate: float = 0.0, plateau_factor: float = 0.1,
+            plateau_patience: int = 10, plateau_min_delta: float = 1e-4,
             clip_value: float | None = None, clip_norm: float | None = None, l1: float = 0.0,
             l2: float = 0.0, tol: float | None = None, n_iter_no_change: int = 10,
             grad_tol: float | None = None, validation_data=None, early_stopping: bool = False,
@@ -496,10 +501,24 @@ default "mse"
             Adam's denominator offset.
         weight_decay : float >= 0
             AdamW's decoupled weight decay lambda (of weights and biases; PyTorch's default).
-        schedule : {"constant", "inverse", "inverse_sqrt"}
+        schedule : {"constant", "inverse", "inverse_sqrt", "cosine", "plateau"}
             Step size of update t (t = 1 at the first update of this fit): alpha_t = a,
-            a / (schedule_b + t), or a / sqrt(t).
+            a / (schedule_b + t), or a / sqrt(t); "cosine": linear warmup a t / T_w over
+            ``warmup_steps`` updates, then cosine decay to ``min_learning_rate`` at update
+            ``decay_steps`` (T), a_min + (a - a_min) (1 + cos(pi (t - T_w) / (T - T_w))) / 2;
+            "plateau": a, multiplied by ``plateau_factor`` (not below ``min_learning_rate``)
+            after ``plateau_patience`` epochs in a row whose monitored loss -- the
+            validation loss when there is validation data, else the training loss -- did not
+            improve on its best by more than ``plateau_min_delta`` (Keras'
+            ReduceLROnPlateau).
         schedule_b : float >= 0
+        warmup_steps : int >= 0
+        decay_steps : int > warmup_steps or None
+            None: the updates this fit plans (epochs times batches per epoch).
+        min_learning_rate : float >= 0
+        plateau_factor : float in (0, 1)
+        plateau_patience : int >= 1
+        plateau_min_delta : float >= 0
         clip_value : float > 0 or None
             Clip each gradient component to [-clip_value, clip_value].
         clip_norm : float > 0 or None
@@ -584,10 +603,13 @@ default "mse"
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay,
             batch_size=batch_size, epochs=epochs, shuffle=shuffle, schedule=schedule,
-            schedule_b=schedule_b,
+            schedule_b=schedule_b, warmup_steps=warmup_steps, decay_steps=decay_steps,
+            min_learning_rate=min_learning_rate, plateau_factor=plateau_factor,
+            plateau_patience=plateau_patience, plateau_min_delta=plateau_min_delta,
             clip_value=clip_value, clip_norm=clip_norm, l1=l1, l2=l2, tol=tol,
             n_iter_no_change=n_iter_no_change, grad_tol=grad_tol,
             early_stopping=early_stopping, callback=callback, verbose=verbose, engine=engine)
+        config = _planned_decay(config, X, Y, "fit")
         if checkpoint is None:
             check.positive_int(checkpoint_every, "checkpoint_every")
         state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
@@ -600,8 +622,9 @@ default "mse"
                     momentum: float = 0.9, batch_size: int | None = 1, shuffle: bool = True,
                     seed=None, *, beta_1: float = 0.9, beta_2: float = 0.999,
                     epsilon: float = 1e-8, weight_decay: float = 0.01,
-                    schedule: str = "constant",
-                    schedule_b: float = 1.0, clip_value: float | None = None,
+                    schedule: str = "constant", schedule_b: float = 1.0,
+                    warmup_steps: int = 0, decay_steps: int | None = None,
+                    min_learning_rate: float = 0.0, clip_value: float | None = None,
                     clip_norm: float | None = None, l1: float = 0.0, l2: float = 0.0,
                     verbose: int = 0, sample_weight=None,
                     engine: str | None = None) -> History:
@@ -626,8 +649,14 @@ default "mse"
             optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, weight_decay=weight_decay,
             batch_size=batch_size, epochs=1,
-            shuffle=shuffle, schedule=schedule, schedule_b=schedule_b, clip_value=clip_value,
+            shuffle=shuffle, schedule=schedule, schedule_b=schedule_b,
+            warmup_steps=warmup_steps, decay_steps=decay_steps,
+            min_learning_rate=min_learning_rate, clip_value=clip_value,
             clip_norm=clip_norm, l1=l1, l2=l2, verbose=verbose, engine=engine)
+        if config.schedule == "plateau":
+            raise ValueError("schedule='plateau' watches epochs, and partial_fit makes one "
+                             "pass: use fit, or lower learning_rate between calls")
+        config = _planned_decay(config, X, Y, "partial_fit")
         state = self._optimizer_state
         if state is None or not state.fits(config.optimizer, self.n_params, self.dtype):
             state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
@@ -858,3 +887,19 @@ class LayerArrays(Sequence):
 
     def __repr__(self) -> str:
         return f"{self._name}: {[v.shape for v in self._views]}"
+
+
+def _planned_decay(config: FitConfig, X, Y, method: str) -> FitConfig:
+    """``config`` with the cosine schedule's ``decay_steps`` set, when not given, to the
+    updates the call plans: epochs times batches per epoch of the rows in X (which must
+    then be in memory or a memory map)."""
+    if config.schedule != "cosine" or config.decay_steps is not None:
+        return config
+    if Y is None or not hasattr(X, "__len__") or method == "partial_fit":
+        raise ValueError(f"schedule='cosine' in {method} with "
+                         + ("chunks of unknown number" if method == "fit" else "one pass of "
+                            "several") + " needs decay_steps: the total number of updates")
+    n = len(X)
+    per_epoch = 1 if config.batch_size is None else -(-n // config.batch_size)
+    planned = max(config.epochs * per_epoch, config.warmup_steps + 1)
+    return dataclasses.replace(config, decay_steps=planned)

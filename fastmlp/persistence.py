@@ -42,13 +42,13 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import secrets
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ._files import write_atomically
 
 #: The format :func:`save` writes; :func:`load` reads every format from 1 to this one.
 FORMAT_VERSION = 2
@@ -120,10 +120,14 @@ def save(net, path) -> None:
     OSError
         When the file cannot be written (naming ``path``); no file is left behind.
     """
+    if hasattr(path, "write"):  # a binary file object: the caller owns the stream
+        np.savez(path, **_encode(net))
+        return
     path = os.fspath(path)
     if not path or os.path.isdir(path):
         raise ValueError(f"path must name a file, got {path!r}")
-    _write_atomically(path, _encode(net))
+    arrays = _encode(net)
+    write_atomically(path, lambda fh: np.savez(fh, **arrays))
 
 
 def _encode(net) -> dict[str, Any]:
@@ -143,6 +147,9 @@ def _encode(net) -> dict[str, Any]:
             f"{type(net).__name__}.config() has the fields {sorted(config)}, which model "
             f"format {FORMAT_VERSION} cannot describe (unknown: {unknown}, missing: {missing}); "
             "a field is added to fastmlp.persistence.CONFIG_FIELDS with a new format version")
+    if not isinstance(net.metadata, dict):
+        raise ValueError(f"metadata must be a dict (a JSON object), got "
+                         f"{type(net.metadata).__name__}: load could not read it back")
     try:
         metadata = json.dumps(net.metadata)
     except (TypeError, ValueError) as error:
@@ -154,36 +161,6 @@ def _encode(net) -> dict[str, Any]:
     if net.metadata:
         arrays["metadata"] = metadata
     return arrays
-
-
-def _write_atomically(path: str, arrays: dict[str, Any]) -> None:
-    """``np.savez(path, **arrays)`` through a temporary file renamed over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = None
-    if os.path.exists(path):
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-        if not mode & stat.S_IWUSR:  # by mode, not os.access: root may write anything
-            raise PermissionError(f"{path!r} is read-only (mode {mode:o}); not replaced")
-    # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
-    # that; created like any new file, the model gets the usual permissions (umask), or
-    # those of the file it replaces
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o666)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as error:
-        os.unlink(tmp)
-        if isinstance(error, OSError) and error.strerror:
-            raise OSError(error.errno, f"cannot write {path!r}: {error.strerror}") from None
-        raise
 
 
 # ------------------------------------------------------------------------------ reading
@@ -201,10 +178,11 @@ def load(path, cls):
         the reason. The sizes are checked against the stored parameters before any network
         is built, and nothing in the file is unpickled.
     """
-    name = os.fspath(path)
+    stream = hasattr(path, "read")  # a binary file object (seekable), as np.load takes
+    name = str(getattr(path, "name", "<stream>")) if stream else os.fspath(path)
     refuse = _refusal(name)
     try:
-        data = np.load(name, allow_pickle=False)
+        data = np.load(path if stream else name, allow_pickle=False)
     except FileNotFoundError:
         raise
     except Exception as error:  # not a zip/npz, truncated, pickled data, ...
@@ -234,7 +212,10 @@ def load(path, cls):
         net.params = params  # finiteness, after the cast to the network's dtype
         net.classes_ = stored["classes"]
         if stored["metadata"] is not None:
-            metadata = json.loads(str(stored["metadata"]))
+            try:
+                metadata = json.loads(str(stored["metadata"]))
+            except (ValueError, RecursionError) as error:
+                raise ValueError(f"its metadata is not valid JSON ({error})") from None
             if not isinstance(metadata, dict):
                 raise ValueError("its metadata is not a JSON object")
             net.metadata = metadata

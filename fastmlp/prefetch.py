@@ -15,6 +15,7 @@ writable kernel cache, a frozen application: :func:`fastmlp.engines.specialize.e
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 
 from . import _child
@@ -69,12 +70,5 @@ def settle(dtype) -> None:
         _started[str(dtype)] = None
         try:
             process.wait(SETTLE_SECONDS)  # type: ignore[attr-defined]
-        except Exception:  # subprocess.TimeoutExpired: compile here after all
+        except subprocess.TimeoutExpired:  # compile here after all
             pass
-
-
-def wait(timeout: float | None = None) -> None:
-    """Wait for the children started so far to finish (tests, benchmarks)."""
-    for process in list(_started.values()):
-        if process is not None:
-            process.wait(timeout)  # type: ignore[attr-defined]

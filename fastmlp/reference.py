@@ -187,14 +187,26 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
     return value, flatten(dWs, dbs).astype(theta.dtype, copy=False)
 
 
-def step_size(schedule: str, a: float, b: float, t: int) -> float:
-    """alpha_t for update t (1-based): constant, a/(b+t) or a/sqrt(t)."""
-    if schedule == "constant":
+def step_size(schedule: str, a: float, b: float, t: int, warmup_steps: int = 0,
+              decay_steps: int | None = None, min_learning_rate: float = 0.0) -> float:
+    """alpha_t for update t (1-based): constant, a/(b+t), a/sqrt(t), or cosine (linear
+    warmup over warmup_steps, then cosine decay to min_learning_rate at decay_steps)."""
+    if schedule in ("constant", "plateau"):
         return a
     if schedule == "inverse":
         return a / (b + t)
     if schedule == "inverse_sqrt":
         return a / math.sqrt(t)
+    if schedule == "cosine":
+        if decay_steps is None:
+            raise ValueError("the cosine schedule needs decay_steps")
+        if t <= warmup_steps:
+            return a * t / warmup_steps
+        if t >= decay_steps:
+            return min_learning_rate
+        progress = (t - warmup_steps) / (decay_steps - warmup_steps)
+        return min_learning_rate + (a - min_learning_rate) * 0.5 * (1 + math.cos(math.pi
+                                                                                   * progress))
     raise ValueError(f"unknown schedule {schedule!r}")
 
 
@@ -213,6 +225,7 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
           learning_rate=0.1, momentum=0.9, batch_size=1, epochs=10, shuffle=True, rng=None,
           schedule="constant", schedule_b=1.0, clip_value=None, clip_norm=None, l1=0.0,
           l2=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+          warmup_steps=0, decay_steps=None, min_learning_rate=0.0,
           sample_weight=None, state=None, return_state=False):
     """Train ``theta`` (a copy is returned) with the update rules of the notes, Adam and
     AdamW.
@@ -260,7 +273,8 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
                                          None if weights is None else weights[rows])
             g = clip(g, clip_value, clip_norm)
             t += 1
-            alpha = step_size(schedule, learning_rate, schedule_b, t)
+            alpha = step_size(schedule, learning_rate, schedule_b, t, warmup_steps,
+                              decay_steps, min_learning_rate)
             if optimizer == "sgd":
                 theta = theta - alpha * g
             elif optimizer in ("adam", "adamw"):

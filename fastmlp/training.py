@@ -20,6 +20,7 @@ from .full_data import FullDataPass
 from .history import DivergenceError, History
 from .kernels.optimizers import LOSS_NOT_FINITE, OK
 from .kernels.structs import Data
+from .schedules import ReduceOnPlateau
 from .state import OptimizerState
 from .stopping import StoppingMonitor
 from .threads import get_num_threads
@@ -49,6 +50,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     gradient_pass = FullDataPass(work, feed.data) if config.grad_tol is not None else None
     history = History(net.layout.n_layers)
     monitor = StoppingMonitor.for_config(config)
+    plateau = ReduceOnPlateau.for_config(config)
     rng = check.random_generator(seed, "seed")
     call_params, call_state = params.copy(), state.copy()
     start_params, start_state = params.copy(), state.copy()
@@ -56,7 +58,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
     first_epoch = 0
     if checkpoint is not None:
         first_epoch = checkpoint.resume(params, state, history, monitor, rng, best_params,
-                                        epochs)
+                                        epochs, plateau)
     rolled_back = False
     progress = _progress_bar(config) if config.verbose == 1 else None
     if progress is not None and first_epoch:
@@ -102,6 +104,10 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                            time.perf_counter() - began, val_loss)
             if monitor.update(epoch, loss, val_loss) and best_params is not None:
                 np.copyto(best_params, params)
+            if plateau is not None:
+                lowered = plateau.update(loss, val_loss)
+                if lowered is not None:
+                    epochs.set_learning_rate(lowered)
             history.best_epoch = monitor.best_epoch
             compiled = compile_seconds() - compile_start  # in this epoch (and its validation)
             if progress is not None:
@@ -126,7 +132,7 @@ def train(net, feed, config: FitConfig, state: OptimizerState,
                     reason is None and checkpoint.due(epoch + 1, config.epochs))):
                 # Ctrl-C too: the script rerun continues from here
                 checkpoint.write(epoch + 1, params, state, history, monitor, rng, best_params,
-                                 epochs)
+                                 epochs, plateau)
             if reason is not None:
                 history.stop_reason = reason
                 break

@@ -86,7 +86,7 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
 
 def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:
     """Run each (group, dtype) job of :func:`warmup` in a child process, at most ``n_jobs``
-    at a time, longest first (they fill the disk cache; the parent then loads it)."""
+    at a time, in order (they fill the disk cache; the parent then loads it)."""
     pending = list(jobs)
     running: list = []
     while pending or running:
@@ -97,6 +97,8 @@ def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:
             if process is None:  # no child processes here: the parent compiles it
                 continue
             running.append((group, dtype, process, time.perf_counter()))
+        if not running:
+            continue
         group, dtype, process, started = running.pop(0)
         errors = process.stderr.read().decode(errors="replace")
         process.wait()

@@ -189,7 +189,7 @@ def test_bad_arguments_are_refused_by_name(tmp_path):
 
 
 def test_writing_is_atomic_and_keeps_a_read_only_file(tmp_path, monkeypatch):
-    from fastmlp.export import files
+    from fastmlp import _files as files
 
     first, second = (fastmlp.MLP((2, 3, 1), seed=s) for s in (0, 1))
     path = tmp_path / "net.onnx"
@@ -399,9 +399,30 @@ def cli_folder(tmp_path_factory):
     return path
 
 
-def features_of(path):
+def columns_of(graph, path):
+    """The graph's inputs from a CSV file: each input's column, (N, 1), by name -- numeric
+    ones as float64 with NaN for a missing cell, string ones as the cells' texts."""
     header, rows = read_csv(path)
-    return header, np.array(rows, dtype=np.float64)
+    feeds = {}
+    for value in graph.graph.input:
+        cells = [row[header.index(value.name)] for row in rows]
+        if value.type.tensor_type.elem_type == onnx.TensorProto.STRING:
+            feeds[value.name] = np.array(cells, dtype=object).reshape(-1, 1)
+        else:
+            feeds[value.name] = np.array([np.nan if c in ("", "NA") else float(c)
+                                          for c in cells]).reshape(-1, 1)
+    return feeds
+
+
+def run_feeds(model, feeds):
+    sess = session(model)
+    return dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+
+
+def predicted_by_cli(folder, model, data, *options):
+    done = fastmlp_cli("predict", model, data, *options, "--out", "predicted.csv", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return read_csv(folder / "predicted.csv")
 
 
 @pytest.mark.parametrize("target,extra", [("species", []), ("grade", []),
@@ -420,35 +441,189 @@ def test_cli_export_matches_fastmlp_predict(cli_folder, target, extra):
     assert trained.returncode == 0, trained.stderr
     exported = fastmlp_cli("export", model, "--onnx", out, cwd=cli_folder)
     assert exported.returncode == 0, exported.stderr
+    assert "inputs sepal (double), petal (double), stem (double)" in exported.stdout
     onnx.checker.check_model(str(cli_folder / out), full_check=True)
     graph = onnx.load(str(cli_folder / out))
     features = json.loads(next(p.value for p in graph.metadata_props
                                if p.key == "fastmlp.features"))
     assert features == ["sepal", "petal", "stem"]
-    header, new = features_of(cli_folder / "new.csv")
-    raw = new[:, [header.index(name) for name in features]]  # the raw, unscaled columns
-    predicted = fastmlp_cli("predict", model, "new.csv", "--out", "predicted.csv",
-                            cwd=cli_folder)
-    assert predicted.returncode == 0, predicted.stderr
-    _, want = read_csv(cli_folder / "predicted.csv")
-    result = run(graph, raw)
+    assert [i.name for i in graph.graph.input] == features
+    feeds = columns_of(graph, cli_folder / "new.csv")  # the raw, unscaled columns, by name
+    _, want = predicted_by_cli(cli_folder, model, "new.csv")
+    result = run_feeds(graph, feeds)
     if target == "price":
         assert_close(result["prediction"], np.array(want, float)[:, 0], 1e-12)
         return
     labels = [str(v) for v in result["label"].tolist()]
     assert labels == [row[0] for row in want]
     assert len(set(labels)) == 3
-    proba = fastmlp_cli("predict", model, "new.csv", "--proba", "--out", "proba.csv",
-                        cwd=cli_folder)
-    assert proba.returncode == 0, proba.stderr
-    header, values = read_csv(cli_folder / "proba.csv")
+    header, values = predicted_by_cli(cli_folder, model, "new.csv", "--proba")
     assert header == [f"p({c})" for c in sorted(set(result["label"].tolist()))]
     assert_close(result["probabilities"], np.array(values, float), 1e-12)
     single = fastmlp_cli("export", model, "--onnx", "single.onnx", "--dtype", "float32",
                          cwd=cli_folder)
     assert single.returncode == 0, single.stderr
-    result32 = run(onnx.load(str(cli_folder / "single.onnx")), raw.astype(np.float32))
+    result32 = run_feeds(onnx.load(str(cli_folder / "single.onnx")), feeds)
+    assert result32["probabilities"].dtype == np.float32
     assert_close(result32["probabilities"], np.array(values, float), RTOL["float32"])
+
+
+@pytest.fixture(scope="module")
+def mixed_folder(tmp_path_factory):
+    """A table with a string column, integer codes, empty cells and an "NA" in both kinds of
+    column; and new rows with a missing numeric cell, a missing categorical cell, a NaN
+    spelling and categories never seen in training."""
+    path = tmp_path_factory.mktemp("onnx_mixed")
+    rng = np.random.default_rng(1)
+    n = 240
+    size = rng.normal(size=n) * 40 + 120
+    weight = rng.gamma(2.0, 3.0, size=n)
+    colour = rng.choice(["red", "green", "blue", "dark grey"], n)
+    code = rng.integers(1, 4, size=n)
+    score = (size - 120) / 40 + (colour == "red") - (colour == "blue") + 0.3 * (code == 2)
+    kind = np.array(["small", "medium", "large"])[np.digitize(score, [-0.5, 0.6])]
+    price = 2.5 * size + 30 * (colour == "green") - 7 * code + rng.normal(size=n)
+    rows = []
+    for i in range(n):
+        rows.append([round(size[i], 3), round(weight[i], 3), colour[i], code[i], kind[i],
+                     round(price[i], 3)])
+        if i % 11 == 0:
+            rows[-1][0] = ""
+        if i % 13 == 0:
+            rows[-1][2] = ""
+        if i % 17 == 0:
+            rows[-1][1] = "NA"
+        if i % 19 == 0:
+            rows[-1][2] = "NA"
+    with open(path / "table.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["size", "weight", "colour", "code", "kind", "price"])
+        writer.writerows(rows)
+    new = [[101.5, 4.25, "red", 1], ["", 7.0, "green", 2], [150.0, "", "", 3],
+           [80.0, 2.5, "purple", 2], [130.0, 12.0, "blue", 7], [95.0, "NA", "NA", 1],
+           [200.0, 1.0, "nan", 3], [60.0, 9.0, "dark grey", 2], ["", "", "", 1]]
+    with open(path / "new.csv", "w", newline="") as f:  # columns in another order, one more
+        writer = csv.writer(f)
+        writer.writerow(["code", "colour", "note", "weight", "size"])
+        writer.writerows([[c, col, "x", w, s] for s, w, col, c in new])
+    return path
+
+
+@pytest.mark.parametrize("target,extra", [
+    ("kind", ["--missing-indicator"]), ("kind", ["--categorical", "code"]),
+    ("price", ["--task", "regression", "--missing-indicator", "--categorical", "code"])])
+def test_cli_export_of_categories_and_missing_cells(mixed_folder, target, extra):
+    """The graph takes the raw columns -- strings, empty cells, unseen categories -- and
+    answers what ``fastmlp predict`` answers, to 1e-12 in float64."""
+    other = "price" if target == "kind" else "kind"
+    name = f"{target}{len(extra)}"
+    trained = fastmlp_cli("train", "table.csv", "--target", target, "--ignore", other,
+                          "--hidden", "10", "--epochs", "30", "--out", f"{name}.npz",
+                          "--quiet", *extra, cwd=mixed_folder)
+    assert trained.returncode == 0, trained.stderr
+    exported = fastmlp_cli("export", f"{name}.npz", "--onnx", f"{name}.onnx",
+                           cwd=mixed_folder)
+    assert exported.returncode == 0, exported.stderr
+    graph = onnx.load(str(mixed_folder / f"{name}.onnx"))
+    onnx.checker.check_model(graph, full_check=True)
+    kinds = {i.name: i.type.tensor_type.elem_type for i in graph.graph.input}
+    forced = "--categorical" in extra
+    assert kinds == {"size": onnx.TensorProto.DOUBLE, "weight": onnx.TensorProto.DOUBLE,
+                     "colour": onnx.TensorProto.STRING,
+                     "code": onnx.TensorProto.STRING if forced else onnx.TensorProto.DOUBLE}
+    assert "Categorical columns as tensor(string)" in graph.graph.doc_string
+    prep = json.loads(next(p.value for p in graph.metadata_props
+                           if p.key == "fastmlp.preprocessing"))
+    assert ("size" in prep["indicators"]) == ("--missing-indicator" in extra)
+    feeds = columns_of(graph, mixed_folder / "new.csv")
+    assert np.isnan(feeds["size"][1, 0]) and np.isnan(feeds["weight"][2, 0])
+    result = run_feeds(graph, feeds)
+    header, want = predicted_by_cli(mixed_folder, f"{name}.npz", "new.csv")
+    if target == "price":
+        assert_close(result["prediction"], np.array(want, float)[:, 0], 1e-12)
+        # each cell's treatment matters: a missing colour is not "purple" (zeros)
+        assert len(set(np.round(result["prediction"], 6).tolist())) == len(want)
+        return
+    assert [str(v) for v in result["label"].tolist()] == [row[0] for row in want]
+    header, values = predicted_by_cli(mixed_folder, f"{name}.npz", "new.csv", "--proba")
+    assert header == [f"p({c})" for c in ("large", "medium", "small")]
+    assert_close(result["probabilities"], np.array(values, float), 1e-12)
+    assert len({tuple(np.round(p, 9)) for p in result["probabilities"]}) == len(values)
+
+
+def test_cli_export_of_a_first_format_file_is_unchanged(tmp_path):
+    """A model file of the first command-line format (x_mean / x_scale / features) exports
+    as it always did: one input X of the feature columns, standardized in the graph."""
+    net = fastmlp.MLP((3, 5, 1), "tanh", "identity", seed=0, init_scale=1.0)
+    net.metadata = {"format": "fastmlp-cli-1", "features": ["a", "b", "c"], "task":
+                    "regression", "target": "y", "x_mean": [1.0, -20.0, 300.0],
+                    "x_scale": [2.0, 10.0, 50.0], "y_mean": 4.5, "y_scale": 3.0}
+    net.save(tmp_path / "old.npz")
+    X = np.random.default_rng(0).normal(size=(25, 3)) * [2, 10, 50] + [1, -20, 300]
+    with open(tmp_path / "rows.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["a", "b", "c"], *X.tolist()])
+    exported = fastmlp_cli("export", "old.npz", "--onnx", "old.onnx", cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    graph = onnx.load(str(tmp_path / "old.onnx"))
+    assert [i.name for i in graph.graph.input] == ["X"]
+    _, want = predicted_by_cli(tmp_path, "old.npz", "rows.csv")
+    assert_close(run(graph, X)["prediction"], np.array(want, float)[:, 0], 1e-12)
+    want_here = (net.predict((X - [1, -20, 300]) / [2, 10, 50])[:, 0] * 3 + 4.5)
+    assert_close(run(graph, X)["prediction"], want_here, 1e-12)
+
+
+@pytest.mark.parametrize("opset", [13, 17, 21])
+@pytest.mark.parametrize("kinds", ["both", "text only", "numbers only"])
+def test_table_model_export_for_every_opset_odd_names_and_one_kind_of_column(opset, kinds):
+    """Column names with blanks, '=', non-ASCII letters; categories with blanks and a '?'
+    that is not a marker; only string or only numeric columns; the oldest opset."""
+    from fastmlp.export import cli_model_to_onnx
+    from fastmlp.table_model import TableModel
+
+    rng = np.random.default_rng(opset)
+    numbers = rng.normal(size=90) * 5 + 50
+    texts = rng.choice(["a b", "\u00e7a", "?x", "NA"], 90)  # "NA": missing
+    numbers[::7] = np.nan
+    columns = {"größe (cm)": numbers, "colour = x": texts}
+    if kinds != "both":
+        del columns["größe (cm)" if kinds == "text only" else "colour = x"]
+    y = rng.choice(["p", "q", "r"], 90)
+    model, X, Y = TableModel.build(columns, y, hidden=(4,), missing_indicator=True, seed=1)
+    model.net.fit(X, Y, optimizer="adam", learning_rate=0.05, epochs=3, seed=0)
+    model.net.metadata = model.metadata()
+    for dtype in ("float64", "float32"):
+        graph = cli_model_to_onnx(model.net, dtype=dtype, opset=opset)
+        onnx.checker.check_model(graph, full_check=True)
+        assert graph.opset_import[0].version == opset
+        feeds = {name: (np.asarray(v, object) if name == "colour = x" else v).reshape(-1, 1)
+                 for name, v in columns.items()}
+        result = run_feeds(graph, feeds)
+        assert result["label"].tolist() == model.predict(columns).tolist()
+        assert_close(result["probabilities"], model.predict_proba(columns), RTOL[dtype])
+
+
+def test_cli_export_refuses_damaged_metadata_and_a_column_named_like_an_output(tmp_path):
+    from fastmlp.export import cli_model_to_onnx
+    from fastmlp.preprocessing import Preprocessor
+    from fastmlp.table_model import TableModel
+
+    columns = {"label": np.array([1.0, 2.0, 3.0, 4.0]), "b": np.array(["u", "v", "u", "v"])}
+    model, X, y = TableModel.build(columns, np.array([0, 1, 0, 1]), hidden=(3,))
+    model.net.metadata = model.metadata()
+    with pytest.raises(ValueError, match="feature column 'label' has the name of one of"):
+        cli_model_to_onnx(model.net)
+    renamed = {"a": columns["label"], "b": columns["b"]}
+    model, X, y = TableModel.build(renamed, np.array([0, 1, 0, 1]), hidden=(3,))
+    assert isinstance(model.preprocessor, Preprocessor)
+    model.net.metadata = model.metadata()
+    assert [i.name for i in cli_model_to_onnx(model.net).graph.input] == ["a", "b"]
+    model.net.metadata["preprocessing"]["scale"] = [0.0]
+    with pytest.raises(ValueError, match="cannot export this model: .*scale"):
+        cli_model_to_onnx(model.net, tmp_path / "m.onnx")
+    del model.net.metadata["preprocessing"]
+    with pytest.raises(ValueError, match="lacks 'preprocessing'"):
+        cli_model_to_onnx(model.net, tmp_path / "m.onnx")
+    assert os.listdir(tmp_path) == []
 
 
 def test_cli_export_errors(tmp_path):

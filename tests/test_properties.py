@@ -15,7 +15,7 @@ import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
@@ -44,6 +44,8 @@ def named(message: str, names) -> bool:
                                "init_scale", "bias_init", "leaky_relu_slope", "elu_alpha",
                                "seed"]),
        value=ANY)
+@example(option="dtype", value=",")  # NumPy's dtype parser raised SyntaxError
+@example(option="dtype", value="0\x1b")  # ... and a ValueError naming no argument
 def test_constructor_arguments(option, value):
     """MLP((3, 4, 2), option=value) builds a finite network or names ``option``."""
     kwargs = {option: value}

@@ -19,8 +19,10 @@ from fastmlp.state import OptimizerState
 FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "class_weight",
             "checkpoint", "checkpoint_every"}
 CONFIG_ONLY = {"convention"}
-#: The stopping options, which partial_fit (one pass) does not take.
-STOPPING = {"epochs", "tol", "n_iter_no_change", "grad_tol", "early_stopping", "callback"}
+#: The options that act between epochs (stopping, reduce-on-plateau), which partial_fit
+#: (one pass) does not take.
+STOPPING = {"epochs", "tol", "n_iter_no_change", "grad_tol", "early_stopping", "callback",
+            "plateau_factor", "plateau_patience", "plateau_min_delta"}
 
 
 def keyword_defaults(function) -> dict:

@@ -20,6 +20,9 @@ DEFAULT_OPSET = 17
 #: Operators the exported graphs need at their current definitions (Softmax over one axis,
 #: ArgMax, Clip with tensor bounds, Where, GreaterOrEqual).
 MIN_OPSET = 13
+#: The ``ai.onnx.ml`` opset declared by graphs that use its operators (``LabelEncoder`` with
+#: string keys and int64 values, for categorical columns, is in it since version 2).
+ML_OPSET = 2
 
 
 class Graph(Protocol):
@@ -68,6 +71,7 @@ class GraphBuilder:
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
         self._names: set[str] = set()
+        self._domains: set[str] = set()
 
     def _fresh(self, hint: str) -> str:
         name, k = hint, 1
@@ -99,10 +103,16 @@ class GraphBuilder:
         return name
 
     def node(self, op_type: str, inputs: list[str], hint: str, out: str | None = None,
-             **attrs) -> str:
+             domain: str = "", **attrs) -> str:
+        """Add one node (of the operator set ``domain``: ``""`` for ONNX's own,
+        ``"ai.onnx.ml"``, declared at :data:`ML_OPSET`); return its output's name."""
+        if domain not in ("", "ai.onnx.ml"):
+            raise ValueError(f"no opset version known for the domain {domain!r}")
         out = self._fresh(hint) if out is None else self._claim(out)
         self.nodes.append(helper.make_node(op_type, list(inputs), [out],
-                                           name=self._fresh(f"{op_type}_{hint}"), **attrs))
+                                           name=self._fresh(f"{op_type}_{hint}"),
+                                           domain=domain or None, **attrs))
+        self._domains.add(domain)
         return out
 
     def model(self, name: str, doc: str = "", metadata: dict | None = None) -> onnx.ModelProto:
@@ -113,6 +123,8 @@ class GraphBuilder:
         graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs,
                                   self.initializers, doc_string=doc)
         opsets = [helper.make_opsetid("", self.opset)]
+        if "ai.onnx.ml" in self._domains:
+            opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
         model = helper.make_model(graph, opset_imports=opsets, producer_name="fastmlp",
                                   producer_version=__version__,
                                   ir_version=helper.find_min_ir_version_for(opsets))

@@ -62,6 +62,7 @@ ADAMW = 6
 CONSTANT = 0
 INVERSE = 1
 INVERSE_SQRT = 2
+COSINE = 3
 
 #: ``status`` values returned by the epoch kernels.
 OK = 0
@@ -103,12 +104,23 @@ def inplace_add_penalty(theta, grad, net, l1, l2):
 @inlined
 def step_size(rule, t):
     """alpha_t of update number t (t = 1 at the first update): constant a, inverse
-    a / (b + t), inverse_sqrt a / sqrt(t)."""
+    a / (b + t), inverse_sqrt a / sqrt(t), or cosine: a t / T_w for t <= T_w (linear
+    warmup), then a_min + (a - a_min) (1 + cos(pi (t - T_w) / (T - T_w))) / 2 up to
+    update T, and a_min after it (T_w = ``rule.warmup_steps``, T = ``rule.decay_steps``,
+    a_min = ``rule.min_learning_rate``)."""
     a = rule.learning_rate
     if rule.schedule == INVERSE:
         return a / (rule.schedule_b + t)
     elif rule.schedule == INVERSE_SQRT:
         return a / np.sqrt(t)
+    elif rule.schedule == COSINE:
+        if t <= rule.warmup_steps:
+            return a * t / rule.warmup_steps
+        if t >= rule.decay_steps:
+            return rule.min_learning_rate
+        progress = (t - rule.warmup_steps) / (rule.decay_steps - rule.warmup_steps)
+        return rule.min_learning_rate + (a - rule.min_learning_rate) * 0.5 * (
+            1.0 + np.cos(np.pi * progress))
     return a
 
 

@@ -69,6 +69,9 @@ class Rule(NamedTuple):
     l1: float
     l2: float
     weight_decay: float
+    warmup_steps: float
+    decay_steps: float
+    min_learning_rate: float
 
 
 class EpochResult(NamedTuple):

@@ -1,4 +1,4 @@
-"""Writing an exported model: all or nothing."""
+"""Writing a file all or nothing: model files, exported models."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Callable
+from typing import BinaryIO
 
 
-def write_atomically(data: bytes, path) -> str:
-    """Write ``data`` to ``path`` through a temporary file in the same directory renamed over
-    it, so a reader never sees a half-written file and a failure leaves any old file intact.
+def write_atomically(path, write: Callable[[BinaryIO], object]) -> str:
+    """Write ``path`` by calling ``write(fh)`` on a temporary file in the same directory,
+    flushed to disk and renamed over ``path``, so a reader never sees a half-written file
+    and a failure leaves any old file intact.
 
     A new file gets the usual permissions (umask); a replaced one keeps its mode.
 
@@ -41,6 +44,9 @@ def write_atomically(data: bytes, path) -> str:
         if not mode & stat.S_IWUSR:  # by mode, not os.access: root may write anything
             raise PermissionError(errno.EACCES, f"{path!r} is read-only (mode {mode:o}); "
                                   "not replaced")
+    # not tempfile.mkstemp: its files are private (mode 0600), and the rename would keep
+    # that; created like any new file, the file gets the usual permissions (umask), or
+    # those of the file it replaces
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
@@ -49,7 +55,7 @@ def write_atomically(data: bytes, path) -> str:
         raise type(error)(error.errno, f"cannot write {path!r}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         if mode is not None:
