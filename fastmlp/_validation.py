@@ -54,6 +54,8 @@ def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,
     if loss == "cross_entropy" and Y.min() < 0:
         raise ValueError(f"{name} must be non-negative (class probabilities or one-hot rows) "
                          "for loss='cross_entropy'")
+    if loss == "poisson" and Y.min() < 0:
+        raise ValueError(f"{name} must be non-negative (counts or rates) for loss='poisson'")
     return Y
 
 

@@ -24,14 +24,16 @@ ACTIVATIONS = {
     "elu": act.ELU,
     "step": act.STEP,
 }
-#: ``softmax`` normalizes a whole row, so it is only an output activation.
-OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": act.SOFTMAX}
+#: ``softmax`` normalizes a whole row, and ``exp`` is the Poisson loss's link, so they are only
+#: output activations.
+OUTPUT_ACTIVATIONS = {**ACTIVATIONS, "softmax": act.SOFTMAX, "exp": act.EXP}
 
 LOSSES = {
     "mse": losses.MSE,
     "half_mse": losses.HALF_MSE,
     "cross_entropy": losses.CROSS_ENTROPY,
     "binary_cross_entropy": losses.BINARY_CROSS_ENTROPY,
+    "poisson": losses.POISSON,
 }
 #: Optimizer names -> codes: the registry of update rules (:mod:`fastmlp.rules`).
 OPTIMIZERS = _rules.OPTIMIZERS

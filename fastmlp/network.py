@@ -35,11 +35,15 @@ class MLP:
         ``identity``, ``sigmoid`` (alias ``logistic``), ``tanh``, ``arctan``, ``softsign``,
         ``relu``, ``leaky_relu``, ``elu``, ``step`` (forward only).
     output_activation : str, default "sigmoid"
-        Any of those, or ``softmax``.
-    loss : {"mse", "half_mse", "cross_entropy", "binary_cross_entropy"}, default "mse"
+        Any of those, ``softmax``, or ``exp`` (only with ``loss="poisson"``).
+    loss : {"mse", "half_mse", "cross_entropy", "binary_cross_entropy", "poisson"}, \
+default "mse"
         ``mse`` = (1/N) sum (o - d)^2; ``half_mse`` = (1/(2N)) sum (o - d)^2;
         ``cross_entropy`` = -(1/N) sum d log p (softmax output);
-        ``binary_cross_entropy`` = -(1/N) sum [d log o + (1-d) log(1-o)] (sigmoid output).
+        ``binary_cross_entropy`` = -(1/N) sum [d log o + (1-d) log(1-o)] (sigmoid output);
+        ``poisson`` = (1/N) sum [d log(d/o) - d + o], half the Poisson deviance, for counts
+        or rates d >= 0 (``exp`` output, which it requires; scikit-learn's
+        ``MLPRegressor(loss="poisson")``).
     dtype : {"float64", "float32"}, default "float64"
         Precision of parameters, buffers and arithmetic; float32 stays float32 end to end.
     init : {"xavier", "he", "uniform", "normal"}, default "xavier"
@@ -101,6 +105,10 @@ class MLP:
         if loss == "binary_cross_entropy" and output_activation not in ("sigmoid", "logistic"):
             raise ValueError("loss='binary_cross_entropy' needs output_activation='sigmoid', "
                              f"got {output_activation!r}")
+        if (loss == "poisson") != (output_activation == "exp"):
+            raise ValueError("loss='poisson' and output_activation='exp' go together (exp is "
+                             "the Poisson loss's link and is trained only with it), got "
+                             f"loss={loss!r} with output_activation={output_activation!r}")
         if output_activation == "softmax" and self.layer_sizes[-1] < 2:
             raise ValueError("output_activation='softmax' needs at least 2 outputs: over one "
                              "output it is the constant 1")
@@ -829,8 +837,8 @@ def _check_hidden_activations(activation, n_hidden: int) -> list[str]:
         raise ValueError(f"activation must be one name or {n_hidden} names (one per hidden "
                          f"layer), got {len(names)}")
     for name in names:
-        if name == "softmax":
-            raise ValueError("activation 'softmax' is only available as output_activation")
+        if name in ("softmax", "exp"):
+            raise ValueError(f"activation {name!r} is only available as output_activation")
         lookup(ACTIVATIONS, name, "activation")
     return names
 

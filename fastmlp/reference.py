@@ -61,6 +61,8 @@ def activation(name: str, z: np.ndarray, param: float = 0.0) -> np.ndarray:
     if name == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
+    if name == "exp":
+        return np.exp(z)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -83,6 +85,8 @@ def activation_derivative(name: str, z: np.ndarray, param: float = 0.0) -> np.nd
         return np.where(z > 0, 1, param).astype(z.dtype)
     if name == "elu":
         return np.where(z > 0, 1, param * np.exp(np.minimum(z, 0))).astype(z.dtype)
+    if name == "exp":
+        return np.exp(z)
     raise ValueError(f"activation {name!r} has no usable derivative")
 
 
@@ -110,6 +114,11 @@ def loss_terms(output: np.ndarray, Y: np.ndarray, name: str) -> np.ndarray:
         terms = -Y * np.log(output)
     elif name == "binary_cross_entropy":
         terms = -(Y * np.log(output) + (1 - Y) * np.log(1 - output))
+    elif name == "poisson":
+        # half the Poisson deviance; y log(y / o) is 0 at y = 0
+        positive = Y > 0
+        ratio = np.where(positive, Y, 1.0) / output
+        terms = np.where(positive, Y * np.log(ratio), 0.0) - Y + output
     else:
         raise ValueError(f"unknown loss {name!r}")
     return terms
@@ -137,7 +146,8 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
     carries w_n / sum_n w_n instead of 1/N.
 
     Backpropagation by the delta rule:
-    delta^(L) = dE/da^(L) * f'_L(z^(L))  ((o - d)/N for softmax+CE and sigmoid+BCE),
+    delta^(L) = dE/da^(L) * f'_L(z^(L))  ((o - d)/N for softmax+CE, sigmoid+BCE and
+    exp+Poisson),
     delta^(l) = (delta^(l+1) @ W^(l+1).T) * f'_l(z^(l)),
     dE/dW^(l) = a^(l-1).T @ delta^(l),  dE/db^(l) = sum over rows of delta^(l).
     """
@@ -161,8 +171,11 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
             delta = dE_do * activation_derivative(activations[-1], z_out, params[-1])
     elif loss_name == "cross_entropy":
         delta = in_the_mean(o * Y.sum(axis=1, keepdims=True) - Y)
-    else:
+    elif loss_name in ("binary_cross_entropy", "poisson"):
+        # canonical links: d/dz of the loss through sigmoid, exp is o - d
         delta = in_the_mean(o - Y)
+    else:
+        raise ValueError(f"unknown loss {loss_name!r}")
     dWs, dbs = [None] * len(weights), [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
         a_prev = X if l == 0 else outs[l - 1]

@@ -8,7 +8,8 @@ from fastmlp import reference
 HIDDEN = ("identity", "sigmoid", "tanh", "arctan", "softsign", "relu", "leaky_relu", "elu")
 # (output activation, loss) pairs that the library accepts for training
 OUTPUT_LOSS = [(out, loss) for out in HIDDEN + ("softmax",) for loss in ("mse", "half_mse")]
-OUTPUT_LOSS += [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")]
+OUTPUT_LOSS += [("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy"),
+                ("exp", "poisson")]
 DEPTH_SIZES = {1: (3, 4), 2: (3, 5, 4), 3: (3, 5, 4, 3)}
 
 

@@ -102,6 +102,11 @@ def every_configuration():
             net.predict(many)
         finally:
             fastmlp.set_num_threads(None)
+        # the Poisson loss and exp output: branches of the same kernels, no variant of their own
+        counts = fastmlp.MLP((3, 5, 2), "tanh", "exp", "poisson", dtype=dtype, seed=0)
+        for batch_size in (1, 7):
+            counts.fit(X, rng.poisson(1.0, size=(40, 2)), batch_size=batch_size, epochs=1)
+        counts.predict(X)
 
 
 def normalized(argument) -> str:

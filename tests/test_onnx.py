@@ -152,6 +152,19 @@ def test_softmax_classifier_with_integer_classes_and_multilabel_outputs():
     assert_close(result["probabilities"], multi.predict_proba(X), 1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_poisson_network_exports_its_exp_output(dtype):
+    net = fastmlp.MLP((4, 6, 5, 2), "tanh", "exp", "poisson", dtype=dtype, seed=3,
+                      init="normal", init_scale=0.5, bias_init=0.1)
+    model = net.to_onnx()
+    assert "Exp" in [node.op_type for node in model.graph.node]
+    assert [o.name for o in model.graph.output] == ["output"]
+    X = inputs(4, dtype)
+    got = run(model, X)["output"]
+    assert got.dtype == np.dtype(dtype) and (got > 0).all()
+    assert_close(got, net.predict(X), RTOL[dtype])
+
+
 def test_regression_network_has_only_its_output():
     net = fastmlp.MLP((2, 3, 2), "tanh", "identity", seed=0)
     assert [o.name for o in net.to_onnx().graph.output] == ["output"]
@@ -327,6 +340,16 @@ def test_poisson_exp_output():
     port.out_activation_ = "exp"
     result = run(skl2onnx.to_onnx(port, z[:1]), z)["variable"]
     assert_close(result[:, 0], poisson.predict(z), 1e-12)
+
+
+def test_poisson_regressor_of_fastmlp_converts():
+    X, z = sklearn_data()
+    counts = np.random.default_rng(0).poisson(np.exp(0.5 * z[:, 0] - 0.3 * z[:, 1]))
+    reg = fitted(fsk.MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=100,
+                                  random_state=0), z, counts)
+    assert reg.out_activation_ == "exp"
+    result = run(skl2onnx.to_onnx(reg, z[:1]), z)["variable"]
+    assert_close(result[:, 0], reg.predict(z), 1e-12)
 
 
 def test_unfitted_estimator_and_fractional_classes_are_refused():

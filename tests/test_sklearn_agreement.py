@@ -11,7 +11,7 @@ sklearn = pytest.importorskip("sklearn")
 
 import scipy.sparse  # noqa: E402
 import sklearn.neural_network as reference  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.datasets import load_digits, load_iris  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -359,3 +359,194 @@ def test_convergence_warning_when_max_iter_is_reached(digits, solver):
     with pytest.warns(ConvergenceWarning):
         ours.MLPClassifier(solver=solver, hidden_layer_sizes=(8,), max_iter=2,
                            random_state=0).fit(X, y)
+
+
+# ----------------------------------------------------------------- loss="poisson"
+
+poisson_only = pytest.mark.skipif(SKLEARN_VERSION < (1, 7),
+                                  reason="scikit-learn's MLPRegressor has loss='poisson' "
+                                  "since 1.7")
+
+
+@pytest.fixture(scope="module")
+def counts():
+    """Inputs of moderate size (exp of a large pre-activation diverges either way) and
+    Poisson counts whose rate follows five of them; two count columns for multi-output."""
+    X, _ = load_digits(return_X_y=True)
+    X = np.clip(StandardScaler().fit_transform(X)[:600], -3, 3) * 0.3
+    rng = np.random.default_rng(0)
+    rate = np.exp(X[:, 20:25].sum(axis=1) + 0.5)
+    Y = np.column_stack([rng.poisson(rate), rng.poisson(0.5 * rate)]).astype(float)
+    assert (Y == 0).any()
+    return X, Y
+
+
+def fit_poisson_pair(X, y, fit_args=(), **params):
+    theirs = reference.MLPRegressor(loss="poisson", **params)
+    mine = ours.MLPRegressor(loss="poisson", **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y, *fit_args)
+        mine.fit(X, y, *fit_args)
+    return theirs, mine
+
+
+#: The solvers of SOLVERS, invscaling at a step size that does not diverge on counts.
+POISSON_SOLVERS = {**SOLVERS, "sgd-invscaling": dict(solver="sgd", learning_rate="invscaling",
+                                                     learning_rate_init=0.05)}
+
+
+@poisson_only
+@pytest.mark.parametrize("outputs", [1, 2])
+@pytest.mark.parametrize("solver", POISSON_SOLVERS)
+def test_poisson_regressor_fits_scikit_learns_parameters(counts, solver, outputs):
+    X, Y = counts
+    y = Y[:, 0] if outputs == 1 else Y
+    theirs, mine = fit_poisson_pair(X, y, hidden_layer_sizes=(20, 10), max_iter=6,
+                                    random_state=0, **POISSON_SOLVERS[solver])
+    assert mine.out_activation_ == "exp"
+    assert_same_model(mine, theirs)
+    np.testing.assert_allclose(mine.predict(X), theirs.predict(X), rtol=1e-7)
+    assert mine.score(X, y) == pytest.approx(theirs.score(X, y), rel=1e-9)
+
+
+@poisson_only
+@pytest.mark.parametrize("options", [
+    dict(batch_size=1, max_iter=2),
+    dict(alpha=0.5),
+    dict(activation="logistic"),
+    dict(hidden_layer_sizes=()),
+    dict(early_stopping=True, validation_fraction=0.2, max_iter=12),
+    dict(solver="adam", early_stopping=True, n_iter_no_change=2, tol=0.5, max_iter=30),
+], ids=repr)
+def test_poisson_options_follow_scikit_learn(counts, options):
+    X, Y = counts
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=3, solver="sgd")
+    params.update(options)
+    theirs, mine = fit_poisson_pair(X[:300], Y[:300, 0], **params)
+    assert_same_model(mine, theirs)
+
+
+@poisson_only
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_poisson_sample_weight_as_scikit_learn(counts, solver):
+    X, Y = counts
+    weights = np.random.default_rng(0).uniform(0, 3, X.shape[0])
+    weights[:20] = 0.0
+    theirs, mine = fit_poisson_pair(X, Y[:, 0], (weights,), solver=solver,
+                                    hidden_layer_sizes=(12,), max_iter=4, random_state=1)
+    assert_same_model(mine, theirs)
+
+
+@poisson_only
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_poisson_partial_fit_and_warm_start_continue_as_scikit_learn(counts, solver):
+    X, Y = counts
+    theirs = reference.MLPRegressor(loss="poisson", solver=solver, hidden_layer_sizes=(10,),
+                                    random_state=4)
+    mine = ours.MLPRegressor(loss="poisson", solver=solver, hidden_layer_sizes=(10,),
+                             random_state=4)
+    for start in range(0, 600, 200):
+        rows = slice(start, start + 200)
+        theirs.partial_fit(X[rows], Y[rows, 0])
+        mine.partial_fit(X[rows], Y[rows, 0])
+        assert_same_model(mine, theirs)
+    for estimator in (theirs, mine):
+        estimator.set_params(warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, Y[:, 0])
+        mine.fit(X, Y[:, 0])
+    assert_same_model(mine, theirs)
+
+
+@poisson_only
+def test_poisson_refuses_negative_targets_and_a_warm_start_that_changes_the_loss(counts):
+    X, Y = counts
+    with pytest.raises(ValueError, match="non-negative.*poisson"):
+        ours.MLPRegressor(loss="poisson").fit(X, Y[:, 0] - 1)
+    mine = ours.MLPRegressor(loss="poisson", hidden_layer_sizes=(5,), max_iter=2,
+                             warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mine.fit(X, Y[:, 0])
+    before = mine.predict(X)
+    mine.set_params(loss="squared_error")
+    # the fitted model predicts what it was fitted as, whatever the parameter says now
+    np.testing.assert_array_equal(mine.predict(X), before)
+    with pytest.raises(ValueError, match="output activation 'exp'.*'identity'"):
+        mine.fit(X, Y[:, 0])
+    assert mine.out_activation_ == "exp"
+    np.testing.assert_array_equal(mine.predict(X), before)
+
+
+@poisson_only
+def test_poisson_loss_stays_finite_where_scikit_learns_is_nan(counts):
+    """A diverging fit drives an output to exp(z) = 0 where y = 0: scikit-learn's loss,
+    xlogy(y, y / o), is then 0 * log(0 / 0) = NaN; fastmlp's, from z, is the finite value.
+    The parameters are the same."""
+    X, Y = counts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs, mine = fit_poisson_pair(X, Y[:, 0], hidden_layer_sizes=(20, 10), max_iter=6,
+                                        random_state=0, solver="sgd",
+                                        learning_rate="invscaling", learning_rate_init=0.5)
+    assert relative_difference(mine, theirs) < RTOL
+    assert np.isnan(theirs.loss_) and np.isfinite(mine.loss_)
+    np.testing.assert_allclose(mine.loss_curve_[:-1], theirs.loss_curve_[:-1], rtol=1e-9)
+    assert mine.loss_ > 1e6  # diverged: a finite, large deviance
+
+
+# ----------------------------------------------------------------- scikit-learn's own tests
+
+def sklearn_test_module(monkeypatch):
+    """scikit-learn's test_mlp.py with its MLPRegressor replaced by fastmlp's."""
+    module = pytest.importorskip("sklearn.neural_network.tests.test_mlp")
+    monkeypatch.setattr(module, "MLPRegressor", ours.MLPRegressor)
+    return module
+
+
+@poisson_only
+@pytest.mark.parametrize("seed", [0, 1, 42])
+def test_scikit_learns_poisson_glm_test_passes_on_the_drop_in(monkeypatch, seed):
+    module = sklearn_test_module(monkeypatch)
+    if not hasattr(module, "test_mlp_vs_poisson_glm_equivalent"):
+        pytest.skip("this scikit-learn has no test_mlp_vs_poisson_glm_equivalent")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        module.test_mlp_vs_poisson_glm_equivalent(seed)
+
+
+def test_scikit_learns_diverging_loss_test_passes_on_the_drop_in(monkeypatch):
+    module = sklearn_test_module(monkeypatch)
+    if not hasattr(module, "test_mlp_diverging_loss"):
+        pytest.skip("this scikit-learn has no test_mlp_diverging_loss")
+    module.test_mlp_diverging_loss()
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_a_diverging_sgd_fit_as_scikit_learn(early_stopping):
+    """Step size 1 on iris diverges in the fifth epoch. With early stopping scikit-learn
+    trains on to max_iter with NaN losses and scores, then restores the best (finite)
+    parameters; without, it fails with its message -- and fastmlp's estimator is left as it
+    was before the fit."""
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                  learning_rate_init=1, max_iter=20, early_stopping=early_stopping,
+                  random_state=0)
+    theirs = reference.MLPRegressor(**params)
+    mine = ours.MLPRegressor(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if not early_stopping:
+            for estimator in (theirs, mine):
+                with pytest.raises(ValueError, match="non-finite parameter weights"):
+                    estimator.fit(X, y)
+            assert not hasattr(mine, "coefs_")
+            return
+        theirs.fit(X, y)
+        mine.fit(X, y)
+    assert np.isnan(theirs.loss_curve_[-1]) and np.isnan(mine.loss_curve_[-1])
+    assert_same_model(mine, theirs)
+    np.testing.assert_allclose(mine.predict(X), theirs.predict(X), rtol=1e-9)

@@ -39,6 +39,9 @@ def data(output, loss, dtype="float64", shape=SHAPE, seed=0):
     X = rng.normal(size=(N_ROWS, shape[0])).astype(dtype)
     if loss == "cross_entropy":
         Y = np.eye(shape[-1], dtype=dtype)[rng.integers(0, shape[-1], N_ROWS)]
+    elif loss == "poisson":
+        # small counts: the per-sample steps below (nesterov at 0.05) overshoot larger ones
+        Y = rng.poisson(0.3, size=(N_ROWS, shape[-1])).astype(dtype)
     elif output in ("sigmoid", "softmax") or loss == "binary_cross_entropy":
         Y = rng.uniform(size=(N_ROWS, shape[-1])).astype(dtype)
     else:

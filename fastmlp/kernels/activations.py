@@ -29,7 +29,16 @@ LEAKY_RELU z if z > 0 else s z  (s >= 0)    1 if a > 0 else s
 ELU        z if z > 0 else alpha (e^z - 1)  1 if a > 0 else a + alpha
 STEP       1 if z >= 0 else 0               (zero almost everywhere: forward only)
 SOFTMAX    exp(z_k) / sum_j exp(z_j)        handled per row by the output stage
+EXP        exp z                            handled with the Poisson loss by the output
+                                            stage
 ========== ================================ ==========================================
+
+SOFTMAX and EXP are output activations only, each trained with the loss it is the canonical
+link of (cross-entropy, Poisson), whose output stage computes the outputs and the deltas
+itself. So the one-value functions, which the per-sample kernel copies in for every hidden
+unit, leave them out (one branch less to compile there); the array functions apply EXP for
+inference, with ``np.exp`` rather than the saturating fast exp: its outputs are unbounded,
+and an overflow must give inf, as in scikit-learn.
 """
 
 import numpy as np
@@ -49,6 +58,7 @@ LEAKY_RELU = 6
 ELU = 7
 STEP = 8
 SOFTMAX = 9
+EXP = 10
 
 
 def same_type(x, value):
@@ -123,7 +133,8 @@ def derivative_value(code, param, a):
 def inplace_activate(code, param, buf, start, stop):
     """Replace ``buf[start:stop]`` (pre-activations z) by f(z) for an element-wise code.
 
-    ``param`` is the leaky-ReLU slope or the ELU alpha; other codes ignore it.
+    ``param`` is the leaky-ReLU slope or the ELU alpha; other codes ignore it. EXP (an
+    output activation) is here for inference; training computes it in the output stage.
     SOFTMAX is not element-wise: see :func:`inplace_activate_rows`.
     """
     # Loops run over a view from index 0: with ``buf[start + i]`` Numba must allow for a
@@ -159,6 +170,9 @@ def inplace_activate(code, param, buf, start, stop):
     elif code == STEP:
         for i in range(z.shape[0]):
             z[i] = one if z[i] >= zero else zero
+    elif code == EXP:
+        for i in range(z.shape[0]):
+            z[i] = np.exp(z[i])
 
 
 @internal

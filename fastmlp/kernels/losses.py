@@ -14,13 +14,17 @@ SKLEARN_SQUARED_ERROR     (1/(2K)) sum_k (o_k - d_k)^2 over K outputs, with the 
 SKLEARN_LOG_LOSS          CROSS_ENTROPY with p clipped to [eps, 1 - eps] in the value (not
                           in the deltas): scikit-learn's log_loss
 SKLEARN_BINARY_LOG_LOSS   BINARY_CROSS_ENTROPY likewise: scikit-learn's binary_log_loss
+POISSON                   sum_k [d_k log(d_k / o_k) - d_k + o_k], o = exp(z) (half the
+                          Poisson deviance, d log d = 0 at d = 0; scikit-learn's poisson,
+                          whose per-output means summed are this row loss's mean)
 ========================= ===================================================
 
 (eps is the dtype's machine epsilon. The clipped values cap a row's loss near 36 in float64,
 which changes what L-BFGS minimizes on badly scaled data, so scikit-learn's results need them.)
 
-Both cross-entropies are evaluated from the pre-activations z (log-sum-exp, softplus), so
-they stay finite for saturated outputs.
+Both cross-entropies and the Poisson loss are evaluated from the pre-activations z
+(log-sum-exp, softplus, log o = z), so they stay finite for saturated outputs. Each is the
+canonical loss of its output activation: dE/dz = o - d (times sum_j d_j for softmax).
 """
 
 import numpy as np
@@ -43,6 +47,20 @@ BINARY_CROSS_ENTROPY = 3
 SKLEARN_SQUARED_ERROR = 4
 SKLEARN_LOG_LOSS = 5
 SKLEARN_BINARY_LOG_LOSS = 6
+POISSON = 7
+
+
+@internal
+def poisson_value(z, d):
+    """(o, E) of one output with the Poisson loss: o = exp(z) and half its deviance
+    E = d log(d / o) - d + o, written with log o = z as d log d - d z - d + o (d log d = 0
+    at d = 0, as scipy's xlogy), so a row never divides by an output that underflowed.
+    ``np.exp``, not the fast exp: o is unbounded, and an overflow must give inf."""
+    o = np.exp(z)
+    value = o - d - d * z
+    if d > 0:
+        value += d * np.log(d)
+    return o, value
 
 
 @internal
@@ -93,6 +111,17 @@ def output_stage(acts, z0, deltas, Y, sample_weight, order, first, m, output, pa
                     total += w * (max(z, zero) - d * z + np.log1p(fast_exp(-abs(z))))
                 acts[at] = o
                 deltas[at] = sw * (o - d)
+    elif loss_code == POISSON:
+        for r in range(m):
+            row = order[first + r]
+            w = sample_weight[row] if weighted else one
+            sw = s * w
+            for k in range(n_out):
+                at = z0 + k * m + r
+                o, value = poisson_value(acts[at], Y[row, k])
+                total += w * value
+                acts[at] = o
+                deltas[at] = sw * (o - Y[row, k])
     elif code == SOFTMAX:
         for r in range(m):
             row = order[first + r]
@@ -201,6 +230,13 @@ def output_row(acts, z0, deltas, Y, row, output, param):
             total += max(z, zero) - d * z + np.log1p(fast_exp(-abs(z)))
             acts[at] = o
             deltas[at] = o - d
+    elif loss_code == POISSON:
+        for k in range(n_out):
+            at = unsigned(z0 + k)
+            o, value = poisson_value(acts[at], Y[r, k])
+            total += value
+            acts[at] = o
+            deltas[at] = o - Y[r, k]
     elif code == SOFTMAX:
         zmax = acts[unsigned(z0)]
         for k in range(1, n_out):

@@ -16,7 +16,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..full_data import FullDataPass
-from ..kernels.losses import SKLEARN_BINARY_LOG_LOSS, SKLEARN_LOG_LOSS, SKLEARN_SQUARED_ERROR
+from ..kernels.losses import (
+    POISSON,
+    SKLEARN_BINARY_LOG_LOSS,
+    SKLEARN_LOG_LOSS,
+    SKLEARN_SQUARED_ERROR,
+)
 from ..kernels.structs import Data
 from ..layout import Layout
 from ..workspace import Workspace
@@ -178,6 +183,12 @@ class BaseMLP(BaseEstimator):
         """The state a warm-started fit or a ``partial_fit`` continues, with the parameters
         taken from ``coefs_`` / ``intercepts_`` (which a user may have changed)."""
         current = [int(n) for n in self._layout.sizes]
+        if self.out_activation_ != self._output_activation():
+            raise ValueError(
+                f"the network has output activation {self.out_activation_!r} but "
+                f"loss={getattr(self, 'loss', None)!r} needs {self._output_activation()!r}: "
+                "warm_start and partial_fit continue the same network; set "
+                "warm_start=False (or refit) to start a new one")
         if current != list(sizes):
             raise ValueError(
                 f"the network has layer sizes {current} but this data and "
@@ -252,12 +263,15 @@ class BaseMLP(BaseEstimator):
     def _network(self):
         """fastmlp's kernel description of the fitted network."""
         n_hidden = self.n_layers_ - 2
-        activations = [self.activation] * n_hidden + [self._output_activation()]
+        # the fitted output activation, not the one the current ``loss`` would choose: a
+        # set_params(loss=...) after fitting must not change what predict computes
+        activations = [self.activation] * n_hidden + [self.out_activation_]
         act_params = [_ACTIVATION_PARAMS.get(a, 0.0) for a in activations]
         # scikit-learn's loss conventions are not among MLP's losses: the kernels' codes only
-        # (fastmlp.kernels.losses), in a network otherwise built as MLP builds one
+        # (fastmlp.kernels.losses), in a network otherwise built as MLP builds one. Its
+        # poisson is MLP's: the sum over outputs of per-output means is the mean row loss
         code = {"identity": SKLEARN_SQUARED_ERROR, "softmax": SKLEARN_LOG_LOSS,
-                "logistic": SKLEARN_BINARY_LOG_LOSS}[activations[-1]]
+                "logistic": SKLEARN_BINARY_LOG_LOSS, "exp": POISSON}[activations[-1]]
         return self._layout.network(activations, act_params, "half_mse")._replace(loss=code)
 
     # ----------------------------------------------------------------- prediction

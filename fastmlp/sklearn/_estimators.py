@@ -162,15 +162,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
 class MLPRegressor(RegressorMixin, BaseMLP):
     __doc__ = ("""A multilayer perceptron regressor: scikit-learn's ``MLPRegressor``
-    (identity output, half squared error), trained by fastmlp's compiled engines.
+    (identity output and half squared error, or exp output and half Poisson deviance),
+    trained by fastmlp's compiled engines.
 """ + _DOC_PARAMETERS.replace(
         "    hidden_layer_sizes,",
-        "    loss : {\"squared_error\"}, default \"squared_error\"\n"
-        "        (scikit-learn's \"poisson\" is not implemented.)\n"
+        "    loss : {\"squared_error\", \"poisson\"}, default \"squared_error\"\n"
+        "        As in scikit-learn (1.7 added \"poisson\"): half the squared error with an\n"
+        "        identity output, or half the Poisson deviance with an exp output (log\n"
+        "        link; y must be >= 0).\n"
         "    hidden_layer_sizes,") + _DOC_ATTRIBUTES)
 
     _parameter_constraints: dict = {**BaseMLP._parameter_constraints,
-                                    "loss": [StrOptions({"squared_error"})]}
+                                    "loss": [StrOptions({"squared_error", "poisson"})]}
     _score_function = staticmethod(r2_score)
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
@@ -192,7 +195,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.loss = loss
 
     def _output_activation(self) -> str:
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _validate_input(self, X, y, incremental, reset):
         # scikit-learn's y_numeric converts object arrays of numeric strings ("1") to
@@ -207,6 +210,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        # scikit-learn documents y >= 0 but fits anyway, to NaN losses: refused here
+        if self.loss == "poisson" and y.size and np.min(y) < 0:
+            raise ValueError("y must be non-negative (counts or rates) for loss='poisson', "
+                             f"got a minimum of {np.min(y)!r}")
         return X, y
 
     def _validation_targets(self, Y_val):

@@ -46,6 +46,14 @@ NON_FINITE = ("Solver produced non-finite parameter weights. The input data may 
               "values and need to be preprocessed.")
 
 
+class DivergedError(ValueError):
+    """An epoch reached a NaN or inf (scikit-learn's message): the fit fails, unless early
+    stopping keeps the best parameters, which are finite (:func:`fit_stochastic`)."""
+
+    def __init__(self):
+        super().__init__(NON_FINITE)
+
+
 class RowFeed:
     """The training rows, handed to a compiled engine one epoch at a time in a given order.
 
@@ -128,7 +136,7 @@ class StochasticSolver:
             engine.set_order(block_order)
             result = engine.run_epoch(params, optimizer, -1, norm_sums)
             if result.status != OK:
-                raise ValueError(NON_FINITE)
+                raise DivergedError()
             optimizer.t += result.updates
             loss_sum += result.loss_sum
         return loss_sum / self.feed.n_rows
@@ -181,12 +189,26 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
     tol, patience = o["tol"], o["n_iter_no_change"]
     sample_idx = np.arange(solver.feed.n_rows, dtype=np.int64)
     state.n_iter = 0
+    diverged = False
     try:
         for _ in range(o["max_iter"]):
             if o["shuffle"]:
                 sample_idx = shuffled(sample_idx, rng)
-            state.loss = np.float64(solver.run_epoch(state.params, state.optimizer,
-                                                     sample_idx, state.learning_rate))
+            if not diverged:
+                try:
+                    loss = solver.run_epoch(state.params, state.optimizer, sample_idx,
+                                            state.learning_rate)
+                except DivergedError:
+                    if score is None:
+                        raise
+                    # scikit-learn trains on from NaN parameters (NaN losses and scores,
+                    # which never count as no improvement) to max_iter, then restores the
+                    # best ones: the same here, without running the NaN epochs
+                    diverged = True
+            if diverged:
+                state.params.fill(np.nan)
+                loss = np.nan
+            state.loss = np.float64(loss)
             state.n_iter += 1
             state.t += solver.feed.n_rows
             state.loss_curve.append(state.loss)
