@@ -22,6 +22,7 @@ from . import _validation as check
 from .config import FitConfig
 from .kernels.optimizers import NESTEROV, inplace_lookahead, inplace_update
 from .layout import Layout
+from .rules import RULES
 from .state import OptimizerState
 
 __all__ = ["minimize", "MinimizeResult", "gradient", "hessian", "classify_stationary_point",
@@ -186,7 +187,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
             current = slope(lookahead[:n])
         g[:n] = current
         finite, _ = inplace_update(theta, g, state.slots, network, rule, None, None, t,
-                                   np.zeros(1))
+                                   np.zeros(1), True if RULES[config.optimizer].moments else None)
         path.append(theta[:n].copy())
         values.append(value(theta[:n]))
         if not finite or not np.isfinite(values[-1]):

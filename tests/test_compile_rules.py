@@ -139,12 +139,12 @@ def test_kernels_compile_only_the_variants_they_are_meant_to():
 
 def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
-    # chunked: dtype x clipping (every update rule runs in one kernel: rules are chosen by
-    # code, fastmlp.rules); per-sample: dtype x layer-pass family (``moments``) x (unclipped,
-    # clipped, weighted: the combinations every_configuration runs); passes: dtype (counted
-    # in the notes' forms: scikit-learn's estimators, tested elsewhere in the same process,
-    # add their own variants with the argument ``sklearn`` True)
-    expected = {chunked._train_epoch: 4, per_sample._train_epoch: 12,
+    # chunked: dtype x rule family (``moments``, from fastmlp.rules: every rule of a family
+    # shares a kernel) x clipping; per-sample: dtype x family x (unclipped, clipped, weighted:
+    # the combinations every_configuration runs); passes: dtype (counted in the notes'
+    # forms: scikit-learn's estimators, tested elsewhere in the same process, add their own
+    # variants with the argument ``sklearn`` True)
+    expected = {chunked._train_epoch: 8, per_sample._train_epoch: 12,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         names = list(inspect.signature(kernel.py_func).parameters)

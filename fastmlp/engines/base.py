@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .. import prefetch
+from ..rules import RULES
 
 
 class Engine:
@@ -40,6 +41,9 @@ class Engine:
         self.rule = config.rule()
         self.clip = config.clip()
         self.sklearn = config.sklearn_forms()
+        # the rule's family, a compile-time switch of the update kernels
+        # (fastmlp.kernels.optimizers)
+        self.moments = True if RULES[config.optimizer].moments else None
         # a first fit compiles for seconds: the inference kernels compile meanwhile
         prefetch.inference_kernels(data.X.dtype)
 

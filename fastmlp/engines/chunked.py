@@ -35,7 +35,7 @@ from .base import Engine
 
 @kernel
 def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip, sklearn,
-                 batch_size, t_start, norm_sums):
+                 batch_size, t_start, norm_sums, moments):
     """One epoch of (mini-)batch gradient descent, in place on ``params`` and ``slots``.
 
     Parameters
@@ -58,6 +58,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
         Updates made before this epoch; update t (1-based) uses step size alpha_t.
     norm_sums : float64 (L,)
         Each update adds its per-layer weight-gradient norms (before clipping).
+    moments : None or True
+        The rule's family (fastmlp.rules): True compiles only the loops of the rules with
+        moment estimates, None only the others'.
 
     Returns
     -------
@@ -115,7 +118,7 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
             status = LOSS_NOT_FINITE
             break
         finite, alpha = inplace_update(params, grad, slots, net, rule, clip, sklearn,
-                                       t_start + updates + 1, norm_sums)
+                                       t_start + updates + 1, norm_sums, moments)
         if not finite:
             status = PARAMS_NOT_FINITE
             break
@@ -149,5 +152,6 @@ class ChunkedEngine(Engine):
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(
             self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-            self.buffers, self.rule, self.clip, self.sklearn, self.batch_rows, state.t, norm_sums))
+            self.buffers, self.rule, self.clip, self.sklearn, self.batch_rows, state.t, norm_sums,
+            self.moments))
 

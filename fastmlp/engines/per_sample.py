@@ -426,7 +426,6 @@ class PerSampleEngine(Engine):
         self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
                                      data.Y.shape[1])
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
-        self.moments = True if RULES[config.optimizer].moments else None
         weighted = data.sample_weight.shape[0] > 0
         self.sample_weight = data.sample_weight if weighted else None
         # the specialized kernel (fastmlp.engines.specialize): looked up, or compiled, once

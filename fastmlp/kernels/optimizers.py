@@ -4,10 +4,13 @@ schedules, and the update rules -- the lecture notes' sgd / momentum / Nesterov,
 Optimizer state lives in ``slots``, a 2-D array (n_slots, n_params) whose rows are in the
 parameters' layout: no rows for sgd, the velocity v for momentum and Nesterov, Adam's (and
 AdamW's) moments m and v. The rule is chosen by its integer code (``rule.optimizer``) at run
-time, never by the type of its arguments, so one compiled kernel serves every rule: a fit
-with another optimizer compiles nothing new. The update count t that the schedules and Adam's
-bias correction read is kept by the caller. Which rules exist, with their names, slot counts
-and hyperparameters, is :data:`fastmlp.rules.RULES`.
+time, never by the type of its arguments. The kernels take one compile-time argument for the
+rule's family, ``moments`` (True for the rules with moment estimates, None for the others,
+from :data:`fastmlp.rules.RULES`): Numba prunes the other family's loops, so a first fit
+compiles only what its rule can run, and every rule of a family shares one compiled kernel.
+The update count t that the schedules and Adam's bias correction read is kept by the caller.
+Which rules exist, with their names, slot counts and hyperparameters, is
+:data:`fastmlp.rules.RULES`.
 
 ====================== =========================================================
 rule                   update with gradient g of the batch loss, step size alpha_t
@@ -141,11 +144,14 @@ def inplace_lookahead(theta, v, gamma, out):
 
 
 @internal
-def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, c1, c2):
+def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, c1, c2,
+                         moments):
     """Update ``theta[start:stop]`` from ``grad`` by ``rule`` (see the module's table) and
     return (finite, sum of g^2). ``alpha`` is the step size alpha_t (for ADAM_SKLEARN its
     bias-corrected alpha_t); ``c1``, ``c2`` are ADAM's (and ADAMW's) bias corrections (1
-    for ADAM_SKLEARN).
+    for ADAM_SKLEARN). ``moments``, True for the rules with moment estimates (Adam, AdamW,
+    scikit-learn's Adam) and None for the others, compiles only that family's loops (see
+    the module docstring).
 
     The finiteness test rides along the loop: ``x * 0`` is 0 for finite x and NaN for NaN or
     inf, so one sum tells whether anything overflowed (no branch per element).
@@ -157,7 +163,7 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
     th = theta[start:stop]  # views from 0 keep the loop vectorizable
     gr = grad[start:stop]
     code = rule.optimizer
-    if code == ADAM or code == ADAMW or (sklearn is not None and code == ADAM_SKLEARN):
+    if moments is not None:
         m = slots[0][start:stop]
         v = slots[1][start:stop]
         one = theta.dtype.type(1.0)
@@ -216,7 +222,7 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
 
 
 @kernel
-def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums):
+def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums, moments):
     """Apply update number ``t`` (1-based) from the batch gradient ``grad``; return
     (finite, alpha_t), finite being True when every new parameter and slot value is.
 
@@ -225,27 +231,29 @@ def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums):
     clip_value], then the whole vector rescaled to L2 norm ``clip_norm`` if it is longer (a
     bound of 0 means that bound is not set). Without clipping, norms and update share one
     pass over the parameters. ``sklearn`` is None (the notes' rules only) or True (the
-    ``_SKLEARN`` rules too), see the module docstring.
+    ``_SKLEARN`` rules too), and ``moments`` None or True (the rule's family), see the
+    module docstring.
     """
     sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
     alpha = step_size(rule, t)
     c1, c2 = 1.0, 1.0
     step = alpha
-    if sklearn is not None and rule.optimizer == ADAM_SKLEARN:
-        # the bias corrections folded into the step
-        step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
-    elif rule.optimizer == ADAM or rule.optimizer == ADAMW:
-        c1, c2 = bias_corrections(rule, t)
+    if moments is not None:
+        if sklearn is not None and rule.optimizer == ADAM_SKLEARN:
+            # the bias corrections folded into the step
+            step = alpha * np.sqrt(1.0 - rule.beta_2 ** t) / (1.0 - rule.beta_1 ** t)
+        else:
+            c1, c2 = bias_corrections(rule, t)
     finite = True
     n_layers = sizes.shape[0] - 1
     if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)
         for l in range(n_layers):
             w_end = w_off[l] + sizes[l] * sizes[l + 1]
             ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule,
-                                            sklearn, step, c1, c2)
+                                            sklearn, step, c1, c2, moments)
             ok_b, _ = inplace_update_range(theta, grad, slots, b_off[l],
                                            b_off[l] + sizes[l + 1], rule, sklearn, step,
-                                           c1, c2)
+                                           c1, c2, moments)
             norm_sums[l] += np.sqrt(sq)
             finite = finite and ok_w and ok_b
         return finite, alpha
@@ -271,5 +279,5 @@ def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums):
                 grad[i] *= factor
     # w_off[0] is 0; a variable rather than the literal keeps one compiled signature
     finite, _ = inplace_update_range(theta, grad, slots, w_off[0], theta.shape[0], rule,
-                                     sklearn, step, c1, c2)
+                                     sklearn, step, c1, c2, moments)
     return finite, alpha
