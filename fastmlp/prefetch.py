@@ -8,8 +8,12 @@ priority (another core does the work where there is one); ``predict`` after the 
 loads it instead of compiling it. The kernel is the same code whichever process compiled it,
 so results do not depend on whether the child finished.
 
-Off where kernels are not compiled in the background at all (``FASTMLP_SPECIALIZE=0``, no
-writable kernel cache, a frozen application: :func:`fastmlp.engines.specialize.enabled`).
+Opt-in: set ``FASTMLP_PREFETCH=1``. On this project's 2-vCPU machine the two compiles
+slowed each other more than the overlap saved (a cold scikit-learn fit + predict_proba took
+10.2-11.2 s with it against 9.1-9.7 s without: bench/README.md, "Cold start"), so it pays only
+where idle cores are real. Never where kernels are not compiled in the background at all
+(``FASTMLP_SPECIALIZE=0``, no writable kernel cache, a frozen application:
+:func:`fastmlp.engines.specialize.enabled`).
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ def inference_kernels(dtype) -> None:
         from .engines import specialize
         from .kernels import passes
 
-        if specialize.enabled() and not _cached(passes.forward):
+        if (os.environ.get("FASTMLP_PREFETCH", "0").strip() == "1" and specialize.enabled()
+                and not _cached(passes.forward)):
             _started[name] = _child.start("fastmlp.warmup:_run_group", "predict", name,
                                           env={"FASTMLP_SPECIALIZE": "0"}, nice=10)
 

@@ -1,5 +1,6 @@
-"""A first fit compiles the inference kernels in a child process meanwhile
-(fastmlp.prefetch): the first predict after it loads them, and gives the same bits."""
+"""With FASTMLP_PREFETCH=1 a first fit compiles the inference kernel in a child process
+meanwhile (fastmlp.prefetch): the first predict after it loads it, and gives the same bits;
+without it, nothing is started."""
 
 import json
 import os
@@ -27,8 +28,9 @@ PROGRAM = textwrap.dedent("""
 
 
 def run(cache, **env):
-    env = {**os.environ, "FASTMLP_CACHE_DIR": str(cache), **env}
-    env.pop("NUMBA_CACHE_DIR", None)
+    env = {**{k: v for k, v in os.environ.items()
+              if k not in ("FASTMLP_PREFETCH", "NUMBA_CACHE_DIR")},
+           "FASTMLP_CACHE_DIR": str(cache), **env}
     done = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -36,9 +38,9 @@ def run(cache, **env):
 
 
 def test_the_first_predict_after_a_cold_fit_loads_the_kernel_compiled_beside_it(tmp_path):
-    background = run(tmp_path / "a")
+    background = run(tmp_path / "a", FASTMLP_PREFETCH="1")
     assert background["misses"] == 0 and background["hits"] == 1
-    alone = run(tmp_path / "b", FASTMLP_SPECIALIZE="0")  # no background compiles
+    alone = run(tmp_path / "b")  # the default: no background compile
     assert alone["misses"] == 1 and alone["hits"] == 0
     assert np.array_equal(np.array(background["out"]), np.array(alone["out"]))
     assert background["loss"] == alone["loss"]
@@ -52,6 +54,7 @@ def test_no_child_when_the_kernel_is_compiled_already(monkeypatch):
     fastmlp.MLP((3, 2)).predict(np.zeros((4, 3)))  # compiled (or loaded) in this process
     assert passes.forward.overloads and prefetch._cached(passes.forward)
     monkeypatch.setattr(prefetch, "_started", {})
+    monkeypatch.setenv("FASTMLP_PREFETCH", "1")
     prefetch.inference_kernels(np.dtype("float64"))
     assert prefetch._started == {"float64": None}  # nothing started
     prefetch.settle(np.dtype("float64"))  # and nothing to wait for
