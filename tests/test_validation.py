@@ -79,7 +79,7 @@ def test_float32_overflow_in_input_is_reported():
     (dict(epochs=-3), "epochs must be a positive integer"),
     (dict(momentum=1.0), "momentum must be in"),
     (dict(momentum=-0.1), "momentum must be a non-negative"),
-    (dict(schedule="cosine"), "unknown schedule"),
+    (dict(schedule="exponential"), "unknown schedule"),
     (dict(clip_norm=0.0), "clip_norm must be a positive"),
     (dict(clip_value=-1.0), "clip_value must be a positive"),
     (dict(l2=-0.1), "l2 must be a non-negative"),
