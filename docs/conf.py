@@ -55,7 +55,8 @@ nitpicky = True
 nitpick_ignore_regex = [
     # the compiled kernels and the NumPy oracle are internals without pages of their own;
     # docstrings name them to say where the work happens
-    ("py:.*", r"fastmlp\.(kernels|reference|engines|config|layout|state)(\..*)?"),
+    ("py:.*", r"fastmlp\.(kernels|reference|engines|config|layout|state|persistence|checkpoint"
+              r"|prefetch|schedules|labels|_files|_child|preprocessing|table_model)(\..*)?"),
     # other projects' pages are not linked (intersphinx would need the network at build time)
     ("py:.*", r"(joblib|numpy|scipy|sklearn|dask|dask_ml)\..*"),
 ]

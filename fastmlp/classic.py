@@ -289,7 +289,7 @@ class Perceptron:
         Raises
         ------
         ValueError
-            When :attr:`weights` hold NaN or inf (or have the wrong shape) before training.
+            When ``weights`` hold NaN or inf (or have the wrong shape) before training.
         fastmlp.DivergenceError
             When an epoch made a weight NaN or inf (inputs near the float64 range with a
             large ``learning_rate``); the weights are first restored to those before that

@@ -217,7 +217,7 @@ def _add_warmup(commands, common) -> argparse.ArgumentParser:
 
 
 def build_parser() -> _Parser:
-    """The ``fastmlp`` parser, one subparser per entry of :data:`COMMANDS`."""
+    """The ``fastmlp`` parser, one subparser per entry of ``COMMANDS``."""
     from . import __version__
 
     parser = _Parser(

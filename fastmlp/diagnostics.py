@@ -126,6 +126,11 @@ def diagnose(net, X, Y) -> Diagnosis:
     -------
     Diagnosis
 
+    Raises
+    ------
+    ValueError
+        When the network's parameters hold NaN or inf: there is no gradient to judge.
+
     Notes
     -----
     The curvature check classifies the parameters as a minimum, a saddle point or a plateau
@@ -133,11 +138,6 @@ def diagnose(net, X, Y) -> Diagnosis:
     :func:`fastmlp.curvature.stationary_point`). It is skipped, with a note, above
     CURVATURE_MAX_PARAMS parameters or CURVATURE_MAX_WORK rows x parameters, and when the
     gradient is not finite at or near the parameters or Lanczos does not converge.
-
-    Raises
-    ------
-    ValueError
-        When the network's parameters hold NaN or inf: there is no gradient to judge.
     """
     if not np.isfinite(net.params).all():
         raise ValueError("the network's parameters hold NaN or inf (set through net.params "

@@ -83,6 +83,7 @@ class UpdateRule:
     sklearn_code: int | None = None
 
 
+#: Every update rule, by the name ``fit(optimizer=...)`` takes.
 RULES = {rule.name: rule for rule in [
     UpdateRule("sgd", optimizers.SGD, 0, (), "theta <- theta - alpha g"),
     UpdateRule("momentum", optimizers.MOMENTUM, 1, ("momentum",),

@@ -43,10 +43,10 @@ def mlp_to_onnx(net, path=None, *, dtype=None, opset: int = DEFAULT_OPSET) -> on
     -------
     onnx.ModelProto
         Input ``X`` (N, n_inputs) of ``dtype``. Outputs ``output`` (N, n_outputs):
-        :meth:`MLP.predict`; for a classification loss also ``label`` -- the labels of
-        :meth:`MLP.predict_classes` ((N,) of ``classes_``' type, int64 indices when it is
+        :meth:`fastmlp.MLP.predict`; for a classification loss also ``label`` -- the labels of
+        :meth:`fastmlp.MLP.predict_classes` ((N,) of ``classes_``' type, int64 indices when it is
         unset; (N, K) int64 indicators for several sigmoid outputs) -- and
-        ``probabilities``, :meth:`MLP.predict_proba` (N, n_classes).
+        ``probabilities``, :meth:`fastmlp.MLP.predict_proba` (N, n_classes).
     """
     dtype = _float_dtype(net.dtype if dtype is None else dtype)
     _check_finite(net)
