@@ -33,19 +33,54 @@ class CompileNotice(UserWarning):
     """fastmlp is compiling kernels (shown once per process)."""
 
 
-def _announce(what: str) -> None:
+def _message(what: str) -> str:
+    return (f"compiling the {what} kernels for this configuration (the first time in this "
+            "environment, seconds to a minute); they are cached on disk afterwards. "
+            "'fastmlp warmup' (fastmlp.warmup() in Python) compiles every path ahead "
+            "of time.")
+
+
+def _shower(what: str):
+    """What shows the notice a second from now, decided now, in the calling thread: the
+    ``warnings.showwarning`` in force with the warning as the filters let it through, or
+    None when they silence it (or turn it into an error, which a notice must not raise in a
+    fit).
+
+    Decided before the compile starts because Numba's compiler, while it runs, records every
+    warning raised in any thread (``warnings.catch_warnings(record=True)``) and emits it
+    again only when a compile stage ends -- seconds late, after the progress bar was drawn
+    again."""
+    message = _message(what)
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            # explicit location: the default one would point into fastmlp's internals
+            warnings.warn_explicit(message, CompileNotice, filename="fastmlp", lineno=0,
+                                   module="fastmlp")
+    except Warning:  # an "error" filter
+        return None
+    if not seen:
+        return None
+    shown = seen[0]
+    show = warnings.showwarning
+    # a record=True context around the fit (a test's, pytest's) collects through this one
+    record = getattr(warnings, "_showwarnmsg_impl", None)
+    original = getattr(warnings, "_showwarning_orig", None)
+
+    def announce():
+        if show is original and record is not None:
+            record(shown)
+        else:
+            show(shown.message, shown.category, shown.filename, shown.lineno)
+
+    return announce
+
+
+def _announce(show) -> None:
     global _announced
     if not _announced:
         _announced = True
-        # explicit location: raised from the timer thread, the default one would point into
-        # threading.py
         with _progress_bars_aside():
-            warnings.warn_explicit(
-                f"compiling the {what} kernels for this configuration (the first time in this "
-                "environment, seconds to a minute); they are cached on disk afterwards. "
-                "'fastmlp warmup' (fastmlp.warmup() in Python) compiles every path ahead "
-                "of time.", CompileNotice,
-                filename="fastmlp", lineno=0, module="fastmlp")
+            show()
 
 
 def _progress_bars_aside():
@@ -112,7 +147,11 @@ def notice_if_compiling(kernel, what: str):
         _compiled.add(id(kernel))
         yield
         return
-    timer = threading.Timer(NOTICE_AFTER, _announce, args=(what,))
+    show = _shower(what)
+    if show is None:
+        yield
+        return
+    timer = threading.Timer(NOTICE_AFTER, _announce, args=(show,))
     timer.daemon = True
     timer.start()
     try:

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import time
 
 import numba
@@ -74,3 +75,27 @@ def test_a_cold_train_shows_the_notice_apart_and_times_the_compiling_apart(tmp_p
     assert match, out
     training, compiling = map(float, match.groups())
     assert compiling > 1.0 > training  # the notice waits a second before it shows
+
+
+def test_the_notice_reaches_a_recording_context_during_the_compile(tmp_path):
+    """Numba's compiler records warnings raised in any thread while it compiles and emits
+    them again only later; the notice is decided before the compile, so a caller's
+    ``catch_warnings(record=True)`` still collects it, and an "ignore" filter silences it."""
+    code = textwrap.dedent("""
+        import warnings, numpy as np, fastmlp
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter("always")
+            warnings.filterwarnings("ignore" if IGNORE else "always",
+                                    category=fastmlp.CompileNotice)
+            fastmlp.MLP((3, 4, 2)).fit(np.zeros((64, 3)), np.zeros((64, 2)), batch_size=8,
+                                       epochs=1)
+        print([type(w.message).__name__ for w in log].count("CompileNotice"))
+    """)
+    for ignore, expected in ((False, "1"), (True, "0")):
+        env = {**os.environ, "FASTMLP_CACHE_DIR": str(tmp_path / f"cache{ignore}")}
+        env.pop("NUMBA_CACHE_DIR", None)
+        run = subprocess.run([sys.executable, "-c", f"IGNORE = {ignore}\n" + code],
+                             capture_output=True, text=True, timeout=900, env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout.strip() == expected
+        assert "CompileNotice" not in run.stderr  # nothing printed beside the record
