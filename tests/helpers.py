@@ -76,3 +76,11 @@ def max_rel_err(actual, expected):
     actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
     scale = np.max(np.abs(expected))
     return float(np.max(np.abs(actual - expected)) / (scale if scale > 0 else 1.0))
+
+
+def feed_dataset(n=500, seed=0):
+    """Rows of 6 inputs and 2 binary targets, for the streamed-feed tests."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    Y = np.column_stack([X[:, 0] > X[:, 1], X[:, 2] > 0]).astype(float)
+    return X, Y

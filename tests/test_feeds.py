@@ -3,23 +3,11 @@ of chunks, trains what the same rows in memory train (fastmlp.feeds)."""
 
 import numpy as np
 import pytest
+from helpers import feed_dataset as dataset
 
 import fastmlp
 from fastmlp import feeds
 from fastmlp.feeds import read_rows
-
-
-@pytest.fixture
-def small_blocks(monkeypatch):
-    """Blocks of a few batches, so that a small file spans many of them."""
-    monkeypatch.setattr(feeds, "BLOCK_BYTES", 96 * (6 + 2) * 8)  # 96 rows of 6 + 2 floats
-
-
-def dataset(n=500, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 6))
-    Y = np.column_stack([X[:, 0] > X[:, 1], X[:, 2] > 0]).astype(float)
-    return X, Y
 
 
 def saved(tmp_path, name, array):

@@ -4,21 +4,9 @@ chunk that failed."""
 
 import numpy as np
 import pytest
+from helpers import feed_dataset as dataset
 
 import fastmlp
-from fastmlp import feeds
-
-
-@pytest.fixture
-def small_blocks(monkeypatch):
-    monkeypatch.setattr(feeds, "BLOCK_BYTES", 96 * (6 + 2) * 8)  # 96 rows of 6 + 2 floats
-
-
-def dataset(n=500, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 6))
-    Y = np.column_stack([X[:, 0] > X[:, 1], X[:, 2] > 0]).astype(float)
-    return X, Y
 
 
 def net(seed=0):
