@@ -451,7 +451,7 @@ class PerSampleEngine(Engine):
         if self._kind is not None:
             if self._specialization is None:
                 self._specialization = specialize.request(
-                    self._kind, args, self._asks == specialize.COMPILE)
+                    self._kind, args, self._asks == specialize.COMPILE, make_train_epoch)
             kernel = self._specialization.ready()
             if kernel is not None:
                 try:
