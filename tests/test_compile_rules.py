@@ -158,11 +158,11 @@ def test_weighted_per_sample_fits_share_the_unweighted_kernel():
 def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
     # chunked: dtype x rule family (``moments``, from fastmlp.rules: every rule of a family
-    # shares a kernel) x clipping; per-sample: dtype x family x (unclipped, clipped, weighted:
-    # the combinations every_configuration runs); passes: dtype (counted in the notes'
-    # forms: scikit-learn's estimators, tested elsewhere in the same process, add their own
+    # shares a kernel; clipping and weights are decided at run time); per-sample: dtype x
+    # family x (unclipped, clipped); passes: dtype (counted in the notes' forms:
+    # scikit-learn's estimators, tested elsewhere in the same process, add their own
     # variants with the argument ``sklearn`` True)
-    expected = {chunked._train_epoch: 8, per_sample._train_epoch: 12,
+    expected = {chunked._train_epoch: 4, per_sample._train_epoch: 8,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         names = list(inspect.signature(kernel.py_func).parameters)
