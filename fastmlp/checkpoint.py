@@ -224,6 +224,10 @@ def identity(net, config, feed, seed) -> dict:
 
 def _difference(saved: dict, current: dict) -> str:
     """Which part of the identity differs, in words."""
+    if saved.get("writer") != current.get("writer"):  # MLP.fit's have none; an estimator's
+        def by(writer) -> str:  # its class's name
+            return "fastmlp.MLP.fit" if writer is None else f"{writer}.fit"
+        return f"{by(saved.get('writer'))}, not by {by(current.get('writer'))}"
     for key, words in (("network", "another network"), ("options", "a fit with other options"),
                        ("data", "a fit on other data"), ("seed", "a fit with another seed")):
         a, b = saved.get(key), current.get(key)

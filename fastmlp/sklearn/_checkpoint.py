@@ -47,13 +47,15 @@ def digest(*arrays) -> str:
 
 
 def estimator_identity(estimator, sizes, dtype, start_params, X, Y, weights) -> dict:
-    """What a checkpoint belongs to: the estimator's class, layer sizes and dtype (and the
-    parameters a warm start continues), its parameters but those that do not change the
-    result, and the training data (X, the encoded targets, the rows' weights)."""
+    """What a checkpoint belongs to: the estimator's class (the writer), layer sizes and
+    dtype (and the parameters a warm start continues), its parameters but those that do
+    not change the result, and the training data (X, the encoded targets, the rows'
+    weights)."""
     params = estimator.get_params()
     seed = params["random_state"]
     return {
-        "network": {"estimator": type(estimator).__name__, "sizes": [int(n) for n in sizes],
+        "writer": type(estimator).__name__,
+        "network": {"sizes": [int(n) for n in sizes],
                     "dtype": np.dtype(dtype).name,
                     "start": None if start_params is None else digest(start_params)},
         # repr: exact for floats, and defined for every value a parameter may take
@@ -93,7 +95,7 @@ class EstimatorCheckpoint:
         optimizer = state.optimizer
         meta = {
             "format": FORMAT, "version": VERSION, "identity": self.file.identity,
-            "estimator": True, "epochs_done": int(state.n_iter), "t": int(state.t),
+            "epochs_done": int(state.n_iter), "t": int(state.t),
             "optimizer": optimizer.optimizer, "updates": int(optimizer.t),
             "learning_rate": state.learning_rate, "loss": _number(float(state.loss)),
             "best_loss": None if state.best_loss is None else _number(float(state.best_loss)),
@@ -124,8 +126,6 @@ class EstimatorCheckpoint:
         if loaded is None:
             return None
         meta, arrays = loaded
-        if not meta.get("estimator"):
-            raise self.file.refusal("it was written by fastmlp.MLP.fit, not by an estimator")
         split = None
         if "train_idx" in arrays:
             split = arrays["train_idx"], arrays["val_idx"]
