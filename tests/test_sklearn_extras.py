@@ -32,8 +32,11 @@ from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 from sklearn.utils.class_weight import compute_sample_weight  # noqa: E402
 
 import fastmlp  # noqa: E402
-from fastmlp.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
-from fastmlp.sklearn import _stochastic  # noqa: E402
+from fastmlp.sklearn import (  # noqa: E402
+    MLPClassifier,
+    MLPRegressor,
+    _stochastic,  # noqa: E402
+)
 
 #: Relative agreement with scikit-learn demanded of float64 fits (as
 #: tests/test_sklearn_agreement.py): max |ours - theirs| / max |theirs| per array.

@@ -93,6 +93,9 @@ class EstimatorCheckpoint:
         """Record the fit after ``state.n_iter`` epochs."""
         kind, key, pos, has_gauss, gauss = rng.get_state()
         optimizer = state.optimizer
+        # a stochastic fit's state after an epoch: all of these are set
+        assert optimizer is not None and state.loss is not None
+        assert state.loss_curve is not None
         meta = {
             "format": FORMAT, "version": VERSION, "identity": self.file.identity,
             "epochs_done": int(state.n_iter), "t": int(state.t),
@@ -142,6 +145,7 @@ class EstimatorCheckpoint:
         refuse = self.file.refusal
         params, slots = arrays["params"], arrays["slots"]
         optimizer = state.optimizer
+        assert optimizer is not None  # made before the fit resumes
         if (params.shape != state.params.shape or params.dtype != state.params.dtype
                 or slots.shape != optimizer.slots.shape or slots.dtype != optimizer.slots.dtype
                 or meta["optimizer"] != optimizer.optimizer

@@ -30,8 +30,8 @@ def _stochastic_solver(estimator) -> bool:
 _DOC_PARAMETERS = """
     Parameters
     ----------
-    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
-learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate_init, \
+power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
 n_iter_no_change, max_fun
         scikit-learn's parameters, with its defaults and meaning (``sklearn.neural_network``).
@@ -78,6 +78,16 @@ n_iter_no_change, max_fun
         Epochs between checkpoints.
 """
 
+_DOC_CLASS_WEIGHT = """    class_weight : "balanced", dict or None, default None
+        Weigh each training row by its class: "balanced" gives class c the weight
+        n / (k * n_c) (scikit-learn's ``compute_class_weight``: k classes, n_c of the n rows
+        in class c), a dict maps labels to weights (other classes weigh 1). It multiplies
+        ``sample_weight`` in the training loss; early stopping's validation score stays
+        weighted by ``sample_weight`` only. Not for multilabel targets, and
+        ``partial_fit`` takes a dict only ("balanced" would weigh each batch by its own
+        counts).
+"""
+
 _DOC_ATTRIBUTES = """
     Attributes
     ----------
@@ -100,15 +110,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 """ + _DOC_PARAMETERS + _DOC_ATTRIBUTES + """
     classes_ : ndarray
         The class labels (``predict`` returns them).
-""").replace("""    clip_value, clip_norm :""", """    class_weight : "balanced", dict or None, default None
-        Weigh each training row by its class: "balanced" gives class c the weight
-        n / (k * n_c) (scikit-learn's ``compute_class_weight``: k classes, n_c of the n rows
-        in class c), a dict maps labels to weights (other classes weigh 1). It multiplies
-        ``sample_weight`` in the training loss; early stopping's validation score stays
-        weighted by ``sample_weight`` only. Not for multilabel targets, and
-        ``partial_fit`` takes a dict only ("balanced" would weigh each batch by its own
-        counts).
-    clip_value, clip_norm :""")
+""").replace("    clip_value, clip_norm :", _DOC_CLASS_WEIGHT + "    clip_value, clip_norm :")
 
     _parameter_constraints: dict = {**BaseMLP._parameter_constraints,
                                     "class_weight": [StrOptions({"balanced"}), dict, None]}
