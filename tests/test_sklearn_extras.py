@@ -626,3 +626,29 @@ def test_checkpoint_arguments_are_checked(digits, tmp_path):
         MLPClassifier(checkpoint=str(tmp_path)).fit(X, y)
     with pytest.raises(ValueError, match="does not exist"):
         MLPClassifier(checkpoint=tmp_path / "missing" / "c.npz").fit(X, y)
+
+
+# ------------------------------------------------------------------ extreme sample weights
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_extreme_sample_weights_fit_as_scikit_learns_loss_defines_them(digits, solver):
+    """scikit-learn's batch loss is sum(w E) / sum(w) + alpha/2 ||W||^2 / sum(w): weights
+    2^1000 times larger fit as alpha 2^1000 times smaller (their sums overflow unless
+    scaled; issue 28 item 8), and weights of 5e-324 with alpha=0 as equal weights."""
+    X, y = digits
+    y = X[:, :5].sum(axis=1) + 0.1 * y
+    w = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    params = dict(hidden_layer_sizes=(8,), max_iter=4, random_state=0, solver=solver)
+    huge = quiet(MLPRegressor(alpha=0.01, **params).fit, X, y, sample_weight=w * 2.0 ** 1000)
+    plain = quiet(MLPRegressor(alpha=0.01 * 2.0 ** -1000, **params).fit, X, y,
+                  sample_weight=w)
+    for a, b in zip(huge.coefs_ + huge.intercepts_, plain.coefs_ + plain.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(huge.loss_) and huge.loss_ == plain.loss_
+    tiny = quiet(MLPRegressor(alpha=0.0, **params).fit, X, y,
+                 sample_weight=np.full(len(y), 5e-324))
+    ones = quiet(MLPRegressor(alpha=0.0, **params).fit, X, y, sample_weight=np.ones(len(y)))
+    for a, b in zip(tiny.coefs_ + tiny.intercepts_, ones.coefs_ + ones.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    # with alpha > 0 the penalty alpha / sum(w) is infinite: said, not diverged into
+    with pytest.raises(ValueError, match="sample_weight is so small .* alpha"):
+        MLPRegressor(**params).fit(X, y, sample_weight=np.full(len(y), 5e-324))

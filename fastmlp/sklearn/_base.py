@@ -187,15 +187,16 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"checkpoint needs solver 'sgd' or 'adam' (it records epochs); "
                              f"solver={self.solver!r} runs in one call")
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
+        if sample_weight is not None:  # float64 until scaled into the network's range
             sample_weight = _check_sample_weight(_numeric_sample_weight(sample_weight), X,
-                                                 dtype=X.dtype)
+                                                 dtype=np.float64)
         class_rows = self._class_row_weights(y, incremental)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not first_pass:  # a continued fit keeps the network's dtype, as scikit-learn's
             dtype = self._state.params.dtype
         else:
             dtype = np.dtype(self.dtype) if self.dtype is not None else X.dtype
+        sample_weight, options = self._scaled_weights(sample_weight, dtype, X.dtype)
         sizes = [X.shape[1], *hidden, Y.shape[1]]
         rng = check_random_state(self.random_state)
         if first_pass:
@@ -206,11 +207,11 @@ class BaseMLP(BaseEstimator):
         if stochastic:
             start = None if first_pass else state.params.copy()
             self._fit_stochastic(network, state, X, Y, sample_weight, class_rows, rng,
-                                 incremental, start)
+                                 incremental, start, options)
         else:
             fit_lbfgs(network, self._layout,
                       RowFeed(X, Y, _weighted(sample_weight, class_rows), dtype), state,
-                      self.get_params(), verbose=bool(self.verbose))
+                      options, verbose=bool(self.verbose))
         if not np.isfinite(state.params).all():
             raise ValueError(NON_FINITE)
         self._commit(state)
@@ -265,13 +266,44 @@ class BaseMLP(BaseEstimator):
             state.best_params = state.params.copy()
         return state
 
+    def _scaled_weights(self, sample_weight, dtype, x_dtype):
+        """``sample_weight`` in ``x_dtype`` (as scikit-learn converts it), and the solver's
+        options (``get_params()``).
+
+        Valid but extreme weights (1e307 each: their sums overflow; 5e-324 each: the
+        products with the losses underflow) are first scaled by a power of two 2^-e into a
+        range where the network's ``dtype`` holds their sums, and ``alpha`` by the same
+        2^-e. scikit-learn's loss of a batch is sum(w E) / sum(w) plus alpha/2 ||W||^2 /
+        sum(w): both terms are unchanged by the scaling, exactly (a power of two), so the fit
+        is that of the weights given. Weights in the ordinary range are left alone.
+        """
+        options = self.get_params()
+        if sample_weight is None:
+            return None, options
+        largest = float(np.max(np.abs(sample_weight), initial=0.0))
+        info = np.finfo(dtype)
+        n = sample_weight.shape[0]
+        if largest == 0.0 or (largest * n <= float(info.max) * 2.0 ** -20
+                              and largest >= float(info.tiny) * 2.0 ** 40):
+            return sample_weight.astype(x_dtype, copy=False), options
+        exponent = int(np.frexp(largest)[1])  # largest = m 2^exponent, m in [0.5, 1)
+        with np.errstate(under="ignore", over="ignore"):
+            sample_weight = np.ldexp(sample_weight, -exponent)
+            alpha = float(np.ldexp(float(options["alpha"]), -exponent))
+        if not np.isfinite(alpha):
+            raise ValueError(
+                f"sample_weight is so small (largest {largest!r}) that scikit-learn's penalty "
+                f"alpha / sum(sample_weight) overflows with alpha={options['alpha']!r}: "
+                "scale the weights up (only their ratios and their size against alpha count)")
+        options["alpha"] = alpha
+        return sample_weight.astype(x_dtype, copy=False), options
+
     def _class_row_weights(self, Y, incremental) -> np.ndarray | None:
         """Each row's class weight (``class_weight``, MLPClassifier), or None."""
         return None
 
     def _fit_stochastic(self, network, state, X, Y, sample_weight, class_rows, rng,
-                        incremental, start_params):
-        options = self.get_params()
+                        incremental, start_params, options):
         if not incremental or state.optimizer is None:
             state.optimizer = new_optimizer(options, self._layout.n_params, state.params.dtype)
             state.learning_rate = float(self.learning_rate_init)
