@@ -628,6 +628,15 @@ def test_checkpoint_arguments_are_checked(digits, tmp_path):
         MLPClassifier(checkpoint=tmp_path / "missing" / "c.npz").fit(X, y)
 
 
+def test_missing_labels_are_named():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.array(["a", "b", None, "c"] * 10, dtype=object)
+    model = MLPClassifier(max_iter=2)
+    with pytest.raises(ValueError, match=r"y contains a missing value \(None\) at index 2"):
+        model.fit(X, y)
+    assert not hasattr(model, "classes_")
+
+
 # ------------------------------------------------------------------ extreme sample weights
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_extreme_sample_weights_fit_as_scikit_learns_loss_defines_them(digits, solver):

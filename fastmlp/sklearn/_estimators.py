@@ -175,6 +175,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype == object:  # scikit-learn's check fails on None sorting the labels
+            missing = [i for i, v in enumerate(y.ravel()) if v is None]
+            if missing:
+                raise ValueError(f"y contains a missing value (None) at index {missing[0]}: "
+                                 "a label is needed for every row")
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
