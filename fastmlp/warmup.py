@@ -127,8 +127,8 @@ def _run_group(group: str, dtype: str) -> None:
             for options in (dict(), dict(sample_weight=weights), dict(clip_norm=1.0)):
                 net.fit(X, Y, batch_size=1, epochs=1, **options)
         elif group == "per_sample_adam":
-            for options in (dict(), dict(clip_norm=1.0)):
-                net.fit(X, Y, batch_size=1, epochs=1, optimizer="adam", **options)
+            for clip_norm in (None, 1.0):
+                net.fit(X, Y, batch_size=1, epochs=1, optimizer="adam", clip_norm=clip_norm)
         elif group == "chunked":  # both optimizer families: the helpers compile once
             net.fit(X, Y, batch_size=8, epochs=1)
             net.fit(X, Y, batch_size=8, epochs=1, optimizer="nesterov", clip_value=1.0,
