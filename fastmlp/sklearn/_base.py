@@ -4,6 +4,9 @@ and the forward pass behind ``predict``."""
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import operator
 import warnings
 from numbers import Integral, Real
 
@@ -15,16 +18,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..full_data import FullDataPass
+from .. import inference
 from ..kernels.losses import (
     POISSON,
     SKLEARN_BINARY_LOG_LOSS,
     SKLEARN_LOG_LOSS,
     SKLEARN_SQUARED_ERROR,
 )
-from ..kernels.structs import Data
 from ..layout import Layout
-from ..workspace import Workspace
 from ._lbfgs import fit_lbfgs
 from ._state import TrainingState
 from ._stochastic import (
@@ -46,6 +47,9 @@ except ImportError:  # older releases: the same check as a method
 #: scikit-learn's hidden activations, then the lecture notes' others that fastmlp adds.
 SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 EXTRA_ACTIVATIONS = ("arctan", "softsign", "leaky_relu", "elu")
+
+#: The input dtypes that predict passes to the kernels without scikit-learn's checks.
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 #: Default parameters of the notes' activations (as in :class:`fastmlp.MLP`).
 _ACTIVATION_PARAMS = {"leaky_relu": 0.01, "elu": 1.0}
@@ -293,9 +297,101 @@ class BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         """The output layer's values (n, n_outputs_) for new rows."""
+        ready = self._ready_rows(X)
+        if ready is not None:
+            params, network, rows = ready
+            out = np.empty((rows.shape[0], self.n_outputs_), params.dtype)
+            if inference.serial_forward(params, network, rows, out):
+                return out
+            # a NaN or inf: scikit-learn's checks below refuse it in its words
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         return self._forward_params(X, self._packed_params())
+
+    def _ready_rows(self, X):
+        """``(params, network, rows)`` when scikit-learn's checks of ``X`` could only pass it
+        unchanged -- the estimator is fitted without feature names, ``X`` is a plain
+        C-contiguous ndarray of float32 or float64 with ``n_features_in_`` columns and a few
+        rows (:func:`fastmlp.inference.serial`) -- leaving the finiteness test, which the
+        compiled pass makes as it reads them; else None (the full checks then run).
+
+        Those checks cost ten to a hundred times a one-row pass (bench/README.md,
+        "One-row inference"). ``rows`` is ``X`` in the network's dtype, the conversion
+        :meth:`_forward_params` makes."""
+        if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in _FLOATS:
+            return None
+        fitted = self._prediction_inputs()
+        if fitted is None or "feature_names_in_" in self.__dict__:
+            return None  # not fitted, or names to compare: a warning to give (validate_data)
+        params, network = fitted
+        n, width = X.shape
+        flags = X.flags
+        if (width != self.n_features_in_ or n == 0 or not flags.c_contiguous
+                or not inference.serial(params.dtype, n)):
+            return None
+        if X.dtype != params.dtype:
+            X = np.ascontiguousarray(X, dtype=params.dtype)
+        elif not flags.writeable:  # a read-only array is another type to the kernel
+            return None
+        return params, network, X
+
+    def _prediction_inputs(self):
+        """``(params, network)`` of a fitted estimator whose ``coefs_`` and ``intercepts_``
+        are still the views of its parameter vector, else None. Remembered until they,
+        the fit, the layout or the activations change, so a prediction does not rebuild
+        the network's description and compare every array's memory each time."""
+        state = self.__dict__.get("_state")
+        coefs = self.__dict__.get("coefs_")
+        intercepts = self.__dict__.get("intercepts_")
+        if state is None or coefs is None or intercepts is None:
+            return None
+        memo = self.__dict__.get("_prediction_memo")
+        if (memo is not None and memo[0] is state.params and memo[1] is self._layout
+                and memo[2] == (self.activation, self.out_activation_, self.n_layers_)
+                and len(memo[3]) == len(coefs) + len(intercepts)
+                and all(map(operator.is_, memo[3], itertools.chain(coefs, intercepts)))):
+            return memo[4]
+        params = state.params
+        if self._packed_params() is not params:  # not views: packed afresh on every call
+            return None
+        fitted = (params, self._network())
+        self._prediction_memo = (params, self._layout, (self.activation, self.out_activation_,
+                                                        self.n_layers_),
+                                 tuple(itertools.chain(coefs, intercepts)), fitted)
+        return fitted
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # the memo's arrays would come back as copies that view nothing
+        return {k: v for k, v in state.items() if k != "_prediction_memo"}
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        """After unpickling: make ``coefs_`` and ``intercepts_`` views of the parameter
+        vector again (pickle stores them as copies), holding the values they held, so that
+        ``predict`` reads them without packing them on each call. Left as they are when an
+        array's shape or dtype differs from its layer's (set by hand before pickling)."""
+        state = self.__dict__.get("_state")
+        coefs = self.__dict__.get("coefs_")
+        intercepts = self.__dict__.get("intercepts_")
+        layout = self.__dict__.get("_layout")
+        if state is None or coefs is None or intercepts is None or layout is None:
+            return
+        params = np.empty_like(state.params)
+        weights, biases = layout.unflatten(params)
+        current = list(coefs) + list(intercepts)
+        if len(current) != len(weights) + len(biases) or not all(
+                isinstance(a, np.ndarray) and a.shape == v.shape and a.dtype == v.dtype
+                for a, v in zip(current, weights + biases)):
+            return
+        for target, source in zip(weights + biases, current):
+            target[...] = source
+        # a copy of the state: copy.copy of an estimator shares it with the original
+        self._state = dataclasses.replace(state, params=params)
+        self.coefs_, self.intercepts_ = list(weights), list(biases)
 
     def _forward_params(self, X, params) -> np.ndarray:
         dtype = params.dtype
@@ -308,9 +404,7 @@ class BaseMLP(BaseEstimator):
         for start in range(0, X.shape[0], step):
             rows = X[start:start + step]
             rows = np.ascontiguousarray(rows.toarray() if sparse else rows, dtype=dtype)
-            data = Data(rows, np.empty((rows.shape[0], 0), dtype), np.empty(0, dtype))
-            FullDataPass(Workspace(network, dtype), data).forward(
-                params, out[start:start + step])
+            inference.forward(params, network, rows, out[start:start + step])
         return out
 
     def _score_outputs(self, outputs, y, sample_weight) -> float:
