@@ -8,6 +8,7 @@ import dataclasses
 import itertools
 import operator
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,6 +51,11 @@ EXTRA_ACTIVATIONS = ("arctan", "softsign", "leaky_relu", "elu")
 
 #: The input dtypes that predict passes to the kernels without scikit-learn's checks.
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: Per fitted estimator, what :meth:`BaseMLP._prediction_inputs` found, with what it
+#: depends on. Kept beside the estimators rather than in them: it is no fitted attribute,
+#: and pickled its arrays would come back as copies that view nothing.
+_PREDICTION_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Default parameters of the notes' activations (as in :class:`fastmlp.MLP`).
 _ACTIVATION_PARAMS = {"leaky_relu": 0.01, "elu": 1.0}
@@ -345,7 +351,7 @@ class BaseMLP(BaseEstimator):
         intercepts = self.__dict__.get("intercepts_")
         if state is None or coefs is None or intercepts is None:
             return None
-        memo = self.__dict__.get("_prediction_memo")
+        memo = _PREDICTION_MEMOS.get(self)
         if (memo is not None and memo[0] is state.params and memo[1] is self._layout
                 and memo[2] == (self.activation, self.out_activation_, self.n_layers_)
                 and len(memo[3]) == len(coefs) + len(intercepts)
@@ -355,15 +361,11 @@ class BaseMLP(BaseEstimator):
         if self._packed_params() is not params:  # not views: packed afresh on every call
             return None
         fitted = (params, self._network())
-        self._prediction_memo = (params, self._layout, (self.activation, self.out_activation_,
-                                                        self.n_layers_),
-                                 tuple(itertools.chain(coefs, intercepts)), fitted)
+        _PREDICTION_MEMOS[self] = (params, self._layout, (self.activation,
+                                                          self.out_activation_,
+                                                          self.n_layers_),
+                                   tuple(itertools.chain(coefs, intercepts)), fitted)
         return fitted
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        # the memo's arrays would come back as copies that view nothing
-        return {k: v for k, v in state.items() if k != "_prediction_memo"}
 
     def __setstate__(self, state):
         super().__setstate__(state)
