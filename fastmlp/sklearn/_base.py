@@ -336,7 +336,8 @@ class BaseMLP(BaseEstimator):
                 or not inference.serial(params.dtype, n)):
             return None
         if X.dtype != params.dtype:
-            X = np.ascontiguousarray(X, dtype=params.dtype)
+            with np.errstate(over="ignore"):  # inf: the full path's cast warns of it
+                X = np.ascontiguousarray(X, dtype=params.dtype)
         elif not flags.writeable:  # a read-only array is another type to the kernel
             return None
         return params, network, X
