@@ -322,6 +322,33 @@ def test_changed_parameters_and_activation_reach_predict(monkeypatch):
     assert model.predict_proba(row).shape == (1, 2)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_arrays_put_into_coefs_are_packed_as_before(dtype, monkeypatch):
+    """coefs_ / intercepts_ replaced by arrays of the user's (how a scikit-learn model's
+    weights are moved into this estimator): exact shapes and dtype take the quick path,
+    others (another dtype, a Fortran array, a list) the full one; all give its bits."""
+    X, models = estimators(dtype)
+    for model in models[:1] + models[4:5]:
+        rows = X[:3]
+        model.coefs_ = [W.copy() * 1.25 for W in model.coefs_]
+        model.intercepts_ = [b.copy() - 0.5 for b in model.intercepts_]
+        inputs = model._prediction_inputs()
+        assert inputs is not None and inputs[0] is not model._state.params
+        want = full_checks_predictions(model, rows, monkeypatch)
+        for key, value in predictions(model, rows).items():
+            same(value, want[key])
+        model.coefs_[0] = np.asfortranarray(model.coefs_[0])
+        assert model._prediction_inputs() is not None
+        same(model.predict(rows), want["predict"])
+        other = np.float32 if dtype == "float64" else np.float64
+        model.coefs_[-1] = model.coefs_[-1].astype(other)
+        model.intercepts_[0] = model.intercepts_[0].tolist()
+        assert model._prediction_inputs() is None
+        want = full_checks_predictions(model, rows, monkeypatch)
+        for key, value in predictions(model, rows).items():
+            same(value, want[key])
+
+
 def test_pickled_estimators_predict_the_same_and_quickly():
     X, models = estimators("float32")
     for model in models:

@@ -52,9 +52,26 @@ EXTRA_ACTIVATIONS = ("arctan", "softsign", "leaky_relu", "elu")
 #: The input dtypes that predict passes to the kernels without scikit-learn's checks.
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Per fitted estimator, what :meth:`BaseMLP._prediction_inputs` found, with what it
-#: depends on. Kept beside the estimators rather than in them: it is no fitted attribute,
-#: and pickled its arrays would come back as copies that view nothing.
+
+
+class _PredictionMemo:
+    """What :meth:`BaseMLP._prediction_inputs` found for one estimator: the network's
+    description for a layout and activations, and the parameter vector whose views
+    ``views`` (the arrays of ``coefs_`` then ``intercepts_``) were found to be."""
+
+    __slots__ = ("layout", "kind", "network", "shapes", "params", "views")
+
+    def __init__(self, layout: Layout, kind: tuple, network):
+        self.layout, self.kind, self.network = layout, kind, network
+        weights, biases = layout.unflatten(np.empty(layout.n_params))
+        self.shapes = tuple(a.shape for a in weights + biases)
+        self.params: np.ndarray | None = None
+        self.views: tuple = ()
+
+
+#: Per fitted estimator, its :class:`_PredictionMemo`. Kept beside the estimators rather
+#: than in them: it is no fitted attribute, and pickled its arrays would come back as copies
+#: that view nothing.
 _PREDICTION_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Default parameters of the notes' activations (as in :class:`fastmlp.MLP`).
@@ -343,30 +360,44 @@ class BaseMLP(BaseEstimator):
         return params, network, X
 
     def _prediction_inputs(self):
-        """``(params, network)`` of a fitted estimator whose ``coefs_`` and ``intercepts_``
-        are still the views of its parameter vector, else None. Remembered until they,
-        the fit, the layout or the activations change, so a prediction does not rebuild
-        the network's description and compare every array's memory each time."""
+        """``(params, network)`` for predicting with a fitted estimator, or None (not fitted,
+        or arrays of another shape or dtype than their layer's put into ``coefs_`` /
+        ``intercepts_``: the full path packs them as it always did).
+
+        While ``coefs_`` and ``intercepts_`` are the views of the fitted parameter vector,
+        ``params`` is that vector; arrays put there instead are packed into a new one.
+        What was found is remembered (:class:`_PredictionMemo`) until the arrays, the fit,
+        the layout or the activations change, so a prediction neither rebuilds the
+        network's description nor compares every array's memory each time."""
         state = self.__dict__.get("_state")
         coefs = self.__dict__.get("coefs_")
         intercepts = self.__dict__.get("intercepts_")
         if state is None or coefs is None or intercepts is None:
             return None
+        arrays = (*coefs, *intercepts)
+        # the fitted output activation, not the current loss's (as _network)
+        kind = (self.activation, self.out_activation_, self.n_layers_)
         memo = _PREDICTION_MEMOS.get(self)
-        if (memo is not None and memo[0] is state.params and memo[1] is self._layout
-                and memo[2] == (self.activation, self.out_activation_, self.n_layers_)
-                and len(memo[3]) == len(coefs) + len(intercepts)
-                and all(map(operator.is_, memo[3], itertools.chain(coefs, intercepts)))):
-            return memo[4]
+        if memo is None or memo.layout is not self._layout or memo.kind != kind:
+            memo = _PredictionMemo(self._layout, kind, self._network())
+            _PREDICTION_MEMOS[self] = memo
         params = state.params
-        if self._packed_params() is not params:  # not views: packed afresh on every call
+        if (memo.params is params and len(arrays) == len(memo.views)
+                and all(map(operator.is_, arrays, memo.views))):
+            return params, memo.network
+        shapes = memo.shapes
+        if len(arrays) != len(shapes) or not all(
+                type(a) is np.ndarray and a.dtype == params.dtype and a.shape == shape
+                for a, shape in zip(arrays, shapes)):
             return None
-        fitted = (params, self._network())
-        _PREDICTION_MEMOS[self] = (params, self._layout, (self.activation,
-                                                          self.out_activation_,
-                                                          self.n_layers_),
-                                   tuple(itertools.chain(coefs, intercepts)), fitted)
-        return fitted
+        if all(a.base is params for a in arrays) and self._packed_params() is params:
+            memo.params, memo.views = params, arrays
+            return params, memo.network
+        # arrays of the user's: packed in the layout's order (each layer's weights, row by
+        # row, then its biases), the values _packed_params copies
+        n = len(coefs)
+        return np.concatenate([part for l in range(n) for part in
+                               (arrays[l].ravel(), arrays[n + l])]), memo.network
 
     def __setstate__(self, state):
         super().__setstate__(state)
