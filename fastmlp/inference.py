@@ -90,8 +90,51 @@ def serial_forward(params: np.ndarray, network: Network, X: np.ndarray,
     """The outputs of :func:`forward` in one compiled call on this thread, for callers that
     checked :func:`serial`; returns whether every value of ``X`` was finite (when not,
     ``out`` holds garbage and the caller words the error)."""
-    unused = _UNUSED[params.dtype]
+    dtype = params.dtype
+    unused = _UNUSED[dtype]
     rows = min(X.shape[0], CHUNK_ROWS)  # Workspace.chunk's chunk: the same blocks, same bits
-    buf = Chunk(np.empty(rows * int(network.u_off[-1]), params.dtype), unused, unused, unused,
-                rows)
-    return bool(passes.forward(params, X, network, buf, out))
+    buf = Chunk(np.empty(rows * int(network.u_off[-1]), dtype), unused, unused, unused, rows)
+    plain = _plain(params, 1, dtype) and _plain(X, 2, dtype) and _plain(out, 2, dtype)
+    known = _entries.get((id(network), dtype)) if plain else None
+    if known is not None and known[0] is network:
+        return bool(known[1](params, X, network, buf, out))
+    finite = bool(passes.forward(params, X, network, buf, out))
+    if plain:
+        _remember(network, dtype, (params, X, network, buf, out))
+    return finite
+
+
+#: (id of a network, dtype) -> (the network, the inference kernel's compiled entry point for
+#: plain arrays of that dtype and that network's field types). The network is held, so its
+#: id is not reused while the entry is kept; at most _ENTRIES_KEPT are.
+_entries: dict[tuple[int, np.dtype], tuple[Network, object]] = {}
+_ENTRIES_KEPT = 256
+
+
+def _plain(a: np.ndarray, ndim: int, dtype: np.dtype) -> bool:
+    """Whether ``a`` is what the kernel's remembered entry point was compiled for: a plain
+    ndarray (not a subclass) of ``ndim`` dimensions and ``dtype``, C-contiguous, writeable
+    and aligned (each of which Numba types apart)."""
+    if type(a) is not np.ndarray or a.ndim != ndim or a.dtype != dtype:
+        return False
+    flags = a.flags
+    return flags.c_contiguous and flags.writeable and flags.aligned
+
+
+def _remember(network: Network, dtype: np.dtype, args: tuple) -> None:
+    """Keep the compiled entry point that ``passes.forward(*args)`` just ran.
+
+    The dispatcher works out the Numba type of every argument on every call: for the two
+    named tuples of arrays that took 3-7 us, more than the one-row pass itself
+    (bench/README.md, "One-row inference"). The argument types of a later call with plain
+    arrays (:func:`_plain`) of the same dtype, the same network and a chunk built as here are
+    the same, so its entry point can be called directly."""
+    dispatcher = passes.forward
+    try:
+        signature = tuple(dispatcher.typeof_pyval(a) for a in args)
+        entry = dispatcher.overloads[signature].entry_point
+    except (AttributeError, KeyError):  # another Numba's internals: keep to the dispatcher
+        return
+    if len(_entries) >= _ENTRIES_KEPT:
+        _entries.clear()
+    _entries[(id(network), dtype)] = (network, entry)

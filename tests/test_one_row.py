@@ -115,6 +115,25 @@ def test_the_serial_path_compiles_nothing_more():
     assert len(passes.forward.signatures) == before
 
 
+def test_the_remembered_entry_point_is_only_for_the_types_it_was_compiled_for():
+    net = network(NETWORKS[0], "float64")
+    X = np.random.default_rng(4).normal(size=(2, 6))
+    net.predict(X)
+    net.predict(X)
+    assert inference._entries[(id(net.network), net.dtype)][0] is net.network
+    raw = np.zeros(2 * 6 * 8 + 1, np.uint8)
+    unaligned = raw[1:].view(np.float64).reshape(2, 6)
+    read_only = X.copy()
+    read_only.setflags(write=False)
+    for refused in (unaligned, read_only, np.asfortranarray(X), X.astype(np.float32), X[0],
+                    np.asmatrix(X), X.copy().view(np.memmap)):
+        assert not inference._plain(refused, 2, net.dtype)
+    assert inference._plain(X, 2, net.dtype)
+    other = network(NETWORKS[0], "float64")  # another network object: its own entry
+    other.params = net.params
+    same(other.predict(X), net.predict(X))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_mlp_refuses_bad_rows_as_before(dtype):
     net = network(NETWORKS[0], dtype)

@@ -414,7 +414,7 @@ class BaseMLP(BaseEstimator):
         layout = self.__dict__.get("_layout")
         if state is None or coefs is None or intercepts is None or layout is None:
             return
-        params = np.empty_like(state.params)
+        params = np.empty(state.params.shape, state.params.dtype)  # not a memmap's subclass
         weights, biases = layout.unflatten(params)
         current = list(coefs) + list(intercepts)
         if len(current) != len(weights) + len(biases) or not all(
