@@ -8,11 +8,14 @@ at a time paid all of that on every request: 60-100 us around a compiled pass of
 (bench/README.md, "One-row inference"). Here the first call with a dtype goes through it
 (the waiting and the notice are for that call); every later call with fewer rows than two
 threads would take allocates the one activation buffer the forward pass reads and calls the
-compiled pass directly. Both run the same kernel on the same chunks, so the outputs are the
-same bits.
+compiled pass directly -- through its remembered entry point when the arrays are of the
+types it was compiled for, since Numba's dispatcher typed the two named tuples of arrays on
+every call. Both run the same kernel on the same chunks, so the outputs are the same bits.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,8 +37,8 @@ _ready: set[np.dtype] = set()
 #: Per dtype, the zero-length buffer passed for the chunk's fields the forward pass never
 #: reads (deltas, gradient, look-ahead): the same array types as a workspace's, so the call
 #: matches the kernel already compiled, and nothing is ever written into them.
-_UNUSED = {np.dtype(np.float32): np.empty(0, np.float32),
-           np.dtype(np.float64): np.empty(0, np.float64)}
+_UNUSED: dict[np.dtype, np.ndarray] = {np.dtype(np.float32): np.empty(0, np.float32),
+                                        np.dtype(np.float64): np.empty(0, np.float64)}
 
 
 def forward(params: np.ndarray, network: Network, X: np.ndarray, out: np.ndarray,
@@ -107,7 +110,7 @@ def serial_forward(params: np.ndarray, network: Network, X: np.ndarray,
 #: (id of a network, dtype) -> (the network, the inference kernel's compiled entry point for
 #: plain arrays of that dtype and that network's field types). The network is held, so its
 #: id is not reused while the entry is kept; at most _ENTRIES_KEPT are.
-_entries: dict[tuple[int, np.dtype], tuple[Network, object]] = {}
+_entries: dict[tuple[int, np.dtype], tuple[Network, Callable[..., bool]]] = {}
 _ENTRIES_KEPT = 256
 
 

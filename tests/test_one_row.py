@@ -23,8 +23,7 @@ pytest.importorskip("sklearn")
 import sklearn  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 
-from fastmlp.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
-from fastmlp.sklearn import _estimators  # noqa: E402
+from fastmlp.sklearn import MLPClassifier, MLPRegressor, _estimators  # noqa: E402
 
 DTYPES = ("float64", "float32")
 #: rows: one, a few, more than a chunk (256), more than two threads take (4096)

@@ -5,7 +5,6 @@ and the forward pass behind ``predict``."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import operator
 import warnings
 import weakref

@@ -68,7 +68,7 @@ def _decoded(binarizer: LabelBinarizer, outputs: np.ndarray) -> np.ndarray | Non
     classes = binarizer.classes_
     kind = binarizer.y_type_
     if kind == "multiclass" and outputs.ndim == 2 and outputs.shape[1] == classes.shape[0]:
-        return classes[np.argmax(outputs, axis=1)]
+        return classes[outputs.argmax(axis=1)]
     # the threshold halfway between the labels, 0 and 1; the indicator as an index type
     if kind == "binary" and outputs.ndim == 1 and classes.shape[0] == 2:
         return classes[(outputs > 0.5).astype(np.intp)]
