@@ -19,6 +19,13 @@ scikit-learn / fastmlp within a run. BLAS under scikit-learn is held to ``--thre
 threads (threadpoolctl; one by default: a one-row product has nothing to split, and on a
 shared machine BLAS threads oversubscribe the cores). Prints the CPU model (``lscpu``) and
 the versions.
+
+Same bits before and after a change: ``python bench/one_row.py --save FILE.npz`` writes the
+predictions of a set of networks and estimators (every output kind, both dtypes, one row,
+a few rows, more than a chunk and more than two threads take; each call made twice, the
+second one on the quick path) instead of timing; run it on both versions
+(``PYTHONPATH=...``), then ``python bench/one_row.py --compare BEFORE.npz AFTER.npz``
+compares them with ``np.array_equal`` (and dtypes and shapes).
 """
 
 from __future__ import annotations
@@ -109,11 +116,74 @@ def one_run(calls) -> list[float]:
     return [float(np.median(t)) for t in times]
 
 
+def predictions() -> dict[str, np.ndarray]:
+    """Predictions of networks and estimators of every output kind, both dtypes, named."""
+    warnings.simplefilter("ignore")
+    out = {}
+    X = np.random.default_rng(0).normal(size=(5000, 6))
+    nets = [((6, 9, 4), "relu", "softmax", "cross_entropy"),
+            ((6, 5, 1), "tanh", "sigmoid", "binary_cross_entropy"),
+            ((6, 8, 7, 3), "elu", "sigmoid", "binary_cross_entropy"),
+            ((6, 4, 2), "leaky_relu", "identity", "mse"),
+            ((6, 5, 2), "softsign", "exp", "poisson"),
+            ((6, 100, 100, 3), "sigmoid", "softmax", "cross_entropy")]
+    for dtype in ("float64", "float32"):
+        Xd = X.astype(dtype)
+        for k, (sizes, hidden, output, loss) in enumerate(nets):
+            net = fastmlp.MLP(sizes, hidden, output, loss, dtype=dtype, init="normal",
+                              init_scale=0.5, seed=3)
+            for n in (1, 1, 7, 300, 5000):  # twice one row: the second on the quick path
+                out[f"mlp{k}-{dtype}-{n}-predict"] = net.predict(Xd[:n])
+                if loss in ("cross_entropy", "binary_cross_entropy"):
+                    out[f"mlp{k}-{dtype}-{n}-proba"] = net.predict_proba(Xd[:n])
+                    out[f"mlp{k}-{dtype}-{n}-classes"] = net.predict_classes(Xd[:n])
+        Xt = X[:300]
+        y3 = np.digitize(Xt[:, 0] + Xt[:, 1], [-0.5, 0.5])
+        options = dict(hidden_layer_sizes=(7,), max_iter=5, random_state=0, dtype=dtype)
+        models = [FastClassifier(**options).fit(Xt, y3),
+                  FastClassifier(**options).fit(Xt, np.array(["no", "yes"])[y3 % 2]),
+                  FastClassifier(**options).fit(Xt, (Xt[:, :3] > 0).astype(int)),
+                  FastRegressor(**options).fit(Xt, Xt[:, 0]),
+                  FastRegressor(**options).fit(Xt, Xt[:, :2]),
+                  FastRegressor(loss="poisson", **options).fit(Xt, np.exp(Xt[:, 0]))]
+        for k, model in enumerate(models):
+            for rows_dtype in ("float64", "float32"):
+                for n in (1, 1, 7, 300, 5000):
+                    rows = X[:n].astype(rows_dtype)
+                    name = f"est{k}-{dtype}-{rows_dtype}-{n}"
+                    out[f"{name}-predict"] = model.predict(rows)
+                    if hasattr(model, "predict_proba"):
+                        out[f"{name}-proba"] = model.predict_proba(rows)
+                        out[f"{name}-log_proba"] = model.predict_log_proba(rows)
+    return out
+
+
+def compare(before_path: str, after_path: str) -> None:
+    before, after = np.load(before_path), np.load(after_path)
+    if set(before) != set(after):
+        raise SystemExit(f"different predictions saved: {sorted(set(before) ^ set(after))}")
+    differing = [k for k in before if not (
+        before[k].dtype == after[k].dtype and before[k].shape == after[k].shape
+        and np.array_equal(before[k], after[k]))]
+    print(f"{len(before)} arrays compared, {len(differing)} differ"
+          + (": " + ", ".join(differing) if differing else ""))
+    if differing:
+        raise SystemExit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save", metavar="FILE", help="write predictions, do not time")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"))
     args = parser.parse_args()
+    if args.save:
+        np.savez(args.save, **predictions())
+        return
+    if args.compare:
+        compare(*args.compare)
+        return
     X, y = fastmlp.datasets.load_digits()
     row = np.ascontiguousarray(X[:1], dtype=np.float64)
     table = ways(X, y, row)
