@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validation as check
-from . import fitting, persistence
+from . import fitting, inference, persistence
 from .config import FitConfig
 from .full_data import FullDataPass
 from .history import History
@@ -311,7 +311,11 @@ default "mse"
                              f"binary_cross_entropy); this network's loss is {self.loss_name!r}")
         out = self.forward(X)
         if self.layer_sizes[-1] == 1:
-            return np.hstack([1 - out, out])
+            # (1 - p, p) written into one array: np.hstack cost more than the pass, one row
+            proba = np.empty((out.shape[0], 2), out.dtype)
+            np.subtract(1, out[:, 0], out=proba[:, 0])
+            proba[:, 1] = out[:, 0]
+            return proba
         return out
 
     def predict_classes(self, X) -> np.ndarray:
@@ -354,10 +358,7 @@ default "mse"
         """
         X = check.as_features(X, self.layer_sizes[0], self.dtype, finite=False)
         out = np.empty((X.shape[0], self.layer_sizes[-1]), self.dtype)
-        no_targets = np.empty((X.shape[0], 0), self.dtype)
-        data = Data(X, no_targets, np.empty(0, self.dtype))
-        return FullDataPass(Workspace(self.network, self.dtype), data).forward(self._params,
-                                                                              out)
+        return inference.forward(self._params, self.network, X, out)
 
     def predict(self, X) -> np.ndarray:
         """Same as :meth:`forward`."""

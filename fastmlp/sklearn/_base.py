@@ -4,8 +4,11 @@ and the forward pass behind ``predict``."""
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import os
 import warnings
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,17 +19,15 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ..full_data import FullDataPass
+from .. import inference
 from ..kernels.losses import (
     POISSON,
     SKLEARN_BINARY_LOG_LOSS,
     SKLEARN_LOG_LOSS,
     SKLEARN_SQUARED_ERROR,
 )
-from ..kernels.structs import Data
 from ..layout import Layout
 from ..schedules import ReduceOnPlateau
-from ..workspace import Workspace
 from ._checkpoint import EstimatorCheckpoint, estimator_identity
 from ._lbfgs import _full_data_loss, fit_lbfgs
 from ._state import TrainingState
@@ -50,6 +51,31 @@ except ImportError:  # older releases: the same check as a method
 #: scikit-learn's hidden activations, then the lecture notes' others that fastmlp adds.
 SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 EXTRA_ACTIVATIONS = ("arctan", "softsign", "leaky_relu", "elu")
+
+#: The input dtypes that predict passes to the kernels without scikit-learn's checks.
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+
+class _PredictionMemo:
+    """What :meth:`BaseMLP._prediction_inputs` found for one estimator: the network's
+    description for a layout and activations, and the parameter vector whose views
+    ``views`` (the arrays of ``coefs_`` then ``intercepts_``) were found to be."""
+
+    __slots__ = ("layout", "kind", "network", "shapes", "params", "views")
+
+    def __init__(self, layout: Layout, kind: tuple, network):
+        self.layout, self.kind, self.network = layout, kind, network
+        weights, biases = layout.unflatten(np.empty(layout.n_params))
+        self.shapes = tuple(a.shape for a in weights + biases)
+        self.params: np.ndarray | None = None
+        self.views: tuple = ()
+
+
+#: Per fitted estimator, its :class:`_PredictionMemo`. Kept beside the estimators rather
+#: than in them: it is no fitted attribute, and pickled its arrays would come back as copies
+#: that view nothing.
+_PREDICTION_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Default parameters of the notes' activations (as in :class:`fastmlp.MLP`).
 _ACTIVATION_PARAMS = {"leaky_relu": 0.01, "elu": 1.0}
@@ -431,9 +457,112 @@ class BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         """The output layer's values (n, n_outputs_) for new rows."""
+        ready = self._ready_rows(X)
+        if ready is not None:
+            params, network, rows = ready
+            out = np.empty((rows.shape[0], self.n_outputs_), params.dtype)
+            if inference.serial_forward(params, network, rows, out):
+                return out
+            # a NaN or inf: scikit-learn's checks below refuse it in its words
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         return self._forward_params(X, self._packed_params())
+
+    def _ready_rows(self, X):
+        """``(params, network, rows)`` when scikit-learn's checks of ``X`` could only pass it
+        unchanged -- the estimator is fitted without feature names, ``X`` is a plain
+        C-contiguous ndarray of float32 or float64 with ``n_features_in_`` columns and a few
+        rows (:func:`fastmlp.inference.serial`) -- leaving the finiteness test, which the
+        compiled pass makes as it reads them; else None (the full checks then run).
+
+        Those checks cost ten to a hundred times a one-row pass (bench/README.md,
+        "One-row inference"). ``rows`` is ``X`` in the network's dtype, the conversion
+        :meth:`_forward_params` makes."""
+        if type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in _FLOATS:
+            return None
+        fitted = self._prediction_inputs()
+        if fitted is None or "feature_names_in_" in self.__dict__:
+            return None  # not fitted, or names to compare: a warning to give (validate_data)
+        params, network = fitted
+        n, width = X.shape
+        flags = X.flags
+        if (width != self.n_features_in_ or n == 0 or not flags.c_contiguous
+                or not inference.serial(params.dtype, n)):
+            return None
+        if X.dtype != params.dtype:
+            with np.errstate(over="ignore"):  # inf: the full path's cast warns of it
+                X = np.ascontiguousarray(X, dtype=params.dtype)
+        elif not flags.writeable:  # a read-only array is another type to the kernel
+            return None
+        return params, network, X
+
+    def _prediction_inputs(self):
+        """``(params, network)`` for predicting with a fitted estimator, or None (not fitted,
+        or arrays of another shape or dtype than their layer's put into ``coefs_`` /
+        ``intercepts_``: the full path packs them as it always did).
+
+        While ``coefs_`` and ``intercepts_`` are the views of the fitted parameter vector,
+        ``params`` is that vector; arrays put there instead are packed into a new one.
+        What was found is remembered (:class:`_PredictionMemo`) until the arrays, the fit,
+        the layout or the activations change, so a prediction neither rebuilds the
+        network's description nor compares every array's memory each time."""
+        state = self.__dict__.get("_state")
+        coefs = self.__dict__.get("coefs_")
+        intercepts = self.__dict__.get("intercepts_")
+        if state is None or coefs is None or intercepts is None:
+            return None
+        arrays = (*coefs, *intercepts)
+        # the fitted output activation, not the current loss's (as _network)
+        kind = (self.activation, self.out_activation_, self.n_layers_)
+        memo = _PREDICTION_MEMOS.get(self)
+        if memo is None or memo.layout is not self._layout or memo.kind != kind:
+            memo = _PredictionMemo(self._layout, kind, self._network())
+            _PREDICTION_MEMOS[self] = memo
+        params = state.params
+        if (memo.params is params and len(arrays) == len(memo.views)
+                and all(map(operator.is_, arrays, memo.views))):
+            return params, memo.network
+        shapes = memo.shapes
+        if len(arrays) != len(shapes) or not all(
+                type(a) is np.ndarray and a.dtype == params.dtype and a.shape == shape
+                for a, shape in zip(arrays, shapes)):
+            return None
+        if all(a.base is params for a in arrays) and self._packed_params() is params:
+            memo.params, memo.views = params, arrays
+            return params, memo.network
+        # arrays of the user's: packed in the layout's order (each layer's weights, row by
+        # row, then its biases), the values _packed_params copies
+        n = len(coefs)
+        return np.concatenate([part for l in range(n) for part in
+                               (arrays[l].ravel(), arrays[n + l])]), memo.network
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        """After unpickling: make ``coefs_`` and ``intercepts_`` views of the parameter
+        vector again (pickle stores them as copies), holding the values they held, so that
+        ``predict`` reads them without packing them on each call. Left as they are when an
+        array's shape or dtype differs from its layer's (set by hand before pickling)."""
+        state = self.__dict__.get("_state")
+        coefs = self.__dict__.get("coefs_")
+        intercepts = self.__dict__.get("intercepts_")
+        layout = self.__dict__.get("_layout")
+        if state is None or coefs is None or intercepts is None or layout is None:
+            return
+        params = np.empty(state.params.shape, state.params.dtype)  # not a memmap's subclass
+        weights, biases = layout.unflatten(params)
+        current = list(coefs) + list(intercepts)
+        if len(current) != len(weights) + len(biases) or not all(
+                isinstance(a, np.ndarray) and a.shape == v.shape and a.dtype == v.dtype
+                for a, v in zip(current, weights + biases)):
+            return
+        for target, source in zip(weights + biases, current):
+            target[...] = source
+        # a copy of the state: copy.copy of an estimator shares it with the original
+        self._state = dataclasses.replace(state, params=params)
+        self.coefs_, self.intercepts_ = list(weights), list(biases)
 
     def _forward_params(self, X, params) -> np.ndarray:
         dtype = params.dtype
@@ -446,9 +575,7 @@ class BaseMLP(BaseEstimator):
         for start in range(0, X.shape[0], step):
             rows = X[start:start + step]
             rows = np.ascontiguousarray(rows.toarray() if sparse else rows, dtype=dtype)
-            data = Data(rows, np.empty((rows.shape[0], 0), dtype), np.empty(0, dtype))
-            FullDataPass(Workspace(network, dtype), data).forward(
-                params, out[start:start + step])
+            inference.forward(params, network, rows, out[start:start + step])
         return out
 
     def _score_outputs(self, outputs, y, sample_weight) -> float:

@@ -100,6 +100,29 @@ n_iter_, n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_i
 """
 
 
+def _decoded(binarizer: LabelBinarizer, outputs: np.ndarray) -> np.ndarray | None:
+    """What ``binarizer.inverse_transform(outputs)`` returns, for the encodings the
+    classifier fits (a default ``LabelBinarizer`` on dense labels: multiclass, two classes,
+    multilabel indicators), computed as it computes them without the checks and array-API
+    dispatch around them (which cost more than a one-row prediction); None for any other
+    binarizer (a single class, sparse labels), which the caller hands to
+    ``inverse_transform`` itself."""
+    if (binarizer.neg_label != 0 or binarizer.pos_label != 1 or binarizer.sparse_output
+            or getattr(binarizer, "sparse_input_", True)):
+        return None
+    classes = binarizer.classes_
+    kind = binarizer.y_type_
+    if kind == "multiclass" and outputs.ndim == 2 and outputs.shape[1] == classes.shape[0]:
+        return classes[outputs.argmax(axis=1)]
+    # the threshold halfway between the labels, 0 and 1; the indicator as an index type
+    if kind == "binary" and outputs.ndim == 1 and classes.shape[0] == 2:
+        return classes[(outputs > 0.5).astype(np.intp)]
+    if (kind == "multilabel-indicator" and outputs.ndim == 2
+            and outputs.shape[1] == classes.shape[0]):
+        return (outputs > 0.5).astype(np.intp)
+    return None
+
+
 class MLPClassifier(ClassifierMixin, BaseMLP):
     __doc__ = ("""A multilayer perceptron classifier: scikit-learn's ``MLPClassifier``, trained
     by fastmlp's compiled engines.
@@ -204,7 +227,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _decode(self, outputs):
         if self.n_outputs_ == 1:
             outputs = outputs.ravel()
-        return self._label_binarizer.inverse_transform(outputs)
+        binarizer = self._label_binarizer
+        labels = _decoded(binarizer, outputs)
+        return binarizer.inverse_transform(outputs) if labels is None else labels
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> "MLPClassifier":
@@ -243,9 +268,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         each is a probability of either outcome, and nothing else changes.
         """
         outputs = self._forward(X)
+        if self.out_activation_ != "logistic":
+            return outputs
         info = np.finfo(outputs.dtype)
-        if self.out_activation_ == "logistic":
-            np.clip(outputs, info.tiny, 1 - info.epsneg, out=outputs)
+        np.clip(outputs, info.tiny, 1 - info.epsneg, out=outputs)
         if self.n_outputs_ == 1:
             p = outputs.ravel()
             return np.vstack([np.minimum(1 - p, 1 - info.epsneg), p]).T
