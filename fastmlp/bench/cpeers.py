@@ -23,7 +23,8 @@ def _floor_for(case: Case, fast_math: bool):
     if cfloor.compiler() is None:
         raise ImportError("no C compiler (cc / gcc) on this machine")
     for kind in (cfloor.PerSampleFloor, cfloor.BlockedMiniBatchFloor):
-        same = replace(case, n_samples=kind.case.n_samples, shuffle=kind.case.shuffle)
+        same = replace(case, n_samples=kind.case.n_samples, shuffle=kind.case.shuffle,
+                       epochs=kind.case.epochs)
         if same == kind.case:
             return kind(fast_math=fast_math)
     return None

@@ -62,7 +62,7 @@ def isa_of_cpu_name(name: str) -> str | None:
 def _cpuinfo(path: str = "/proc/cpuinfo") -> tuple[str, list[str]]:
     """The first processor's model name and feature flags ("", [] where there is no such
     file, as on macOS and Windows)."""
-    model, flags = "", []
+    model, flags = "", list[str]()
     try:
         with open(path) as f:
             for line in f:
