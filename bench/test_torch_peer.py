@@ -18,7 +18,7 @@ RTOL = {"float64": 1e-13, "float32": 2e-6}
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 @pytest.mark.parametrize("runner", ["pytorch", "torch_compile"])
 def test_torch_runner_trains_what_fastmlp_trains(runner, case):
-    case = replace(case.smaller(300), shuffle=False)
+    case = replace(case.smaller(500), shuffle=False)
     X, Y = case.data()
     work = RUNNERS[runner](case, X, Y)
     if work is None:  # torch.compile failed here (it says why on stdout)

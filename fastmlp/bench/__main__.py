@@ -49,27 +49,33 @@ def run_case(case, peers, quick=False):
             continue
         if prepared is not None:
             works[name] = prepared
-    best = interleaved_best(works, min_total=0.1 if quick else 0.5,
-                            max_repeats=2 if quick else 100)
+    best, cpu = interleaved_best(works, min_total=0.1 if quick else 0.5,
+                                 max_repeats=2 if quick else 100)
     for name, seconds in best.items():
         row[f"{name}_samples_per_s"] = row["samples"] / seconds
+        # the process's CPU time in that best call (all its threads): on a busy machine, a
+        # wall time far above it is time spent waiting for a core
+        row[f"{name}_cpu_s"] = cpu[name]
     row["gflops"] = row["fastmlp_samples_per_s"] * case.flops_per_sample / 1e9
     row["ns_per_sample"] = 1e9 / row["fastmlp_samples_per_s"]
     return row
 
 
 def interleaved_best(works, min_total, max_repeats):
-    """Best wall time of each callable in ``works`` (name -> callable), called in rounds."""
+    """Best wall time of each callable in ``works`` (name -> callable), called in rounds, and
+    the process CPU time of that best call: two dicts by name."""
     times: dict = {name: [] for name in works}
     while True:
         pending = [name for name, t in times.items()
-                   if len(t) < max_repeats and sum(t) < min_total]
+                   if len(t) < max_repeats and sum(w for w, _ in t) < min_total]
         if not pending:
-            return {name: min(t) for name, t in times.items()}
+            best = {name: min(t) for name, t in times.items()}
+            return ({name: w for name, (w, _) in best.items()},
+                    {name: c for name, (_, c) in best.items()})
         for name in pending:
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             works[name]()
-            times[name].append(time.perf_counter() - began)
+            times[name].append((time.perf_counter() - began, time.process_time() - began_cpu))
 
 
 def strongest_peer(row, peers):
