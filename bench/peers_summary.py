@@ -5,7 +5,9 @@ Runs are grouped by the ISA fastmlp's kernels were compiled for (the results' ``
 header). Each cell is the median ns/sample of the runs with their range; the last column is
 fastmlp's speed against the strongest peer of each run (that peer's time / fastmlp's, both
 measured in the same run: above 1 means fastmlp is faster), median and range, with the peer
-named. reference.py is not a peer.
+named. reference.py is not a peer. Where the runs recorded CPU time, "fastmlp CPU/wall" is
+the process's CPU time over the wall time of fastmlp's best call: about 1 (one thread) to 2
+(both cores) when fastmlp had the cores to itself, well below 1 when it waited for them.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ LABELS = {"fastmlp": "fastmlp", "jax": "JAX scan", "jax_step": "JAX step loop",
 PEERS = [name for name in LABELS if name != "fastmlp"]
 
 
-def _cell(values) -> str:
+def _cell(values, digits: int | None = None) -> str:
+    """Median (min–max); ``digits`` after the point, by default by the median's size."""
     values = np.asarray(values, dtype=float)
     if len(values) == 0:
         return "-"
     med, low, high = np.median(values), values.min(), values.max()
-    digits = 0 if med >= 100 else 1
+    if digits is None:
+        digits = 0 if med >= 100 else (1 if med >= 1 else 2)
     if len(values) == 1:
         return f"{med:,.{digits}f}"
     return f"{med:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
@@ -52,8 +56,8 @@ def summarize(results: list[dict]) -> str:
         present = [p for p in PEERS if any(f"{p}_samples_per_s" in row for r in runs
                                            for row in r["rows"])]
         out.append("| case | " + " | ".join(LABELS[n] for n in ["fastmlp", *present])
-                   + " | vs strongest peer |")
-        out.append("|---" * (len(present) + 3) + "|")
+                   + " | vs strongest peer | fastmlp CPU/wall |")
+        out.append("|---" * (len(present) + 4) + "|")
         for case in [row["case"] for row in runs[0]["rows"]]:
             rows = [next(row for row in r["rows"] if row["case"] == case) for r in runs]
             cells = []
@@ -68,9 +72,13 @@ def summarize(results: list[dict]) -> str:
                     rate, name = max(rates)
                     ratios.append(row["fastmlp_samples_per_s"] / rate)
                     names.append(LABELS[name])
-            strongest = (f"{_cell(ratios)}x {', '.join(sorted(set(names)))}"
+            strongest = (f"{_cell(ratios, 2)}x {', '.join(sorted(set(names)))}"
                          if ratios else "-")
-            out.append(f"| {case} | " + " | ".join(cells) + f" | {strongest} |")
+            use = [row["fastmlp_cpu_s"] * row["fastmlp_samples_per_s"] / row["samples"]
+                   for row in rows if "fastmlp_cpu_s" in row]
+            out.append(f"| {case} | " + " | ".join(cells) + f" | {strongest} | "
+                       + (_cell(use, 2) if use else "-")
+                       + " |")
         out.append("")
     return "\n".join(out)
 
