@@ -59,3 +59,12 @@ def test_march_follows_numba_cpu_name(monkeypatch):
     monkeypatch.delenv("FASTMLP_CFLOOR_MARCH")
     monkeypatch.delenv("NUMBA_CPU_NAME")
     assert cfloor.march() == "native"
+
+
+def test_loading_a_fast_math_floor_keeps_subnormal_numbers():
+    # GCC links crtfastmath.o into a -ffast-math shared library, whose constructor sets
+    # flush-to-zero / denormals-are-zero for the whole process; the floors link without it
+    tiny = np.array([5e-324, 1e-310])
+    cfloor.BlockedMiniBatchFloor(fast_math=True)
+    cfloor.PerSampleFloor(fast_math=True)
+    np.testing.assert_array_equal(tiny * 1.0, [5e-324, 1e-310])

@@ -232,11 +232,19 @@ def compiler() -> str | None:
 
 
 def build(source: str, flags: list[str]) -> ctypes.CDLL:
-    """Compile ``source`` into a shared library (cached by its hash) and load it."""
+    """Compile ``source`` with ``flags`` into a shared library (cached by its hash) and load
+    it.
+
+    Compiling and linking are two commands, the link without ``flags``: a link with
+    ``-ffast-math`` adds GCC's ``crtfastmath.o`` (GCC < 13 does so for shared libraries too),
+    whose constructor turns on flush-to-zero and denormals-are-zero for the process that
+    loads the library -- every NumPy and fastmlp computation after it would then flush
+    subnormal numbers to zero.
+    """
     cc = compiler()
     if cc is None:
         raise RuntimeError("no C compiler (cc / gcc) on this machine")
-    key = hashlib.sha256((source + " ".join(flags)).encode()).hexdigest()[:16]
+    key = hashlib.sha256((source + " ".join(flags) + " linked apart").encode()).hexdigest()[:16]
     folder = os.path.join(tempfile.gettempdir(), "fastmlp-cfloor")
     os.makedirs(folder, exist_ok=True)
     library = os.path.join(folder, f"floor-{key}.so")
@@ -244,9 +252,13 @@ def build(source: str, flags: list[str]) -> ctypes.CDLL:
         c_file = os.path.join(folder, f"floor-{key}.c")
         with open(c_file, "w") as f:
             f.write(source)
-        subprocess.run([cc, *flags, "-shared", "-fPIC", c_file, "-o", library + ".tmp", "-lm"],
+        unique = f"{os.getpid()}.tmp"  # two processes may build the same library at once
+        subprocess.run([cc, *flags, "-fPIC", "-c", c_file, "-o", f"{library}.{unique}.o"],
                        check=True, capture_output=True)
-        os.replace(library + ".tmp", library)
+        subprocess.run([cc, "-shared", f"{library}.{unique}.o", "-o", f"{library}.{unique}",
+                        "-lm"], check=True, capture_output=True)
+        os.remove(f"{library}.{unique}.o")
+        os.replace(f"{library}.{unique}", library)
     return ctypes.CDLL(library)
 
 
