@@ -5,13 +5,14 @@
 # implementation to AVX2: Numba (NUMBA_CPU_NAME), OpenBLAS, XLA, PyTorch's kernels and the C
 # floors' -march (which follows NUMBA_CPU_NAME). Per-sample fits stay on the general kernel
 # (FASTMLP_SPECIALIZE=0), the one a first fit runs, whatever the kernel cache holds.
-# Usage: bash bench/peers_sweep.sh [OUT] [ROUNDS]
+# Usage: bash bench/peers_sweep.sh [OUT] [ROUNDS] [FIRST]   (rounds FIRST .. FIRST+ROUNDS-1)
 set -euo pipefail
 OUT=${1:-bench/results/peers}
 ROUNDS=${2:-3}
+FIRST=${3:-1}
 mkdir -p "$OUT"
 export FASTMLP_SPECIALIZE=0
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq "$FIRST" $((FIRST + ROUNDS - 1))); do
     uptime > "$OUT/avx512-$round.txt"
     python -m fastmlp.bench --no-startup --json "$OUT/avx512-$round.json" \
         >> "$OUT/avx512-$round.txt" 2>&1
