@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import platform
 
-#: Environment variables that pick the instruction set of fastmlp's kernels or of a peer's; a
-#: results header records the ones that are set.
+#: Environment variables that pick the instruction set of fastmlp's kernels or of a peer's, or
+#: their thread counts; a results header records the ones that are set.
 ISA_VARIABLES = ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "OPENBLAS_CORETYPE", "XLA_FLAGS",
-                 "ATEN_CPU_CAPABILITY", "FASTMLP_CFLOOR_MARCH")
+                 "ATEN_CPU_CAPABILITY", "FASTMLP_CFLOOR_MARCH", "NUMBA_NUM_THREADS",
+                 "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "FASTMLP_SPECIALIZE")
 
 # LLVM / GCC CPU names by the widest vector ISA they enable (x86-64): the names a user passes
 # as NUMBA_CPU_NAME; LLVM's host name is matched here too
