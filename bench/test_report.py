@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from fastmlp.bench.__main__ import main
+from fastmlp.bench.machine import describe
 
 
 def test_quick_report_writes_the_table_as_json(tmp_path, capsys):
@@ -15,6 +16,15 @@ def test_quick_report_writes_the_table_as_json(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "per-sample SGD 3-4-2" in printed and "large-GEMM rate" in printed
     result = json.loads(out.read_text())
+    # the results file and the table name the CPU and the ISAs that made them
+    here = describe()
+    assert result["machine"]["cpu_model"] == here["cpu_model"]
+    assert result["machine"]["cpu_isa"] == here["cpu_isa"] != ""
+    assert result["machine"]["numba_isa"] == here["numba_isa"]
+    table_header = printed.splitlines()[printed.splitlines().index(
+        next(line for line in printed.splitlines() if line.startswith("case ")))- 1]
+    assert f"CPU: {here['cpu_model']} ({here['cpu_isa']})" in table_header
+    assert f"Numba compiles for {here['numba_cpu_name']} ({here['numba_isa']})" in table_header
     (row,) = result["rows"]
     assert row["case"] == "per-sample SGD 3-4-2"
     assert row["fastmlp_samples_per_s"] > 0 and row["reference_samples_per_s"] > 0
@@ -30,3 +40,19 @@ def test_png_without_matplotlib_fails_before_the_sweep(monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "--png needs matplotlib" in captured.err
     assert "large-GEMM" not in captured.out  # nothing was measured
+
+
+def test_report_with_the_c_floors_and_a_narrower_isa(tmp_path, capsys, monkeypatch):
+    # NUMBA_CPU_NAME is read by Numba at import: here it only changes what the header says
+    # and the C floors' -march, which is what this test checks
+    monkeypatch.setenv("NUMBA_CPU_NAME", "haswell")
+    out = tmp_path / "results.json"
+    assert main(["--quick", "--cases", "per-sample SGD 3-4-2", "--peers", "c_strict",
+                 "c_fast_math", "--no-startup", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["machine"]["numba_isa"] == "AVX2"
+    assert result["machine"]["environment"]["c floors"] == "-march=haswell"
+    assert "Numba compiles for haswell (AVX2)" in printed
+    (row,) = result["rows"]
+    assert row["c_strict_samples_per_s"] > 0 and row["c_fast_math_samples_per_s"] > 0

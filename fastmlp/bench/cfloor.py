@@ -232,11 +232,19 @@ def compiler() -> str | None:
 
 
 def build(source: str, flags: list[str]) -> ctypes.CDLL:
-    """Compile ``source`` into a shared library (cached by its hash) and load it."""
+    """Compile ``source`` with ``flags`` into a shared library (cached by its hash) and load
+    it.
+
+    Compiling and linking are two commands, the link without ``flags``: a link with
+    ``-ffast-math`` adds GCC's ``crtfastmath.o`` (GCC < 13 does so for shared libraries too),
+    whose constructor turns on flush-to-zero and denormals-are-zero for the process that
+    loads the library -- every NumPy and fastmlp computation after it would then flush
+    subnormal numbers to zero.
+    """
     cc = compiler()
     if cc is None:
         raise RuntimeError("no C compiler (cc / gcc) on this machine")
-    key = hashlib.sha256((source + " ".join(flags)).encode()).hexdigest()[:16]
+    key = hashlib.sha256((source + " ".join(flags) + " linked apart").encode()).hexdigest()[:16]
     folder = os.path.join(tempfile.gettempdir(), "fastmlp-cfloor")
     os.makedirs(folder, exist_ok=True)
     library = os.path.join(folder, f"floor-{key}.so")
@@ -244,10 +252,28 @@ def build(source: str, flags: list[str]) -> ctypes.CDLL:
         c_file = os.path.join(folder, f"floor-{key}.c")
         with open(c_file, "w") as f:
             f.write(source)
-        subprocess.run([cc, *flags, "-shared", "-fPIC", c_file, "-o", library + ".tmp", "-lm"],
+        unique = f"{os.getpid()}.tmp"  # two processes may build the same library at once
+        subprocess.run([cc, *flags, "-fPIC", "-c", c_file, "-o", f"{library}.{unique}.o"],
                        check=True, capture_output=True)
-        os.replace(library + ".tmp", library)
+        subprocess.run([cc, "-shared", f"{library}.{unique}.o", "-o", f"{library}.{unique}",
+                        "-lm"], check=True, capture_output=True)
+        os.remove(f"{library}.{unique}.o")
+        os.replace(f"{library}.{unique}", library)
     return ctypes.CDLL(library)
+
+
+def march() -> str:
+    """The ``-march`` of the floors: ``FASTMLP_CFLOOR_MARCH``, else the CPU that Numba is told
+    to compile for (``NUMBA_CPU_NAME=haswell`` builds the floors for AVX2 too), else
+    ``native``."""
+    name = (os.environ.get("FASTMLP_CFLOOR_MARCH") or os.environ.get("NUMBA_CPU_NAME")
+            or "native")
+    return {"host": "native", "generic": "x86-64"}.get(name, name)
+
+
+def flags(fast_math: bool) -> list[str]:
+    """``-O3 -march=...``, with ``-ffast-math`` when ``fast_math``."""
+    return ["-O3", f"-march={march()}"] + (["-ffast-math"] if fast_math else [])
 
 
 def _ptr(a: np.ndarray):
@@ -260,8 +286,9 @@ class PerSampleFloor:
     case = CASES_BY_NAME["per-sample SGD 3-4-2"]
     label = case.name
 
-    def __init__(self):
-        self.lib = build(PER_SAMPLE, ["-O3", "-march=native"])
+    def __init__(self, fast_math: bool = False):
+        self.fast_math = fast_math
+        self.lib = build(PER_SAMPLE, flags(fast_math))
         self.lib.epoch.restype = None
         self.sizes = np.array(self.case.layer_sizes, np.int64)
         self.work = np.zeros(2 * int(self.sizes.sum()))
@@ -279,8 +306,9 @@ class MiniBatchFloor:
     case = CASES_BY_NAME["mini-batch 64-32-10 /32"]
     label = "mini-batch 64-32-10 /32, plain"
 
-    def __init__(self):
-        self.lib = build(MINI_BATCH, ["-O3", "-march=native", "-ffast-math"])
+    def __init__(self, fast_math: bool = True):
+        self.fast_math = fast_math
+        self.lib = build(MINI_BATCH, flags(fast_math))
         self.lib.epoch.restype = None
         n_in, H, K = self.case.layer_sizes
         m = self.case.batch_size
@@ -302,10 +330,11 @@ class BlockedMiniBatchFloor:
     case = CASES_BY_NAME["mini-batch 64-32-10 /32"]
     label = "mini-batch 64-32-10 /32, blocked"
 
-    def __init__(self):
+    def __init__(self, fast_math: bool = True):
+        self.fast_math = fast_math
         n_in, H, K = self.case.layer_sizes
         sizes = [f"-DNIN={n_in}", f"-DH={H}", f"-DK={K}", f"-DM={self.case.batch_size}"]
-        self.lib = build(BLOCKED_MINI_BATCH, ["-O3", "-march=native", "-ffast-math", *sizes])
+        self.lib = build(BLOCKED_MINI_BATCH, [*flags(fast_math), *sizes])
         self.lib.epoch.restype = None
 
     def epoch(self, X, Y, order, theta, lr):
@@ -411,19 +440,26 @@ def main(argv=None) -> int:
     if compiler() is None:
         print("no C compiler found: the C floor is skipped")
         return 0
-    print(f"{'case':34} {'fastmlp fit':>11} {'epoch':>7} {'C floor':>8} {'fit/floor':>10} "
+    from .machine import header
+
+    print(header() + f"; C floors: -march={march()}")
+    print(f"{'case':46} {'fastmlp fit':>11} {'epoch':>7} {'C floor':>8} {'fit/floor':>10} "
           f"{'epoch/floor':>12} {'same work':>10}")
-    print(f"{'':34} {'(ns/sample)':>11} {'':>7} {'':>8} {'':>10} {'':>12} "
+    print(f"{'':46} {'(ns/sample)':>11} {'':>7} {'':>8} {'':>10} {'':>12} "
           f"{'(max rel.)':>10}")
-    for floor in (PerSampleFloor(), MiniBatchFloor(), BlockedMiniBatchFloor()):
+    floors = [kind(fast_math=fast) for kind in (PerSampleFloor, MiniBatchFloor,
+                                                BlockedMiniBatchFloor)
+              for fast in (False, True)]
+    for floor in floors:
         difference = check_same_work(floor)
         times = time_both(floor)
         for tier in ("fastmlp", "specialized"):
             if tier not in times:
                 continue
-            label = floor.label + (", specialized" if tier == "specialized" else "")
+            label = (floor.label + (", fast-math" if floor.fast_math else ", strict")
+                     + (", specialized" if tier == "specialized" else ""))
             floor_time = times["C floor"]
-            print(f"{label:34} {times[tier]:>11.1f} {times[tier + ' epoch']:>7.1f} "
+            print(f"{label:46} {times[tier]:>11.1f} {times[tier + ' epoch']:>7.1f} "
                   f"{floor_time:>8.1f} {times[tier] / floor_time:>10.2f} "
                   f"{times[tier + ' epoch'] / floor_time:>12.2f} {difference:>10.1e}",
                   flush=True)
