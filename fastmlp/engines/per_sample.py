@@ -134,11 +134,12 @@ def backprop_row(W, geometry, code, param, acts, deltas, factors):
     p = deltas.dtype.type(param)
     for i in range(n_in):
         at = unsigned(p0 + i)
-        below = weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+        # (not named like a variable of the kernel: an inlined helper's names can clash)
+        incoming = weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
         if factors is None:
-            deltas[at] = below * exact_derivative_value(code, p, acts[at])
+            deltas[at] = incoming * exact_derivative_value(code, p, acts[at])
         else:
-            deltas[at] = below * factors[at]
+            deltas[at] = incoming * factors[at]
 
 
 def _make_layer_pass(adam):
@@ -179,11 +180,11 @@ def _make_layer_pass(adam):
             a_i = acts[unsigned(a0 + i)] if weights else one
             row = w0 + i * n_out if weights else b0
             if propagate and weights:
-                below = weighted_delta_sum(point, row, deltas, d0, n_out)
+                incoming = weighted_delta_sum(point, row, deltas, d0, n_out)
                 if factors is None:
-                    deltas[unsigned(a0 + i)] = below * derivative_value_inlined(code, p, a_i)
+                    deltas[unsigned(a0 + i)] = incoming * derivative_value_inlined(code, p, a_i)
                 else:
-                    deltas[unsigned(a0 + i)] = below * factors[unsigned(a0 + i)]
+                    deltas[unsigned(a0 + i)] = incoming * factors[unsigned(a0 + i)]
             if weights:
                 a_sq += a_i * a_i
             if adam:
