@@ -369,3 +369,44 @@ def test_files_written_before_dropout_load_without_it():
     folder = os.path.join(os.path.dirname(__file__), "data", "v0_1_0")
     net = fastmlp.MLP.load(os.path.join(folder, "deep.npz"))
     assert set(net.dropout) == {0.0} and len(net.dropout) == len(net.layer_sizes) - 2
+
+
+# ----------------------------------------------------------------------- scikit-learn
+def test_estimators_take_dropout_and_default_to_scikit_learns_fit():
+    import warnings
+
+    from sklearn.base import clone
+    from sklearn.neural_network import MLPClassifier as SklearnClassifier
+
+    from fastmlp.sklearn import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    options = dict(hidden_layer_sizes=(8, 6), max_iter=4, random_state=0,
+                   learning_rate_init=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        theirs = SklearnClassifier(**options).fit(X, y)
+        ours = MLPClassifier(**options).fit(X, y)
+        assert ours.get_params()["dropout"] == 0.0
+        for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        fits = [clone(MLPClassifier(dropout=[0.3, 0.1], **options)).fit(X, y)
+                for _ in range(2)]
+        for a, b in zip(fits[0].coefs_, fits[1].coefs_):
+            np.testing.assert_array_equal(a, b)  # random_state decides the masks
+        assert not np.array_equal(fits[0].coefs_[0], ours.coefs_[0])
+        # predict uses the whole network: the same as a dropout-free copy of the weights
+        plain = clone(fits[0]).set_params(dropout=0.0)
+        plain.__dict__.update({k: v for k, v in fits[0].__dict__.items() if k.endswith("_")
+                               or k.startswith("_")})
+        np.testing.assert_array_equal(plain.predict_proba(X), fits[0].predict_proba(X))
+        reg = MLPRegressor(dropout=0.2, solver="sgd", **options).fit(X, X[:, 0])
+        assert reg.get_params()["dropout"] == 0.2 and np.isfinite(reg.loss_)
+    with pytest.raises(ValueError, match=r"dropout=0.2 needs a stochastic solver"):
+        MLPRegressor(dropout=0.2, solver="lbfgs", **options).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match=r"'dropout' parameter"):
+        MLPClassifier(dropout=1.0, **options).fit(X, y)
+    with pytest.raises(ValueError, match=r"dropout must be one rate or 2 rates"):
+        MLPClassifier(dropout=[0.1], **options).fit(X, y)

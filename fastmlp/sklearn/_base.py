@@ -59,6 +59,7 @@ def _constraints() -> dict:
     constraints["clip_value"] = [Interval(Real, 0, None, closed="neither"), None]
     constraints["clip_norm"] = [Interval(Real, 0, None, closed="neither"), None]
     constraints["dtype"] = [StrOptions({"float32", "float64"}), None]
+    constraints["dropout"] = [Interval(Real, 0, 1, closed="left"), "array-like"]
     return constraints
 
 
@@ -77,7 +78,7 @@ class BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 clip_value=None, clip_norm=None, dtype=None):
+                 clip_value=None, clip_norm=None, dtype=None, dropout=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -104,6 +105,7 @@ class BaseMLP(BaseEstimator):
         self.clip_value = clip_value
         self.clip_norm = clip_norm
         self.dtype = dtype
+        self.dropout = dropout
 
     # ----------------------------------------------------------------- fitting
     def _fit_transaction(self, fit, *args, **kwargs):

@@ -41,6 +41,11 @@ n_iter_no_change, max_fun
         [-clip_value, clip_value], then the whole gradient to L2 norm ``clip_norm``.
     dtype : {"float32", "float64"} or None, default None
         The network's dtype; None follows X (float32 X trains a float32 network).
+    dropout : float or sequence of float, default 0.0
+        fastmlp's inverted dropout (stochastic solvers): the rate in [0, 1) of every hidden
+        layer, or one per hidden layer (as ``fastmlp.MLP(dropout=)``), with masks drawn
+        from ``random_state``; off in ``predict`` and in the validation score. 0 trains
+        exactly as scikit-learn.
 """
 
 _DOC_ATTRIBUTES = """
@@ -182,7 +187,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 clip_value=None, clip_norm=None, dtype=None):
+                 clip_value=None, clip_norm=None, dtype=None, dropout=0.0):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -191,7 +196,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype)
+            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype,
+            dropout=dropout)
         self.loss = loss
 
     def _output_activation(self) -> str:
