@@ -18,8 +18,9 @@ fastmlp_version  2      the fastmlp version that wrote the file (named when a ne
 ================ ====== ===================================================================
 
 Format 3 adds the config field ``dropout`` (``MLP(dropout=)``; files before it train and
-predict as ``dropout=0.0``). Format 1 is what fastmlp 0.1.0 wrote; ``tests/data/v0_1_0`` holds such files, and
-``tests/test_model_files.py`` checks that they load and predict the same bits for good.
+predict as ``dropout=0.0``). Format 1 is what fastmlp 0.1.0 wrote; ``tests/data/v0_1_0``
+holds such files, and ``tests/test_model_files.py`` checks that they load and predict the
+same bits for good.
 
 The rules, for every later version too:
 
