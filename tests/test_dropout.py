@@ -410,3 +410,24 @@ def test_estimators_take_dropout_and_default_to_scikit_learns_fit():
         MLPClassifier(dropout=1.0, **options).fit(X, y)
     with pytest.raises(ValueError, match=r"dropout must be one rate or 2 rates"):
         MLPClassifier(dropout=[0.1], **options).fit(X, y)
+
+
+# ----------------------------------------------------------------------- command line
+def test_the_command_line_trains_with_dropout_and_saves_the_rate(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    lines = ["a,b,c,y"] + [f"{a:.4f},{b:.4f},{c:.4f},{int(a + b > 0)}" for a, b, c in X]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "fastmlp", "train", "data.csv",
+                               "--target", "y", "--out", "m.npz", "--epochs", "2", "--quiet",
+                               "--hidden", "6,4", *args], cwd=tmp_path, capture_output=True,
+                              text=True)
+
+    done = run("--dropout", "0.25")
+    assert done.returncode == 0, done.stderr
+    assert fastmlp.MLP.load(tmp_path / "m.npz").dropout == (0.25, 0.25)
+    refused = run("--dropout", "1.5")
+    assert refused.returncode == 2
+    assert "--dropout must be in [0, 1), got 1.5" in refused.stderr
