@@ -354,8 +354,10 @@ def make_train_epoch(shape=None):
                                   codes[l - 1], act_params[l - 1], l < n_layers)
                 if dropout is not None:
                     if l < n_layers:
+                        # one row (np.int64: a literal 1 would compile the masking kernel
+                        # a second time, apart from the chunked engines' variant)
                         inplace_dropout(dropout, l, codes[l - 1], act_params[l - 1], acts,
-                                        u_off[l], u_off[l], sizes[l], 1, order, s)
+                                        u_off[l], u_off[l], sizes[l], np.int64(1), order, s)
             loss = output_row(acts, u_off[n_layers], deltas, Yb, row, output,
                               act_params[n_layers - 1])
             if not np.isfinite(loss):
