@@ -134,12 +134,14 @@ def backprop_row(W, geometry, code, param, acts, deltas, factors):
     p = deltas.dtype.type(param)
     for i in range(n_in):
         at = unsigned(p0 + i)
-        # (not named like a variable of the kernel: an inlined helper's names can clash)
-        incoming = weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+        # the expression without dropout as it was before dropout existed: written with a
+        # variable for the sum, it changed clipped fits' last bits (LLVM's code for it
+        # differed, although no fastmath flag allows a different rounding)
         if factors is None:
-            deltas[at] = incoming * exact_derivative_value(code, p, acts[at])
+            deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+                          * exact_derivative_value(code, p, acts[at]))
         else:
-            deltas[at] = incoming * factors[at]
+            deltas[at] = weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out) * factors[at]
 
 
 def _make_layer_pass(adam):
@@ -180,11 +182,15 @@ def _make_layer_pass(adam):
             a_i = acts[unsigned(a0 + i)] if weights else one
             row = w0 + i * n_out if weights else b0
             if propagate and weights:
-                incoming = weighted_delta_sum(point, row, deltas, d0, n_out)
+                # (as in backprop_row: the expression without dropout kept as it was)
                 if factors is None:
-                    deltas[unsigned(a0 + i)] = incoming * derivative_value_inlined(code, p, a_i)
+                    deltas[unsigned(a0 + i)] = (
+                        weighted_delta_sum(point, row, deltas, d0, n_out)
+                        * derivative_value_inlined(code, p, a_i))
                 else:
-                    deltas[unsigned(a0 + i)] = incoming * factors[unsigned(a0 + i)]
+                    deltas[unsigned(a0 + i)] = (
+                        weighted_delta_sum(point, row, deltas, d0, n_out)
+                        * factors[unsigned(a0 + i)])
             if weights:
                 a_sq += a_i * a_i
             if adam:
