@@ -46,7 +46,7 @@ def test_constructor_takes_scikit_learns_parameters_and_defaults(ours, theirs):
     assert {k: mine[k] for k in reference_params} == reference_params
     # ... and fastmlp's extras, whose defaults keep scikit-learn's behaviour
     assert {k: mine[k] for k in set(mine) - set(reference_params)} == dict(
-        clip_value=None, clip_norm=None, dtype=None)
+        clip_value=None, clip_norm=None, dtype=None, dropout=0.0)
 
 
 def test_parameters_round_trip_through_clone_and_set_params():
