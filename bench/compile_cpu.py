@@ -3,7 +3,8 @@
     python bench/compile_cpu.py --steps mb,loss,adam --rounds 2 TREE [TREE ...]
 
 Each step is one call (``mb`` a mini-batch fit, ``adam`` an Adam one, ``full`` full batch,
-``ps`` per-sample, ``loss`` ``net.loss``, ``pred`` ``net.predict``) on an (8, 16, 3) network and
+``ps`` per-sample, ``loss`` ``net.loss``, ``pred`` ``net.predict``; ``mbd`` and ``psd`` a
+mini-batch and a per-sample fit of a network with ``dropout=0.2``) on an (8, 16, 3) network and
 2,000 rows, made in this order in one new process with ``PYTHONPATH`` at the tree and an empty
 kernel cache; the figure is ``time.process_time()`` around the call -- the compiles it waits
 for, and little else, less sensitive to the host's load than wall time. Background compiles
@@ -27,7 +28,12 @@ calls = {"mb": lambda: net.fit(X, Y, batch_size=32, epochs=2, seed=0),
          "adam": lambda: net.fit(X, Y, optimizer="adam", batch_size=32, epochs=2, seed=0),
          "full": lambda: net.fit(X, Y, batch_size=None, epochs=2, seed=0),
          "ps": lambda: net.fit(X, Y, batch_size=1, epochs=2, seed=0),
-         "loss": lambda: net.loss(X, Y), "pred": lambda: net.predict(X)}
+         "loss": lambda: net.loss(X, Y), "pred": lambda: net.predict(X),
+         # with dropout (trees that have MLP(dropout=))
+         "mbd": lambda: fastmlp.MLP((8, 16, 3), seed=0, dropout=0.2).fit(
+             X, Y, batch_size=32, epochs=2, seed=0),
+         "psd": lambda: fastmlp.MLP((8, 16, 3), seed=0, dropout=0.2).fit(
+             X, Y, batch_size=1, epochs=2, seed=0)}
 out = []
 for step in sys.argv[1].split(","):
     t = time.process_time(); calls[step](); out.append(f"{step} {time.process_time() - t:.2f}")

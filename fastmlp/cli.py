@@ -136,6 +136,9 @@ def _add_train(commands, common) -> argparse.ArgumentParser:
     train.add_argument("--clip-norm", type=float, default=None, metavar="NORM",
                        help="rescale each update's gradient to at most this L2 norm (a "
                             "remedy for a diverging fit)")
+    train.add_argument("--dropout", type=float, default=0.0, metavar="RATE",
+                       help="dropout rate of the hidden layers during training, in [0, 1) "
+                            "(default 0: off)")
     train.add_argument("--validation-fraction", type=float, default=0.2, metavar="FRACTION",
                        help="rows held out to report (and with --early-stopping, to stop "
                             "on) the validation loss; 0 for none")
@@ -340,6 +343,8 @@ def _check_train_options(args) -> None:
         raise CommandError(f"--learning-rate must be above 0, got {args.learning_rate}")
     if args.clip_norm is not None and not args.clip_norm > 0:
         raise CommandError(f"--clip-norm must be above 0, got {args.clip_norm}")
+    if not 0 <= args.dropout < 1:
+        raise CommandError(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.epochs < 1:
         raise CommandError(f"--epochs must be at least 1, got {args.epochs}")
     if args.batch_size < 1:
@@ -431,6 +436,7 @@ def run_train(args) -> int:
                        / model.y_scale).reshape(-1, 1))
         validation = (X_val, y_val)
     lr = args.learning_rate or (1e-3 if RULES[args.optimizer].moments else 0.05)
+    model.net.dropout = (args.dropout,) * (len(model.net.layer_sizes) - 2)
     compiled, began = compile_seconds(), time.perf_counter()
     try:
         history = model.net.fit(X, y, optimizer=args.optimizer, learning_rate=lr,

@@ -56,6 +56,9 @@ class FitConfig:
     verbose: int = 0
     engine: str | None = None
     convention: str = "notes"
+    #: Dropout rates of the hidden layers (the network's, set by the fit from
+    #: ``MLP(dropout=)``, see :func:`dropout_rates`), or None: no dropout.
+    dropout: tuple[float, ...] | None = None
 
     @classmethod
     def from_options(cls, **options) -> "FitConfig":
@@ -106,6 +109,7 @@ class FitConfig:
             verbose=check.verbosity(o["verbose"]),
             engine=o["engine"],
             convention=o["convention"],
+            dropout=_training_dropout(o["dropout"]),
         )
         if config.schedule == "cosine":
             if config.decay_steps is not None and config.decay_steps <= config.warmup_steps:
@@ -142,6 +146,45 @@ class FitConfig:
         if self.clip_value is None and self.clip_norm is None:
             return None
         return float(self.clip_value or 0.0), float(self.clip_norm or 0.0)
+
+
+def dropout_rates(value, n_hidden: int, name: str = "dropout") -> tuple[float, ...]:
+    """``value`` -- one rate for every hidden layer, or a sequence of one rate per hidden
+    layer -- as a tuple of ``n_hidden`` floats, each in [0, 1); a ValueError or TypeError
+    naming ``name`` otherwise. A rate above 0 for a network without hidden layers is refused
+    (there is nothing it could drop)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        rates = [value] * n_hidden
+        if n_hidden == 0 and value != 0:
+            raise ValueError(f"{name}={value!r} needs hidden layers to drop units of; this "
+                             "network has none")
+    elif isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a rate in [0, 1) or a sequence of {n_hidden} rates "
+                        f"(one per hidden layer), got {value!r}")
+    else:
+        rates = list(value)
+        if len(rates) != n_hidden:
+            raise ValueError(f"{name} must be one rate or {n_hidden} rates (one per hidden "
+                             f"layer), got {len(rates)}")
+    checked = []
+    for rate in rates:
+        if (isinstance(rate, bool) or not isinstance(rate, numbers.Real)
+                or not 0.0 <= float(rate) < 1.0):
+            raise ValueError(f"{name} rates must be real numbers in [0, 1) (the probability "
+                             f"of dropping a unit), got {rate!r}")
+        checked.append(float(rate))
+    return tuple(checked)
+
+
+def _training_dropout(value) -> tuple[float, ...] | None:
+    """FitConfig's ``dropout``: None, or the rates (in [0, 1)) when one is above 0."""
+    if value is None:
+        return None
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"a fit's dropout is a sequence of rates, one per hidden layer (the "
+                        f"network's: MLP(dropout=)), got {value!r}")
+    rates = dropout_rates(value, len(value))
+    return rates if any(rates) else None
 
 
 def _non_negative_int(value, name: str) -> int:

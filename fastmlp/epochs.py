@@ -10,6 +10,16 @@ from .engines import select_engine
 from .kernels.optimizers import OK
 from .kernels.structs import EpochResult
 
+#: Mask seeds are drawn from [0, MASK_SEEDS): any non-negative int64.
+MASK_SEEDS = 2**63 - 1
+
+
+def draw_mask_seed(rng: np.random.Generator) -> int:
+    """The dropout masks' seed of one block of an epoch, drawn from the fit's generator
+    after the block's shuffle seed (only by fits with dropout: the others' draws, and so
+    their results, are what they were without it)."""
+    return int(rng.integers(0, MASK_SEEDS))
+
 
 class EpochRunner:
     """Runs the epochs of one fit.
@@ -85,7 +95,8 @@ class EpochRunner:
         updates, alpha = 0, self.config.learning_rate
         for data in self.feed.blocks(rng, self.config.shuffle):
             seed = int(rng.integers(0, 2**32 - 1)) if self.config.shuffle else -1
-            result = self.engine_for(data).run_epoch(params, state, seed, norm_sums)
+            mask_seed = draw_mask_seed(rng) if self.config.dropout is not None else -1
+            result = self.engine_for(data).run_epoch(params, state, seed, norm_sums, mask_seed)
             state.t += result.updates
             updates += result.updates
             alpha = result.learning_rate

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from .checkpoint import Checkpoint, identity
-from .config import FitConfig
+from .config import FitConfig, dropout_rates
 from .diagnostics import GUARD_ROWS, guard_rails
 from .feeds import Chunks, FileBlocks, InMemory
 from .history import History
@@ -34,6 +34,9 @@ def run(net, X, Y, sample_weight, config: FitConfig, state: OptimizerState, vali
 
     try:
         net._require_trainable()
+        # the network's dropout (checked again: the attribute may have been set since)
+        rates = dropout_rates(getattr(net, "dropout", 0.0), net.layout.n_layers - 1)
+        config = dataclasses.replace(config, dropout=rates if any(rates) else None)
         feed = _feed(net, X, Y, sample_weight, config)
         validation = None
         if validation_data is not None:

@@ -30,9 +30,12 @@ class FullDataPass:
         Where the buffers come from (one chunk buffer per thread).
     data : Data
         The rows; ``Y`` and ``sample_weight`` are only read by :meth:`loss_and_gradient`.
+    dropout : tuple of float or None
+        Dropout rates of the hidden layers, for training passes (the row-parallel engine):
+        :meth:`loss_and_gradient` given a ``mask_seed`` then masks the hidden units.
     """
 
-    def __init__(self, work, data: Data):
+    def __init__(self, work, data: Data, dropout=None):
         n = data.X.shape[0]
         self.X = data.X
         self.network = work.network
@@ -45,27 +48,38 @@ class FullDataPass:
         self.orders = [np.arange(b - a, dtype=np.int64) for a, b in self.bounds]
         self.grad = self.buffers[0].grad if len(self.bounds) == 1 else work.vector()
         self.sklearn = sklearn_forms(work.network.loss)
+        # one per thread: its own factor buffer, its rows' masks keyed by their places in data
+        self.dropout = [work.dropout(dropout, buf.rows, a)
+                        for buf, (a, _) in zip(self.buffers, self.bounds)]
 
     @property
     def threads(self) -> int:
         return len(self.bounds)
 
     def loss_and_gradient(self, params, l1: float = 0.0, l2: float = 0.0,
-                          need_grad: bool = True) -> tuple[float, np.ndarray, float]:
+                          need_grad: bool = True,
+                          mask_seed: int | None = None) -> tuple[float, np.ndarray, float]:
         """(loss, gradient, total weight) at ``params``: the weighted mean loss plus
         ``l1 * sum|W| + (l2/2) * sum W^2``, its gradient (in :attr:`grad`, overwritten by the
-        next call; not computed unless ``need_grad``) and the rows' total weight."""
+        next call; not computed unless ``need_grad``) and the rows' total weight. With
+        ``mask_seed`` (a pass built with dropout rates), those of the network with the hidden
+        units dropped by the masks of that seed (:mod:`fastmlp.kernels.dropout`)."""
         net = self.network
+        masks = [None] * self.threads
+        if mask_seed is not None:
+            if self.dropout[0] is None:
+                raise ValueError("mask_seed needs a pass built with dropout rates")
+            masks = [d._replace(seed=int(mask_seed)) for d in self.dropout]
         if self.threads == 1:
             loss, weight = passes.loss_and_gradient(params, self.parts[0], self.orders[0], net,
                                                     self.buffers[0], l1, l2, need_grad,
-                                                    self.sklearn)
+                                                    self.sklearn, masks[0])
             return loss, self.grad, weight
 
         def job(k):
             return passes.loss_and_gradient(params, self.parts[k], self.orders[k], net,
                                             self.buffers[k], 0.0,
-                                            0.0, need_grad, self.sklearn)
+                                            0.0, need_grad, self.sklearn, masks[k])
 
         results = run_parts(job, self.threads)
         weight = sum(w for _, w in results)

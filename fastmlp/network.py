@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _validation as check
 from . import fitting, inference, persistence
-from .config import FitConfig
+from .config import FitConfig, dropout_rates
 from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
@@ -56,6 +56,12 @@ default "mse"
         Slope of ``leaky_relu`` for z < 0 (>= 0).
     elu_alpha : float, default 1.0
         Scale of ``elu`` for z < 0 (> 0).
+    dropout : float or sequence of float, default 0.0
+        Dropout rate p in [0, 1) of every hidden layer, or one per hidden layer. During
+        training (``fit``, ``partial_fit``) each hidden unit is dropped with probability p
+        and the kept ones are scaled by 1 / (1 - p) (inverted dropout), with masks drawn
+        from the fit's ``seed``; ``predict``, ``loss``, ``gradient`` and validation use the
+        whole network. 0 is off (see :mod:`fastmlp.kernels.dropout`).
 
     Attributes
     ----------
@@ -89,7 +95,8 @@ default "mse"
                  output_activation: str = "sigmoid", loss: str = "mse",
                  dtype: str | np.dtype = "float64", init: str = "xavier", seed=None, *,
                  init_scale: float = 0.1, bias_init: float = 0.0,
-                 leaky_relu_slope: float = 0.01, elu_alpha: float = 1.0):
+                 leaky_relu_slope: float = 0.01, elu_alpha: float = 1.0,
+                 dropout: float | Sequence[float] = 0.0):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         n_layers = len(self.layer_sizes) - 1
         hidden = _check_hidden_activations(activation, n_layers - 1)
@@ -113,6 +120,8 @@ default "mse"
         self.leaky_relu_slope = check.non_negative_number(leaky_relu_slope, "leaky_relu_slope")
         self.elu_alpha = check.positive_number(elu_alpha, "elu_alpha")
         self.activations = tuple(hidden) + (output_activation,)
+        #: Dropout rate of each hidden layer (a tuple; 0.0: that layer is not masked).
+        self.dropout = dropout_rates(dropout, n_layers - 1)
         try:
             self.dtype = np.dtype(dtype)
         except (TypeError, ValueError, SyntaxError):  # NumPy parses strings: "," -> SyntaxError
@@ -220,7 +229,15 @@ default "mse"
                     output_activation=self.activations[-1], loss=self.loss_name,
                     dtype=self.dtype.name, init=self.init, init_scale=self.init_scale,
                     bias_init=self.bias_init, leaky_relu_slope=self.leaky_relu_slope,
-                    elu_alpha=self.elu_alpha)
+                    elu_alpha=self.elu_alpha, dropout=self._dropout_config())
+
+    def _dropout_config(self) -> float | list[float]:
+        """``dropout`` as :meth:`config` stores it: one rate when the hidden layers share
+        it (0.0 for networks pickled before dropout existed), else the list."""
+        rates = tuple(getattr(self, "dropout", ()))
+        if len(set(rates)) > 1:
+            return list(rates)
+        return rates[0] if rates else 0.0
 
     def save(self, path) -> None:
         """Write configuration, parameters, :attr:`classes_` and :attr:`metadata` to

@@ -17,8 +17,10 @@ fastmlp_version  2      the fastmlp version that wrote the file (named when a ne
                         is refused)
 ================ ====== ===================================================================
 
-Format 1 is what fastmlp 0.1.0 wrote; ``tests/data/v0_1_0`` holds such files, and
-``tests/test_model_files.py`` checks that they load and predict the same bits for good.
+Format 3 adds the config field ``dropout`` (``MLP(dropout=)``; files before it train and
+predict as ``dropout=0.0``). Format 1 is what fastmlp 0.1.0 wrote; ``tests/data/v0_1_0``
+holds such files, and ``tests/test_model_files.py`` checks that they load and predict the
+same bits for good.
 
 The rules, for every later version too:
 
@@ -31,7 +33,7 @@ The rules, for every later version too:
 * a network is rebuilt by calling the class with the stored fields, so a new constructor
   argument with a default never makes older files unloadable.
 
-Adding a constructor argument (``dropout=``, say): add it to :meth:`MLP.config`, add a
+Adding a constructor argument (as ``dropout=`` was in format 3): add it to :meth:`MLP.config`, add a
 :class:`Field` with ``since=FORMAT_VERSION + 1`` and the default that means "as before" to
 :data:`CONFIG_FIELDS`, and raise :data:`FORMAT_VERSION` by one (``tests/test_persistence.py``
 holds :meth:`MLP.config` and :data:`CONFIG_FIELDS` to each other).
@@ -51,7 +53,7 @@ import numpy as np
 from ._files import write_atomically
 
 #: The format :func:`save` writes; :func:`load` reads every format from 1 to this one.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Marks a :class:`Field` that has no default: files must hold it.
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -98,6 +100,7 @@ CONFIG_FIELDS = (
     Field("bias_init", 1),
     Field("leaky_relu_slope", 1),
     Field("elu_alpha", 1),
+    Field("dropout", 3, 0.0),
 )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "unflatten", "flatten", "activation", "activation_derivative", "forward", "loss_terms",
-    "loss", "loss_and_gradient", "train",
+    "loss", "loss_and_gradient", "train", "dropout_masks",
 ]
 
 
@@ -90,14 +90,54 @@ def activation_derivative(name: str, z: np.ndarray, param: float = 0.0) -> np.nd
     raise ValueError(f"activation {name!r} has no usable derivative")
 
 
-def forward(theta, sizes, activations, params, X):
-    """Forward pass. Returns (zs, outs): pre-activations and activations of layers 1..L."""
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _splitmix64_output(state: np.ndarray) -> np.ndarray:
+    """SplitMix64's output for each state (uint64 arrays; arithmetic wraps)."""
+    z = state.copy()
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def dropout_masks(seed: int, rows, sizes, rates) -> list[np.ndarray]:
+    """The inverted-dropout masks of the hidden layers for data rows ``rows`` under a pass's
+    ``seed``, as the kernels draw them (:mod:`fastmlp.kernels.dropout`): per hidden layer l
+    (1..L-1) an array (len(rows), sizes[l]) of 0 (dropped) and 1 / (1 - p_l) (kept).
+
+    Unit j of layer l in row n is dropped when the (key + 1)-th output of the SplitMix64
+    stream seeded by ``seed``, key = n * sum(sizes) + sum(sizes[:l]) + j, is below
+    floor(p_l 2^64).
+    """
+    rows = np.asarray(rows, dtype=np.uint64)
+    units = int(sum(sizes))
+    masks = []
+    for l in range(1, len(sizes) - 1):
+        p = float(rates[l - 1])
+        first = int(sum(sizes[:l]))
+        keys = (rows[:, None] * np.uint64(units) + np.uint64(first)
+                + np.arange(sizes[l], dtype=np.uint64)[None, :])
+        with np.errstate(over="ignore"):
+            bits = _splitmix64_output(np.uint64(seed) + (keys + np.uint64(1)) * _GAMMA)
+        kept = bits >= np.uint64(int(p * 2.0**64))
+        masks.append(np.where(kept, 1.0 / (1.0 - p), 0.0))
+    return masks
+
+
+def forward(theta, sizes, activations, params, X, masks=None):
+    """Forward pass. Returns (zs, outs): pre-activations and activations of layers 1..L.
+
+    ``masks`` (one array (n, n_l) per hidden layer, e.g. :func:`dropout_masks`) multiplies
+    each hidden layer's activations: training with dropout. The zs are unmasked."""
     weights, biases = unflatten(theta, sizes)
     a = X
     zs, outs = [], []
-    for W, b, name, p in zip(weights, biases, activations, params):
+    for l, (W, b, name, p) in enumerate(zip(weights, biases, activations, params)):
         z = a @ W + b
         a = activation(name, z, p)
+        if masks is not None and l < len(weights) - 1:
+            a = a * masks[l]
         zs.append(z)
         outs.append(a)
     return zs, outs
@@ -140,10 +180,12 @@ def penalty(theta, sizes, l1=0.0, l2=0.0) -> float:
 
 
 def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0, l2=0.0,
-                      sample_weight=None):
+                      sample_weight=None, masks=None):
     """Mean loss (plus penalty) over the rows of X and its gradient, flat like ``theta``;
     with ``sample_weight`` the mean is sum_n w_n E_n / sum_n w_n, so each row's output delta
-    carries w_n / sum_n w_n instead of 1/N.
+    carries w_n / sum_n w_n instead of 1/N. With ``masks`` (see :func:`forward`), those of
+    the network whose hidden activations are multiplied by them (dropout with the masks
+    held fixed): delta^(l) = (delta^(l+1) @ W^(l+1).T) * (mask^(l) * f'_l(z^(l))).
 
     Backpropagation by the delta rule:
     delta^(L) = dE/da^(L) * f'_L(z^(L))  ((o - d)/N for softmax+CE, sigmoid+BCE and
@@ -152,7 +194,7 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
     dE/dW^(l) = a^(l-1).T @ delta^(l),  dE/db^(l) = sum over rows of delta^(l).
     """
     weights, _ = unflatten(theta, sizes)
-    zs, outs = forward(theta, sizes, activations, params, X)
+    zs, outs = forward(theta, sizes, activations, params, X, masks)
     o, z_out = outs[-1], zs[-1]
     n = X.shape[0]
     share = (None if sample_weight is None
@@ -182,8 +224,10 @@ def loss_and_gradient(theta, sizes, activations, params, loss_name, X, Y, l1=0.0
         dWs[l] = a_prev.T @ delta + l2 * weights[l] + l1 * np.sign(weights[l])
         dbs[l] = delta.sum(axis=0)
         if l > 0:
-            delta = (delta @ weights[l].T) * activation_derivative(
-                activations[l - 1], zs[l - 1], params[l - 1])
+            factor = activation_derivative(activations[l - 1], zs[l - 1], params[l - 1])
+            if masks is not None:
+                factor = masks[l - 1] * factor
+            delta = (delta @ weights[l].T) * factor
     return value, flatten(dWs, dbs).astype(theta.dtype, copy=False)
 
 
@@ -226,7 +270,8 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
           schedule="constant", schedule_b=1.0, clip_value=None, clip_norm=None, l1=0.0,
           l2=0.0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
           warmup_steps=0, decay_steps=None, min_learning_rate=0.0,
-          sample_weight=None, state=None, return_state=False):
+          sample_weight=None, state=None, return_state=False, dropout=None,
+          dropout_seeds=None):
     """Train ``theta`` (a copy is returned) with the update rules of the notes, Adam and
     AdamW.
 
@@ -240,6 +285,10 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
     ``sample_weight`` weighs each batch's mean loss (sum w E / sum w; a batch of weight 0 makes
     no update). ``state`` = (slots, t) continues an earlier call's optimizer state: a list
     of the slot vectors (velocity; or Adam's m and v) and the update count.
+
+    ``dropout`` (one rate per hidden layer) trains with inverted dropout: every batch takes
+    its gradient with the masks :func:`dropout_masks` draws for its rows under epoch e's
+    seed ``dropout_seeds[e]`` (the seeds a fit draws, :func:`fastmlp.epochs.draw_mask_seed`).
 
     Returns (theta, epoch_losses), and the state to continue from when ``return_state``:
     each epoch's loss is the weight-averaged mean of the batch losses (plus penalty) computed
@@ -256,8 +305,10 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
     batch = n if batch_size is None else batch_size
     order = np.arange(n)
     rng = np.random.default_rng(rng)
+    if dropout is not None and (dropout_seeds is None or len(dropout_seeds) < epochs):
+        raise ValueError("dropout needs one mask seed per epoch (dropout_seeds)")
     losses = []
-    for _ in range(epochs):
+    for epoch in range(epochs):
         if shuffle:
             order = rng.permutation(n)
         total = 0.0
@@ -268,9 +319,11 @@ def train(theta, sizes, activations, params, loss_name, X, Y, *, optimizer="sgd"
             if batch_weight == 0:
                 continue
             point = theta - momentum * slots[0] if optimizer == "nesterov" else theta
+            masks = (None if dropout is None
+                     else dropout_masks(dropout_seeds[epoch], rows, sizes, dropout))
             value, g = loss_and_gradient(point, sizes, activations, params, loss_name,
                                          X[rows], Y[rows], l1, l2,
-                                         None if weights is None else weights[rows])
+                                         None if weights is None else weights[rows], masks)
             g = clip(g, clip_value, clip_norm)
             t += 1
             alpha = step_size(schedule, learning_rate, schedule_b, t, warmup_steps,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels.structs import Chunk, Network, PerSampleBlock
+from .kernels.structs import Chunk, Dropout, Network, PerSampleBlock
 
 #: Rows per chunk in the chunked kernels' buffers: large enough for efficient BLAS calls,
 #: small enough that memory stays flat in the number of rows.
@@ -63,6 +63,23 @@ class Workspace:
             memory[:work_bytes].view(self.dtype),
             memory[norms_at:].view(np.float64),
         )
+
+    def dropout(self, rates, rows: int, row_offset: int = 0) -> Dropout | None:
+        """The kernels' ``dropout`` argument (:class:`fastmlp.kernels.structs.Dropout`, seed
+        0 until a pass sets it) for passes over up to ``rows`` rows at a time whose data starts
+        at row ``row_offset``; None when ``rates`` (per hidden layer, each in [0, 1)) is."""
+        if rates is None:
+            return None
+        if len(rates) != self.n_layers - 1:
+            raise ValueError(f"dropout needs {self.n_layers - 1} rates (one per hidden layer), "
+                             f"got {len(rates)}")
+        drop_below = np.zeros(self.n_layers, np.uint64)
+        scale = np.ones(self.n_layers)
+        for l, p in enumerate(rates):
+            drop_below[l] = int(p * 2.0**64)  # exact: p < 1 is a binary fraction
+            scale[l] = 1.0 / (1.0 - p)
+        return Dropout(0, int(row_offset), self.n_units, drop_below, scale,
+                       self._new(max(1, rows) * self.n_units))
 
     @property
     def nbytes(self) -> int:

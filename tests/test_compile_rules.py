@@ -161,13 +161,15 @@ def test_the_fit_compiles_the_epoch_kernels_it_needs():
     # shares a kernel; clipping and weights are decided at run time); per-sample: dtype x
     # family x (unclipped, clipped); passes: dtype (counted in the notes' forms:
     # scikit-learn's estimators, tested elsewhere in the same process, add their own
-    # variants with the argument ``sklearn`` True)
+    # variants with the argument ``sklearn`` True, and fits with dropout theirs with the
+    # argument ``dropout`` set: tests/test_dropout.py checks those)
     expected = {chunked._train_epoch: 4, per_sample._train_epoch: 8,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         names = list(inspect.signature(kernel.py_func).parameters)
         notes = [sig for sig in kernel.signatures
-                 if "sklearn" not in names or sig[names.index("sklearn")] == types.none]
+                 if all(name not in names or sig[names.index(name)] == types.none
+                        for name in ("sklearn", "dropout"))]
         assert len(notes) == count, kernel
 
 

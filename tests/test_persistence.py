@@ -121,25 +121,25 @@ def test_the_schema_describes_what_mlp_config_returns():
 def test_a_saved_file_says_its_format_and_writer(tmp_path):
     net().save(tmp_path / "model.npz")
     with np.load(tmp_path / "model.npz", allow_pickle=False) as data:
-        assert int(data["format_version"]) == persistence.FORMAT_VERSION == 2
+        assert int(data["format_version"]) == persistence.FORMAT_VERSION == 3
         assert str(data["fastmlp_version"]) == fastmlp.__version__
         assert json.loads(str(data["config"])) == net().config()
 
 
-class WithDropout(fastmlp.MLP):
+class WithNoise(fastmlp.MLP):
     """A subclass whose constructor has an argument MLP's files do not store."""
 
-    def __init__(self, layer_sizes, *args, dropout=0.25, **kwargs):
+    def __init__(self, layer_sizes, *args, input_noise=0.25, **kwargs):
         super().__init__(layer_sizes, *args, **kwargs)
-        self.dropout = dropout
+        self.input_noise = input_noise
 
 
 def test_load_does_not_require_the_constructor_to_match_the_stored_fields():
     # MLP.load compared the stored keys with MLP.__init__'s parameters: a new defaulted
-    # argument (dropout=) made every earlier file unloadable
+    # argument (dropout= was the first) made every earlier file unloadable
     X, expected = expected_outputs("elu_leaky_relu")
-    loaded = WithDropout.load(os.path.join(OLD, "elu_leaky_relu.npz"))
-    assert type(loaded) is WithDropout and loaded.dropout == 0.25
+    loaded = WithNoise.load(os.path.join(OLD, "elu_leaky_relu.npz"))
+    assert type(loaded) is WithNoise and loaded.input_noise == 0.25
     assert (loaded.leaky_relu_slope, loaded.elu_alpha) == (0.23, 0.65)
     np.testing.assert_array_equal(loaded.predict(X), expected)
 
@@ -149,12 +149,12 @@ def test_a_constructor_argument_added_to_mlp_itself_keeps_old_files_loadable(mon
     original = fastmlp.MLP.__init__
     seen = []
 
-    def with_dropout(self, layer_sizes, *args, dropout=0.0, **kwargs):
-        seen.append(dropout)
+    def with_noise(self, layer_sizes, *args, input_noise=0.0, **kwargs):
+        seen.append(input_noise)
         original(self, layer_sizes, *args, **kwargs)
 
-    monkeypatch.setattr(fastmlp.MLP, "__init__", with_dropout)
-    assert "dropout" in inspect.signature(fastmlp.MLP.__init__).parameters
+    monkeypatch.setattr(fastmlp.MLP, "__init__", with_noise)
+    assert "input_noise" in inspect.signature(fastmlp.MLP.__init__).parameters
     X, expected = expected_outputs("softmax_cross_entropy")
     loaded = fastmlp.MLP.load(os.path.join(OLD, "softmax_cross_entropy.npz"))
     np.testing.assert_array_equal(loaded.predict(X), expected)
@@ -165,41 +165,57 @@ def test_a_constructor_argument_added_to_mlp_itself_keeps_old_files_loadable(mon
 
 
 class Stored(fastmlp.MLP):
-    """MLP with a ``dropout`` argument that it saves, as a next format of the schema
+    """MLP with an ``input_noise`` argument that it saves, as a next format of the schema
     would."""
 
-    def __init__(self, layer_sizes, *args, dropout=0.5, **kwargs):
+    def __init__(self, layer_sizes, *args, input_noise=0.5, **kwargs):
         super().__init__(layer_sizes, *args, **kwargs)
-        self.dropout = dropout
+        self.input_noise = input_noise
 
     def config(self):
-        return {**super().config(), "dropout": self.dropout}
+        return {**super().config(), "input_noise": self.input_noise}
 
 
 def test_a_field_newer_than_a_file_takes_its_default(tmp_path, monkeypatch):
-    fastmlp.MLP((3, 4, 2), seed=0).save(tmp_path / "f2.npz")
-    # before format 3 exists, a network whose config has dropout cannot be saved
-    with pytest.raises(ValueError, match=r"unknown: \['dropout'\]"):
+    fastmlp.MLP((3, 4, 2), seed=0).save(tmp_path / "f3.npz")
+    # before format 4 exists, a network whose config has input_noise cannot be saved
+    with pytest.raises(ValueError, match=r"unknown: \['input_noise'\]"):
         Stored((3, 4, 2), seed=0).save(tmp_path / "refused.npz")
     assert not (tmp_path / "refused.npz").exists()
 
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(persistence, "FORMAT_VERSION", 4)
     monkeypatch.setattr(persistence, "CONFIG_FIELDS", persistence.CONFIG_FIELDS
-                        + (persistence.Field("dropout", 3, 0.0),))
+                        + (persistence.Field("input_noise", 4, 0.0),))
     X, expected = expected_outputs("regression_float64")
     old = Stored.load(os.path.join(OLD, "regression_float64.npz"))  # format 1
-    assert old.dropout == 0.0  # the schema's default, not the constructor's 0.5
+    assert old.input_noise == 0.0  # the schema's default, not the constructor's 0.5
     np.testing.assert_array_equal(old.predict(X), expected)
-    assert Stored.load(tmp_path / "f2.npz").dropout == 0.0  # format 2
-    Stored((3, 4, 2), dropout=0.3, seed=0).save(tmp_path / "f3.npz")
-    with np.load(tmp_path / "f3.npz") as data:
-        assert int(data["format_version"]) == 3
-    assert Stored.load(tmp_path / "f3.npz").dropout == 0.3
+    assert Stored.load(tmp_path / "f3.npz").input_noise == 0.0  # format 3
+    Stored((3, 4, 2), input_noise=0.3, seed=0).save(tmp_path / "f4.npz")
+    with np.load(tmp_path / "f4.npz") as data:
+        assert int(data["format_version"]) == 4
+    assert Stored.load(tmp_path / "f4.npz").input_noise == 0.3
     # a format that predates the field cannot hold it
+    rewritten(tmp_path / "f4.npz", tmp_path / "bad.npz", format_version=np.int64(3))
+    with pytest.raises(ValueError, match=r"fields \['input_noise'\], which model format 3 "
+                                         "does not define"):
+        Stored.load(tmp_path / "bad.npz")
+
+
+def test_format_3_added_dropout_and_earlier_files_train_without_it(tmp_path):
+    # MLP(dropout=) is the field format 3 added: a format-2 file (written before it) loads
+    # with dropout 0.0, and cannot hold the field
+    fastmlp.MLP((3, 4, 2), seed=0, dropout=0.3).save(tmp_path / "f3.npz")
+    config = json.loads(str(np.load(tmp_path / "f3.npz")["config"]))
+    assert config["dropout"] == 0.3
+    del config["dropout"]
+    rewritten(tmp_path / "f3.npz", tmp_path / "f2.npz", format_version=np.int64(2),
+              config=np.str_(json.dumps(config)))
+    assert fastmlp.MLP.load(tmp_path / "f2.npz").dropout == (0.0,)
     rewritten(tmp_path / "f3.npz", tmp_path / "bad.npz", format_version=np.int64(2))
     with pytest.raises(ValueError, match=r"fields \['dropout'\], which model format 2 does "
                                          "not define"):
-        Stored.load(tmp_path / "bad.npz")
+        fastmlp.MLP.load(tmp_path / "bad.npz")
 
 
 def test_a_newer_format_is_refused_naming_the_path_and_the_writer(tmp_path):
@@ -216,7 +232,7 @@ def test_a_newer_format_is_refused_naming_the_path_and_the_writer(tmp_path):
     # without the writer's name (or an unreadable one), the same refusal
     for writer in (None, np.zeros(3)):
         rewritten(future, tmp_path / "anonymous.npz", fastmlp_version=writer)
-        with pytest.raises(ValueError, match="is newer than the formats 1 to 2") as error:
+        with pytest.raises(ValueError, match="is newer than the formats 1 to 3") as error:
             fastmlp.MLP.load(tmp_path / "anonymous.npz")
         assert "written by fastmlp" not in str(error.value)
 
@@ -230,11 +246,11 @@ def test_a_newer_format_is_refused_naming_the_path_and_the_writer(tmp_path):
     (dict(params=None), r"of which \['config', 'format_version', 'params'\] are required"),
     (dict(fastmlp_version=np.int64(3)),
      r"fastmlp_version \(int64 of shape \(\)\) is not a version"),
-    (dict(config=np.str_(json.dumps({**net().config(), "dropout": 0.1}))),
-     r"its config has the fields \['dropout'\], which model format 2 does not define"),
+    (dict(config=np.str_(json.dumps({**net().config(), "input_noise": 0.1}))),
+     r"its config has the fields \['input_noise'\], which model format 3 does not define"),
     (dict(config=np.str_(json.dumps({k: v for k, v in net().config().items()
                                      if k != "dtype"}))),
-     r"lacks the fields \['dtype'\], which model format 2 requires"),
+     r"lacks the fields \['dtype'\], which model format 3 requires"),
     (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, True, 2]}))),
      "is not a list of at least two positive ints"),
     (dict(config=np.str_(json.dumps({**net().config(), "layer_sizes": [3, 10**30, 2]}))),

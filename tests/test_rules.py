@@ -18,7 +18,7 @@ from fastmlp.state import OptimizerState
 #: fields that fit does not take (set by the scikit-learn layer).
 FIT_ONLY = {"self", "X", "Y", "seed", "validation_data", "sample_weight", "class_weight",
             "checkpoint", "checkpoint_every"}
-CONFIG_ONLY = {"convention"}
+CONFIG_ONLY = {"convention", "dropout"}  # dropout: the network's, MLP(dropout=)
 #: The options that act between epochs (stopping, reduce-on-plateau), which partial_fit
 #: (one pass) does not take.
 STOPPING = {"epochs", "tol", "n_iter_no_change", "grad_tol", "early_stopping", "callback",

@@ -48,7 +48,7 @@ def test_constructor_takes_scikit_learns_parameters_and_defaults(ours, theirs):
     extras = dict(clip_value=None, clip_norm=None, dtype=None, warmup_steps=0,
                   decay_steps=None, min_learning_rate=0.0, plateau_factor=0.1,
                   plateau_patience=10, plateau_min_delta=1e-4, checkpoint=None,
-                  checkpoint_every=1)
+                  checkpoint_every=1, dropout=0.0)
     if ours is MLPClassifier:
         extras["class_weight"] = None
     assert {k: mine[k] for k in set(mine) - set(reference_params)} == extras

@@ -47,6 +47,10 @@ class Engine:
         # the rule's family, a compile-time switch of the update kernels
         # (fastmlp.kernels.optimizers)
         self.moments = True if RULES[config.optimizer].moments else None
+        #: The kernels' ``dropout`` argument with the engine's buffers (its seed is set per
+        #: epoch, :meth:`masks`), or None: a fit without dropout (each engine builds it for
+        #: its buffers).
+        self.dropout = None
         # a first fit compiles for seconds: the inference kernels compile meanwhile
         prefetch.inference_kernels(data.X.dtype)
 
@@ -72,7 +76,17 @@ class Engine:
         per-epoch "invscaling" and "adaptive" schedules set it between epochs)."""
         self.rule = self.rule._replace(learning_rate=float(learning_rate))
 
-    def run_epoch(self, params, state, shuffle_seed: int, norm_sums):
+    def masks(self, mask_seed: int):
+        """The kernels' ``dropout`` argument for an epoch with ``mask_seed``: None without
+        dropout, else :attr:`dropout` with that seed (a ValueError when a fit with dropout
+        is given no seed: its masks would not follow the fit's seed)."""
+        if self.dropout is None:
+            return None
+        if mask_seed < 0:
+            raise ValueError("a fit with dropout needs a mask seed for each epoch")
+        return self.dropout._replace(seed=int(mask_seed))
+
+    def run_epoch(self, params, state, shuffle_seed: int, norm_sums, mask_seed: int = -1):
         """Train one epoch in place.
 
         Parameters
@@ -86,6 +100,9 @@ class Engine:
             Seed of this epoch's row order; -1 visits the rows in order.
         norm_sums : float64 ndarray (n_layers,)
             Each update adds its per-layer weight-gradient norms here.
+        mask_seed : int
+            Seed of this epoch's dropout masks (>= 0; drawn from the fit's random stream);
+            -1 in fits without dropout.
 
         Returns
         -------

@@ -35,7 +35,7 @@ from .base import Engine
 
 @kernel
 def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip, sklearn,
-                 batch_size, t_start, norm_sums, moments):
+                 batch_size, t_start, norm_sums, moments, dropout):
     """One epoch of (mini-)batch gradient descent, in place on ``params`` and ``slots``.
 
     Parameters
@@ -61,6 +61,9 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     moments : None or True
         The rule's family (fastmlp.rules): True compiles only the loops of the rules with
         moment estimates, None only the others'.
+    dropout : None or Dropout
+        The training mode of the hidden layers (fastmlp.kernels.dropout): None compiles no
+        masking code.
 
     Returns
     -------
@@ -106,10 +109,10 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
             # their cache misses overlap this chunk's work instead of stalling the next gather
             prefetch_rows(X, order, first + done + m, chunk)
             prefetch_rows(Y, order, first + done + m, chunk)
-            forward_chunk(point, net, acts, m, chunk)
+            forward_chunk(point, net, acts, m, chunk, dropout, order, first + done)
             total += output_stage(acts, z0, deltas, Y, sample_weight, order, first + done, m,
                                   output, param, scale, sklearn)
-            backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0)
+            backward_chunk(point, net, acts, deltas, grad, m, chunk, done == 0, dropout)
             done += m
         penalty_scale = scale if sklearn is not None else 1.0
         loss = total * scale + inplace_add_penalty(point, grad, net, rule.l1 * penalty_scale,
@@ -144,15 +147,15 @@ class ChunkedEngine(Engine):
         n = data.X.shape[0]
         self.batch_rows = n if config.batch_size is None else min(config.batch_size, n)
         self.buffers = work.chunk(self.batch_rows, lookahead=self.rule.optimizer == NESTEROV)
+        self.dropout = work.dropout(config.dropout, self.buffers.rows)
         self.order = np.arange(n, dtype=np.int64)
 
     def set_order(self, order):
         np.copyto(self.order, order)
 
-    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+    def run_epoch(self, params, state, shuffle_seed, norm_sums, mask_seed=-1):
         return EpochResult(*_train_epoch(
             self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
             self.buffers, self.rule, self.clip_bounds, self.sklearn, self.batch_rows, state.t,
-            norm_sums,
-            self.moments))
+            norm_sums, self.moments, self.masks(mask_seed)))
 

@@ -43,6 +43,7 @@ from ..kernels.activations import (
     derivative_value,
     derivative_value_inlined,
 )
+from ..kernels.dropout import inplace_dropout
 from ..kernels.fma import fma
 from ..kernels.indexing import borrowed, prefetch, unsigned
 from ..kernels.losses import output_row
@@ -124,16 +125,23 @@ def weighted_delta_sum(W, row, deltas, d0, n_out):
 
 
 @inlined
-def backprop_row(W, geometry, code, param, acts, deltas):
+def backprop_row(W, geometry, code, param, acts, deltas, factors):
     """The deltas of the layer below from those of this layer: (W delta) * f'(z), f' taken
-    from the activations below. Only clipped fits use it: f' is called rather than copied
-    in, to keep the kernel's compile short."""
+    from the activations below -- or, with dropout, (W delta) times the factors (mask times
+    f') its forward pass left in ``factors`` (None without dropout). Only clipped fits use
+    it: f' is called rather than copied in, to keep the kernel's compile short."""
     w0, b0, p0, d0, n_in, n_out = geometry
     p = deltas.dtype.type(param)
     for i in range(n_in):
         at = unsigned(p0 + i)
-        deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
-                      * exact_derivative_value(code, p, acts[at]))
+        # the expression without dropout as it was before dropout existed: written with a
+        # variable for the sum, it changed clipped fits' last bits (LLVM's code for it
+        # differed, although no fastmath flag allows a different rounding)
+        if factors is None:
+            deltas[at] = (weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out)
+                          * exact_derivative_value(code, p, acts[at]))
+        else:
+            deltas[at] = weighted_delta_sum(W, w0 + i * n_out, deltas, d0, n_out) * factors[at]
 
 
 def _make_layer_pass(adam):
@@ -141,14 +149,15 @@ def _make_layer_pass(adam):
     sgd / momentum / Nesterov (see :func:`make_train_epoch`)."""
 
     def layer_pass(point, params, slots, rule, coefs, geometry, code, param, acts, deltas,
-                   propagate):
+                   propagate, factors):
         """A layer's backward step and update, in one pass over its weights.
 
         With the layer's :func:`layer_geometry`, its inputs are a = acts[a0:a0+n_in], its
         deltas d = deltas[z0:z0+n_out], and its gradient g = s a d^T for W and s d for b, s
         being the clipping factor. When ``propagate``, row i of W (read at ``point``: params,
         or Nesterov's look-ahead) first gives the delta of unit i below, into deltas[a0 + i],
-        times f'(z_i) of the layer below (``code``, ``param``), before the row is updated.
+        times f'(z_i) of the layer below (``code``, ``param``) -- with dropout, times its
+        factor m_i f'(z_i) in ``factors`` (None without) --, before the row is updated.
         ``coefs`` = (step, s, c1, c2, alpha): sgd and momentum take the step ``step`` =
         alpha_t * s along a d^T; Adam its moments of g (slot 0 at ``slots[at]``, slot 1 at
         ``slots[n_params + at]``) with bias corrections c1, c2 and step size alpha, AdamW
@@ -173,8 +182,15 @@ def _make_layer_pass(adam):
             a_i = acts[unsigned(a0 + i)] if weights else one
             row = w0 + i * n_out if weights else b0
             if propagate and weights:
-                deltas[unsigned(a0 + i)] = (weighted_delta_sum(point, row, deltas, d0, n_out)
-                                            * derivative_value_inlined(code, p, a_i))
+                # (as in backprop_row: the expression without dropout kept as it was)
+                if factors is None:
+                    deltas[unsigned(a0 + i)] = (
+                        weighted_delta_sum(point, row, deltas, d0, n_out)
+                        * derivative_value_inlined(code, p, a_i))
+                else:
+                    deltas[unsigned(a0 + i)] = (
+                        weighted_delta_sum(point, row, deltas, d0, n_out)
+                        * factors[unsigned(a0 + i)])
             if weights:
                 a_sq += a_i * a_i
             if adam:
@@ -236,7 +252,7 @@ def make_train_epoch(shape=None):
 
     @exact
     def train_epoch(data, params, slots, order, shuffle_seed, net, rule, clip, t_start,
-                    norm_sums, block, sample_weight, moments):
+                    norm_sums, block, sample_weight, moments, dropout):
         """One epoch of per-sample SGD / momentum / Nesterov / Adam, in place on ``params`` and
         ``slots``.
 
@@ -253,7 +269,12 @@ def make_train_epoch(shape=None):
         layer pass the rule needs: True for the rules with moment estimates (Adam, AdamW),
         None for sgd / momentum / Nesterov;
         each compiles a kernel with only its family's pass (inlining both made the first
-        compile a third longer), and within it the rule is chosen by its code.
+        compile a third longer), and within it the rule is chosen by its code. ``dropout``
+        is None (no masking code compiled) or the
+        :class:`fastmlp.kernels.structs.Dropout` of the epoch, for one row's units: each
+        hidden layer's outputs are masked after its activation (the masks keyed by the row's
+        index in ``data``, as in every engine), and the backward pass takes the factors the
+        forward pass left.
         """
         # arrays passed into the inlined helpers, borrowed: no reference counting per row
         # (see fastmlp.kernels.indexing)
@@ -272,6 +293,7 @@ def make_train_epoch(shape=None):
             sizes, w_off, b_off, u_off = shape
         codes = borrowed(net.codes)
         act_params = borrowed(net.act_params)
+        factors = None if dropout is None else borrowed(dropout.factors)
         X, Y = data.X, data.Y
         n = X.shape[0]
         n_layers = len(sizes) - 1
@@ -336,6 +358,12 @@ def make_train_epoch(shape=None):
             for l in range(1, n_layers + 1):
                 forward_layer_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), acts,
                                   codes[l - 1], act_params[l - 1], l < n_layers)
+                if dropout is not None:
+                    if l < n_layers:
+                        # one row (np.int64: a literal 1 would compile the masking kernel
+                        # a second time, apart from the chunked engines' variant)
+                        inplace_dropout(dropout, l, codes[l - 1], act_params[l - 1], acts,
+                                        u_off[l], u_off[l], sizes[l], np.int64(1), order, s)
             loss = output_row(acts, u_off[n_layers], deltas, Yb, row, output,
                               act_params[n_layers - 1])
             if not np.isfinite(loss):
@@ -353,7 +381,7 @@ def make_train_epoch(shape=None):
                 # layer pass below does not propagate them again).
                 for l in range(n_layers, 1, -1):
                     backprop_row(point, layer_geometry(sizes, w_off, b_off, u_off, l), codes[l - 2],
-                                 act_params[l - 2], acts, deltas)
+                                 act_params[l - 2], acts, deltas, factors)
                 total_sq = 0.0
                 for l in range(1, n_layers + 1):
                     a_sq = squared_norm(acts, u_off[l - 1], sizes[l - 1])
@@ -371,11 +399,11 @@ def make_train_epoch(shape=None):
                 if moments is not None:
                     ok, a_sq, d_sq = adam_layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
-                        act_params[below], acts, deltas, l > 1 and clip is None)
+                        act_params[below], acts, deltas, l > 1 and clip is None, factors)
                 else:
                     ok, a_sq, d_sq = layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
-                        act_params[below], acts, deltas, l > 1 and clip is None)
+                        act_params[below], acts, deltas, l > 1 and clip is None, factors)
                 if clip is None:
                     block_norms[l - 1] += np.sqrt(a_sq * d_sq)
                 finite = finite and ok
@@ -430,6 +458,7 @@ class PerSampleEngine(Engine):
         self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
                                      data.Y.shape[1])
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
+        self.dropout = work.dropout(config.dropout, 1)
         # the specialized kernel (fastmlp.engines.specialize): looked up, or compiled, once
         # this kind of fit has run, or is about to run, enough updates in this process
         self._kind = None
@@ -438,7 +467,7 @@ class PerSampleEngine(Engine):
         if specialize.enabled():
             kind = (network_shape(work.network), data.X.dtype.str,
                     RULES[config.optimizer].moments,
-                    self.clip is None)
+                    self.clip is None, self.dropout is not None)
             self._asks = specialize.count(kind, config.epochs * data.X.shape[0])
             if self._asks:
                 self._kind = kind
@@ -446,10 +475,10 @@ class PerSampleEngine(Engine):
     def set_order(self, order):
         np.copyto(self.order, order)
 
-    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+    def run_epoch(self, params, state, shuffle_seed, norm_sums, mask_seed=-1):
         args = (self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
                 self.rule, self.clip, state.t, norm_sums, self.block, self.data.sample_weight,
-                self.moments)
+                self.moments, self.masks(mask_seed))
         if self._kind is not None:
             if self._specialization is None:
                 self._specialization = specialize.request(

@@ -42,7 +42,7 @@ class RowParallelEngine(Engine):
 
     def __init__(self, work, data, config):
         super().__init__(work, data, config)
-        self.full = FullDataPass(work, data)
+        self.full = FullDataPass(work, data, config.dropout)
         self.lookahead = work.vector() if self.rule.optimizer == NESTEROV else None
         # scikit-learn's batch convention: the penalty divided by the batch's (here: all
         # rows') weight, and the epoch's loss counted by rows
@@ -51,19 +51,25 @@ class RowParallelEngine(Engine):
         sklearn = self.sklearn is not None
         self.penalty_scale = 1.0 / total_weight if sklearn and total_weight > 0 else 1.0
         self.count_rows = sklearn
+        # dropout: the pass keeps one Dropout per thread, each keyed by its rows' places in
+        # the data, so the masks do not depend on the number of threads
+        self.dropout_rates = config.dropout
 
     def set_data(self, data):
         super().set_data(data)
-        self.full = FullDataPass(self.work, data)
+        self.full = FullDataPass(self.work, data, self.dropout_rates)
 
-    def run_epoch(self, params, state, shuffle_seed, norm_sums):
+    def run_epoch(self, params, state, shuffle_seed, norm_sums, mask_seed=-1):
         rule = self.rule
+        if self.dropout_rates is not None and mask_seed < 0:
+            raise ValueError("a fit with dropout needs a mask seed for each epoch")
         point = params
         if self.lookahead is not None:
             inplace_lookahead(params, state.slots[0], rule.momentum, self.lookahead)
             point = self.lookahead
-        loss, grad, weight = self.full.loss_and_gradient(point, rule.l1 * self.penalty_scale,
-                                                         rule.l2 * self.penalty_scale)
+        loss, grad, weight = self.full.loss_and_gradient(
+            point, rule.l1 * self.penalty_scale, rule.l2 * self.penalty_scale,
+            mask_seed=mask_seed if self.dropout_rates is not None else None)
         if not np.isfinite(loss):
             return EpochResult(0.0, 0.0, 0, LOSS_NOT_FINITE, rule.learning_rate)
         finite, alpha = inplace_update(params, grad, state.slots, self.work.network, rule,

@@ -32,6 +32,7 @@ epoch (Adam's, clipped, scikit-learn's), which cost a cold program seconds per p
 from ._jit import inlined, internal
 from .activations import inplace_activate, inplace_multiply_derivative
 from .blas import gemm
+from .dropout import inplace_dropout
 from .indexing import prefetch
 
 #: Multiply-adds (rows * n_in * n_out) from which a product goes to BLAS instead of loops.
@@ -80,12 +81,18 @@ def input_row_major(sizes, m):
 
 
 @internal
-def forward_chunk(theta, net, acts, m, chunk):
+def forward_chunk(theta, net, acts, m, chunk, dropout, order, first):
     """Forward pass of ``m`` rows already gathered into the input block of ``acts``.
 
     Hidden layers end activated; the output block is left as pre-activations z^(L), because
     the losses are evaluated stably from z (log-sum-exp, softplus): the output stage
     (:func:`fastmlp.kernels.losses.output_stage`) applies the output activation.
+
+    ``dropout`` is the training mode: None (inference, and fits without dropout: this
+    function is then compiled without the masking code) or a
+    :class:`fastmlp.kernels.structs.Dropout`, which masks each hidden layer after its
+    activation (:func:`fastmlp.kernels.dropout.inplace_dropout`; row r of the chunk is data
+    row ``order[first + r]``) and leaves the backward factors for :func:`backward_chunk`.
     """
     sizes, w_off, b_off, u_off = net.sizes, net.w_off, net.b_off, net.u_off
     n_layers = sizes.shape[0] - 1
@@ -121,6 +128,9 @@ def forward_chunk(theta, net, acts, m, chunk):
                         z[r] += w * a[r]
         if l < n_layers:
             inplace_activate(net.codes[l - 1], net.act_params[l - 1], acts, z0, z0 + m * n_out)
+            if dropout is not None:
+                inplace_dropout(dropout, l, net.codes[l - 1], net.act_params[l - 1], acts, z0,
+                                u_off[l], n_out, m, order, first)
 
 
 @internal
@@ -151,10 +161,12 @@ def dense_rows(theta, w0, b0, a, m, n_in, n_out, z):
 
 
 @internal
-def backward_chunk(theta, net, acts, deltas, grad, m, chunk, overwrite):
+def backward_chunk(theta, net, acts, deltas, grad, m, chunk, overwrite, dropout):
     """Backpropagate the output deltas of ``m`` rows (set by the output stage) by the delta
     rule, adding the chunk's share of dE/dtheta into ``grad`` -- or writing it when
-    ``overwrite`` (the first chunk of a batch)."""
+    ``overwrite`` (the first chunk of a batch). With ``dropout`` (the one given to
+    :func:`forward_chunk`), a hidden layer's deltas are multiplied by the factors its
+    forward pass left (mask times f') instead of by f'."""
     sizes, w_off, u_off = net.sizes, net.w_off, net.u_off
     zero = grad.dtype.type(0.0)
     n_layers = sizes.shape[0] - 1
@@ -210,5 +222,11 @@ def backward_chunk(theta, net, acts, deltas, grad, m, chunk, overwrite):
                     d = deltas[d0 + j * m : d0 + (j + 1) * m]
                     for r in range(m):
                         p[r] += w * d[r]
-        inplace_multiply_derivative(net.codes[l - 2], net.act_params[l - 2], acts, a0, deltas,
-                                    a0, m * n_in)
+        if dropout is None:
+            inplace_multiply_derivative(net.codes[l - 2], net.act_params[l - 2], acts, a0,
+                                        deltas, a0, m * n_in)
+        else:
+            factors = dropout.factors[a0 : a0 + m * n_in]
+            d = deltas[a0 : a0 + m * n_in]
+            for i in range(m * n_in):
+                d[i] *= factors[i]

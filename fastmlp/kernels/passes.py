@@ -15,13 +15,16 @@ from .optimizers import inplace_add_penalty
 
 
 @kernel
-def loss_and_gradient(theta, data, order, net, buf, l1, l2, need_grad, sklearn):
+def loss_and_gradient(theta, data, order, net, buf, l1, l2, need_grad, sklearn, dropout):
     """Weighted mean loss plus penalty over all rows of ``data``, and (if ``need_grad``) its
     gradient into ``buf.grad``. ``order`` is ``arange(n)`` as int64, made by the caller: built
     here, it would compile NumPy's arange into the kernel, a quarter of a second of the cold
     compile (bench/README.md, "A one-row output stage"). ``sklearn`` is None, or True when
     the network's loss is one of scikit-learn's forms (its branches are compiled only then,
-    see :func:`fastmlp.kernels.losses.sklearn_forms`).
+    see :func:`fastmlp.kernels.losses.sklearn_forms`). ``dropout`` is None, or the
+    :class:`fastmlp.kernels.structs.Dropout` of a training pass (the row-parallel engine:
+    masks keyed by the rows' places in the data, ``dropout.row_offset`` being where ``data``
+    starts; see :func:`fastmlp.kernels.layers.forward_chunk`).
 
     Returns
     -------
@@ -49,11 +52,11 @@ def loss_and_gradient(theta, data, order, net, buf, l1, l2, need_grad, sklearn):
     for done in range(0, n, chunk):
         m = min(chunk, n - done)
         gather_rows(X, order, done, m, acts, input_row_major(net.sizes, m))
-        forward_chunk(theta, net, acts, m, chunk)
+        forward_chunk(theta, net, acts, m, chunk, dropout, order, done)
         total += output_stage(acts, z0, deltas, data.Y, sample_weight, order, done, m, output,
                               param, scale, sklearn)
         if need_grad:
-            backward_chunk(theta, net, acts, deltas, grad, m, chunk, done == 0)
+            backward_chunk(theta, net, acts, deltas, grad, m, chunk, done == 0, dropout)
     loss = total * scale
     if need_grad:
         loss += inplace_add_penalty(theta, grad, net, l1, l2)

@@ -76,6 +76,26 @@ class Rule(NamedTuple):
     min_learning_rate: float
 
 
+class Dropout(NamedTuple):
+    """Inverted dropout of the hidden layers in a training pass: the kernels' ``dropout``
+    argument, None (every unit kept: inference, and fits without dropout, whose kernels are
+    compiled without the masking code) or this.
+
+    Unit j of hidden layer l in data row n is dropped when the draw
+    :func:`fastmlp.kernels.dropout.unit_draw` of (``seed``, (n + ``row_offset``) * ``units``
+    + u_off[l] + j) is below ``drop_below[l-1]``, else kept and scaled by ``scale[l-1]`` =
+    1 / (1 - p_l) (:mod:`fastmlp.kernels.dropout`).
+    """
+
+    seed: int  # this pass's mask seed (>= 0), drawn from the fit's random stream
+    row_offset: int  # added to a row's index: where a thread's slice starts in the data
+    units: int  # u_off[-1], the units of one row: the stride of the draws' keys
+    drop_below: np.ndarray  # uint64 (L,): round-down p_l * 2^64 per weight layer (0: kept)
+    scale: np.ndarray  # float64 (L,): 1 / (1 - p_l) per weight layer (1: kept)
+    factors: np.ndarray  # laid out like a pass's activations: each hidden unit's backward
+    #                      factor, 0 (dropped) or scale * f'(z) (kept), set by the forward pass
+
+
 class EpochResult(NamedTuple):
     """What an engine reports for one epoch (the epoch kernels return its fields as a plain
     tuple, which compiles faster; the engines wrap them)."""

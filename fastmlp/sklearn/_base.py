@@ -100,6 +100,7 @@ def _constraints() -> dict:
     constraints["plateau_min_delta"] = [Interval(Real, 0, None, closed="left")]
     constraints["checkpoint"] = [str, os.PathLike, None]
     constraints["checkpoint_every"] = [Interval(Integral, 1, None, closed="left")]
+    constraints["dropout"] = [Interval(Real, 0, 1, closed="left"), "array-like"]
     return constraints
 
 
@@ -150,7 +151,7 @@ class BaseMLP(BaseEstimator):
                  clip_value=None, clip_norm=None, dtype=None, warmup_steps=0,
                  decay_steps=None, min_learning_rate=0.0, plateau_factor=0.1,
                  plateau_patience=10, plateau_min_delta=1e-4, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, dropout=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -185,6 +186,7 @@ class BaseMLP(BaseEstimator):
         self.plateau_min_delta = plateau_min_delta
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.dropout = dropout
 
     # ----------------------------------------------------------------- fitting
     def _fit_transaction(self, fit, *args, **kwargs):

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.utils.optimize import _check_optimize_result
 
+from ..config import dropout_rates
 from ..full_data import FullDataPass
 from ..kernels.optimizers import inplace_add_penalty
 from ..kernels.structs import Data
@@ -66,6 +67,9 @@ def _full_data_loss(network, feed):
 def fit_lbfgs(network, layout, feed, state, options, verbose=False) -> None:
     """Minimize in place on ``state.params``; sets ``state.n_iter`` and ``state.loss``.
     Warns ConvergenceWarning as scikit-learn does when L-BFGS stops without converging."""
+    if any(dropout_rates(options["dropout"], layout.n_layers - 1)):
+        raise ValueError(f"dropout={options['dropout']!r} needs a stochastic solver ('sgd' or "
+                         "'adam'): L-BFGS minimizes the deterministic full-data loss")
     total_weight = float(feed.weights.sum()) if feed.weighted else float(feed.n_rows)
     l2 = options["alpha"] / total_weight if total_weight > 0 else 0.0
     packing = sklearn_packing(layout)

@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import _validation as check
-from ..config import FitConfig
-from ..epochs import EpochRunner
+from ..config import FitConfig, dropout_rates
+from ..epochs import MASK_SEEDS, EpochRunner
 from ..kernels.optimizers import OK
 from ..kernels.structs import Data
 from ..state import OptimizerState
@@ -130,23 +130,28 @@ class StochasticSolver:
         # sparse blocks change from epoch to epoch: the general engine runs them
         self.config = fit_config(options, batch_size,
                                  engine="chunked" if feed.sparse else None,
-                                 decay_steps=decay_steps)
+                                 decay_steps=decay_steps,
+                                 n_hidden=network.sizes.shape[0] - 2)
         # an engine per block length, each given the next block of that length
         self._runner = EpochRunner(Workspace(network, feed.dtype), feed, self.config,
                                    get_num_threads())
 
-    def run_epoch(self, params, optimizer: OptimizerState, order, learning_rate) -> float:
+    def run_epoch(self, params, optimizer: OptimizerState, order, learning_rate,
+                  rng=None) -> float:
         """One epoch over the rows in ``order`` at step size ``learning_rate``, in place on
         ``params`` and ``optimizer``; returns scikit-learn's epoch loss (the batches' losses
         weighted by their rows). Raises scikit-learn's ValueError when a value becomes NaN or
-        inf (the caller's state copy is then discarded)."""
+        inf (the caller's state copy is then discarded). With dropout, each block's masks
+        are seeded from ``rng`` (the estimator's RandomState; not drawn from otherwise)."""
         norm_sums = np.zeros(self.network.sizes.shape[0] - 1)
         loss_sum = 0.0
         for data, block_order in self.feed.blocks(order, self.batch_size):
             engine = self._runner.engine_for(data)
             engine.set_learning_rate(learning_rate)
             engine.set_order(block_order)
-            result = engine.run_epoch(params, optimizer, -1, norm_sums)
+            mask_seed = (int(rng.randint(0, MASK_SEEDS, dtype=np.int64))
+                         if self.config.dropout is not None else -1)
+            result = engine.run_epoch(params, optimizer, -1, norm_sums, mask_seed)
             if result.status != OK:
                 raise DivergedError()
             optimizer.t += result.updates
@@ -155,10 +160,10 @@ class StochasticSolver:
 
 
 def fit_config(options: dict, batch_size: int, engine: str | None = None,
-               decay_steps: int | None = None) -> FitConfig:
+               decay_steps: int | None = None, n_hidden: int = 0) -> FitConfig:
     """The engines' configuration for scikit-learn's solver options (``engine`` forces
     one, as in ``MLP.fit``; ``decay_steps``: the cosine schedule's T, resolved by the
-    caller when the option is None)."""
+    caller when the option is None) on a network with ``n_hidden`` hidden layers."""
     if options["solver"] == "adam":
         rule = dict(optimizer="adam", beta_1=options["beta_1"], beta_2=options["beta_2"],
                     epsilon=options["epsilon"])
@@ -181,7 +186,8 @@ def fit_config(options: dict, batch_size: int, engine: str | None = None,
         **rule, learning_rate=options["learning_rate_init"], batch_size=batch_size,
         shuffle=False, l2=options["alpha"], clip_value=options["clip_value"],
         clip_norm=options["clip_norm"], convention="scikit-learn", engine=engine,
-        schedule=schedule)
+        schedule=schedule,
+        dropout=dropout_rates(options.get("dropout", 0.0), n_hidden))
 
 
 def new_optimizer(options: dict, n_params: int, dtype) -> OptimizerState:
@@ -228,7 +234,7 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
             if not diverged:
                 try:
                     loss = solver.run_epoch(state.params, state.optimizer, sample_idx,
-                                            state.learning_rate)
+                                            state.learning_rate, rng)
                 except DivergedError:
                     if score is None:
                         raise
