@@ -79,6 +79,8 @@ def main(argv=None):
     parser.add_argument("trees", nargs="+")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--warm-runs", type=int, default=1,
+                        help="warm runs after each cold one (the warm figure is noisier)")
     args = parser.parse_args(argv)
     trees = [os.path.abspath(tree) for tree in args.trees]
     results = {tree: {} for tree in trees}
@@ -88,7 +90,7 @@ def main(argv=None):
                 with tempfile.TemporaryDirectory() as cache:
                     env = {**os.environ, "NUMBA_CACHE_DIR": cache, "FASTMLP_CACHE_DIR": cache,
                            "PYTHONPATH": tree}
-                    for state in ("cold", "warm"):
+                    for state in ["cold"] + ["warm"] * args.warm_runs:
                         seconds, cpu = run(PATHS[path], env)
                         results[tree].setdefault(f"{path} {state}", []).append(
                             [round(seconds, 2), round(cpu, 2)])

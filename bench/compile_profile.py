@@ -2,6 +2,8 @@
 
     python bench/compile_profile.py            # mini-batch fit (batch 32)
     python bench/compile_profile.py --batch 1  # per-sample fit
+    python bench/compile_profile.py --path sklearn  # MLPClassifier fit + predict_proba
+    python bench/compile_profile.py --path predict  # a new network's first predict
 
 Runs the start-up benchmark's first fit (3-4-2 network, 64 rows, 2 epochs) in this process
 with an empty Numba cache, records Numba's compile events, and prints for every function
@@ -19,8 +21,10 @@ import time
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--path", choices=("fit", "sklearn", "predict"), default="fit")
     args = parser.parse_args(argv)
-    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp()  # before Numba reads its config
+    # before Numba reads its config; fastmlp's own variable wins over Numba's
+    os.environ["NUMBA_CACHE_DIR"] = os.environ["FASTMLP_CACHE_DIR"] = tempfile.mkdtemp()
     began = time.perf_counter()
     import numpy as np
     from numba.core import event
@@ -31,9 +35,15 @@ def main(argv=None):
     X = np.random.default_rng(0).normal(size=(64, 3))
     Y = (X[:, :2] > 0).astype(float)
     with event.install_recorder("numba:compile") as recorder:
-        fastmlp.MLP((3, 4, 2)).fit(X, Y, batch_size=args.batch, epochs=2)
+        if args.path == "sklearn":
+            from fastmlp.sklearn import MLPClassifier
+            MLPClassifier((4,), max_iter=2, random_state=0).fit(X, Y[:, 0]).predict_proba(X)
+        elif args.path == "predict":
+            fastmlp.MLP((3, 4, 2)).predict(X)
+        else:
+            fastmlp.MLP((3, 4, 2)).fit(X, Y, batch_size=args.batch, epochs=2)
     done = time.perf_counter()
-    print(f"import {imported - began:.2f} s, first fit {done - imported:.2f} s")
+    print(f"import {imported - began:.2f} s, first {args.path} {done - imported:.2f} s")
 
     # pair the start and end events (they nest) into inclusive times per compilation
     stack, rows = [], []

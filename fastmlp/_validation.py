@@ -13,7 +13,13 @@ def as_features(X, n_features: int, dtype: np.dtype, name: str = "X",
     """``X`` as a C-contiguous (n, n_features) array of ``dtype``, or a clear error.
 
     ``finite=False`` leaves out the test for NaN and inf, for callers whose compiled pass
-    makes it (:meth:`fastmlp.full_data.FullDataPass.forward`)."""
+    makes it (:func:`fastmlp.inference.forward`)."""
+    if in_kernel_layout(X, n_features, dtype):
+        # what the checks below would return unchanged, found without them: they cost
+        # several times a one-row prediction (bench/README.md, "One-row inference")
+        if finite:
+            require_finite(X, name)
+        return X
     X = _as_float_array(X, name)
     if X.ndim != 2:
         raise ValueError(
@@ -29,6 +35,17 @@ def as_features(X, n_features: int, dtype: np.dtype, name: str = "X",
     if finite:
         require_finite(X, name)
     return X
+
+
+def in_kernel_layout(X, n_features: int, dtype: np.dtype) -> bool:
+    """Whether ``X`` is already what :func:`as_features` makes of valid input (finiteness
+    aside): a plain ndarray -- not a subclass, whose conversion may differ -- of ``dtype``,
+    (n >= 1, n_features), C-contiguous and writeable."""
+    if type(X) is not np.ndarray or X.dtype != dtype or X.ndim != 2:
+        return False
+    n, width = X.shape
+    flags = X.flags
+    return width == n_features and n > 0 and flags.c_contiguous and flags.writeable
 
 
 def as_targets(Y, n_rows: int, n_outputs: int, dtype: np.dtype, loss: str,

@@ -96,13 +96,19 @@ class Checkpoint:
         if plateau is not None:  # fastmlp.schedules.ReduceOnPlateau
             meta["plateau"] = {"learning_rate": plateau.learning_rate,
                                "best": _number(plateau.best), "wait": plateau.wait}
-        arrays = {"meta": np.array(json.dumps(meta)), "params": params, "slots": state.slots,
+        arrays = {"params": params, "slots": state.slots,
                   "grad_norms": np.array(history._grad_norms, dtype=np.float64).reshape(
                       len(history._grad_norms), -1)}
         if best_params is not None:
             arrays["best_params"] = best_params
         for n, order in runner.row_orders().items():
             arrays[f"order_{n}"] = order
+        self.save(meta, arrays)
+
+    def save(self, meta: dict, arrays: dict) -> None:
+        """Write ``arrays`` and the JSON ``meta`` (which must hold the format, version and
+        identity) atomically: a temporary file, flushed to disk, renamed over the path."""
+        arrays = {"meta": np.array(json.dumps(meta)), **arrays}
         try:
             with open(self._tmp, "wb") as fh:
                 np.savez(fh, **arrays)
@@ -123,31 +129,43 @@ class Checkpoint:
                 pass
 
     # ------------------------------------------------------------------ reading
+    def refusal(self, reason: str) -> ValueError:
+        """The error refusing this file, naming it and saying why."""
+        return ValueError(f"checkpoint {self.path!r} cannot continue this fit: {reason}. "
+                          "Delete it to start afresh, or pass another checkpoint path")
+
+    def load(self) -> tuple[dict, dict] | None:
+        """(meta, arrays) of the file, checked to be a checkpoint of this format and
+        version written by the fit of :attr:`identity` (else a ValueError naming the file);
+        None when there is no file."""
+        if not os.path.exists(self.path):
+            return None
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except Exception as error:  # not an npz, truncated, no meta, bad JSON
+            raise self.refusal(f"it is not a checkpoint file ({type(error).__name__}: "
+                               f"{error})") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise self.refusal("it is not a fastmlp fit checkpoint")
+        if meta.get("version") != VERSION:
+            raise self.refusal(f"it has format version {meta.get('version')!r}, this fastmlp "
+                               f"reads {VERSION}")
+        if meta.get("identity") != self.identity:
+            raise self.refusal("it was written by " + _difference(meta.get("identity") or {},
+                                                                   self.identity))
+        return meta, arrays
+
     def resume(self, params, state, history, monitor, rng, best_params, runner,
                plateau=None) -> int:
         """Load the checkpoint into the fit's objects (in place) and return the epochs it
         had done; 0, touching nothing, when there is no checkpoint file."""
-        if not os.path.exists(self.path):
+        loaded = self.load()
+        if loaded is None:
             return 0
-
-        def refuse(reason: str) -> ValueError:
-            return ValueError(f"checkpoint {self.path!r} cannot continue this fit: {reason}. "
-                              "Delete it to start afresh, or pass another checkpoint path")
-
-        try:
-            with np.load(self.path, allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-            meta = json.loads(str(arrays["meta"]))
-        except Exception as error:  # not an npz, truncated, no meta, bad JSON
-            raise refuse(f"it is not a checkpoint file ({type(error).__name__}: "
-                         f"{error})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise refuse("it is not a fastmlp fit checkpoint")
-        if meta.get("version") != VERSION:
-            raise refuse(f"it has format version {meta.get('version')!r}, this fastmlp reads "
-                         f"{VERSION}")
-        if meta["identity"] != self.identity:
-            raise refuse("it was written by " + _difference(meta["identity"], self.identity))
+        meta, arrays = loaded
+        refuse = self.refusal
         saved_params, slots = arrays["params"], arrays["slots"]
         if (saved_params.shape != params.shape or saved_params.dtype != params.dtype
                 or slots.shape != state.slots.shape or slots.dtype != state.slots.dtype
@@ -206,6 +224,10 @@ def identity(net, config, feed, seed) -> dict:
 
 def _difference(saved: dict, current: dict) -> str:
     """Which part of the identity differs, in words."""
+    if saved.get("writer") != current.get("writer"):  # MLP.fit's have none; an estimator's
+        def by(writer) -> str:  # its class's name
+            return "fastmlp.MLP.fit" if writer is None else f"{writer}.fit"
+        return f"{by(saved.get('writer'))}, not by {by(current.get('writer'))}"
     for key, words in (("network", "another network"), ("options", "a fit with other options"),
                        ("data", "a fit on other data"), ("seed", "a fit with another seed")):
         a, b = saved.get(key), current.get(key)

@@ -13,7 +13,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_labels", "check_classes", "class_sample_weight"]
+from ._validation import as_sample_weight
+
+__all__ = ["as_labels", "check_classes", "class_sample_weight", "encode_labels", "labels_given",
+           "with_class_weight"]
 
 
 def _is_missing(value) -> bool:
@@ -127,3 +130,67 @@ def class_sample_weight(class_weight, labels: np.ndarray, name: str = "class_wei
         raise TypeError(f"{name} must be 'balanced', a dict of label -> weight or None, got "
                         f"{type(class_weight).__name__}")
     return per_class[codes.reshape(-1)]
+
+
+# ------------------------------------------------ a network's targets from its labels
+def labels_given(net, Y) -> bool:
+    """Whether ``Y`` holds class labels to encode rather than target values: a 1-D Y
+    for softmax outputs, or a 1-D Y of non-numbers (or of the network's classes_) for a
+    single sigmoid output."""
+    if not net._is_classifier() or not hasattr(Y, "__len__") or isinstance(Y, str):
+        return False
+    labels = np.asarray(Y)
+    if labels.ndim != 1:
+        return False
+    if net.loss_name == "cross_entropy":
+        return True
+    if net.layer_sizes[-1] != 1:
+        return False
+    return labels.dtype.kind in "USOb" or bool(
+        net._classes is not None and np.isin(labels, net._classes).all()
+        and not np.isin(net._classes, (0, 1)).all())
+
+
+def encode_labels(net, Y, name: str) -> np.ndarray:
+    """Class labels -> one-hot rows (softmax) or 0/1 targets (a single sigmoid output),
+    setting the network's ``classes_`` from the labels the first time."""
+    labels = as_labels(Y, name)
+    n_out = net.layer_sizes[-1]
+    classes = net._classes
+    if classes is None:
+        found = np.unique(labels)
+        if n_out > 1 and labels.dtype.kind in "iu" and found.size and found.min() >= 0 \
+                and found.max() < n_out:
+            classes = np.arange(n_out)  # integer labels 0..K-1 name their columns
+        elif len(found) == max(n_out, 2):
+            classes = found
+        else:
+            raise ValueError(
+                f"{name} holds {len(found)} distinct labels but the network has "
+                f"{n_out} output(s) (for {max(n_out, 2)} classes); set net.classes_ to "
+                "the full list of labels first to say which output is which")
+        net.classes_ = classes
+    unknown = np.setdiff1d(labels, classes)
+    if unknown.size:
+        raise ValueError(f"{name} has labels not in classes_ {classes.tolist()}: "
+                         f"{unknown[:5].tolist()}")
+    order = np.argsort(classes)
+    codes = order[np.searchsorted(classes[order], labels)]
+    if n_out == 1:
+        return (codes == 1).astype(np.float64).reshape(-1, 1)
+    return np.eye(n_out)[codes]
+
+
+def with_class_weight(net, Y, sample_weight, class_weight) -> np.ndarray:
+    """``sample_weight`` (or ones) times each row's class weight (``class_weight`` of
+    :meth:`fastmlp.MLP.fit`)."""
+    if Y is None or not net._is_classifier() or np.ndim(Y) != 1:
+        raise ValueError("class_weight needs class labels in memory: a 1-D Y (not chunks) "
+                         "and a classification loss (cross_entropy or "
+                         "binary_cross_entropy)")
+    weights = class_sample_weight(class_weight, as_labels(Y, "Y"))
+    if sample_weight is None:
+        return weights
+    given = as_sample_weight(sample_weight, len(weights), np.dtype(np.float64),
+                             "sample_weight")
+    return given * weights

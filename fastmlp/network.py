@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import numbers
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from . import _validation as check
-from . import persistence
+from . import fitting, inference, persistence
 from .config import FitConfig
-from .feeds import Chunks, FileBlocks, InMemory
 from .full_data import FullDataPass
 from .history import History
 from .initializers import INITS, initialize
 from .kernels.structs import Data, Network
-from .labels import as_labels, check_classes, class_sample_weight
+from .labels import check_classes, encode_labels, labels_given, with_class_weight
 from .layout import ACTIVATIONS, LOSSES, OUTPUT_ACTIVATIONS, Layout, lookup
+from .parameters import LayerArrays, checked_values
 from .state import OptimizerState
 from .workspace import Workspace
 
@@ -176,7 +174,7 @@ default "mse"
 
     @params.setter
     def params(self, values) -> None:
-        self._params[...] = _checked_values(values, self._params.shape, self.dtype, "params")
+        self._params[...] = checked_values(values, self._params.shape, self.dtype, "params")
 
     @property
     def activation_params(self) -> tuple[float, ...]:
@@ -304,52 +302,6 @@ default "mse"
     def _is_classifier(self) -> bool:
         return self.loss_name in ("cross_entropy", "binary_cross_entropy")
 
-    def _labels_given(self, Y) -> bool:
-        """Whether ``Y`` holds class labels to encode rather than target values: a 1-D Y
-        for softmax outputs, or a 1-D Y of non-numbers (or of this network's classes_) for a
-        single sigmoid output."""
-        if not self._is_classifier() or not hasattr(Y, "__len__") or isinstance(Y, str):
-            return False
-        labels = np.asarray(Y)
-        if labels.ndim != 1:
-            return False
-        if self.loss_name == "cross_entropy":
-            return True
-        if self.layer_sizes[-1] != 1:
-            return False
-        return labels.dtype.kind in "USOb" or bool(
-            self._classes is not None and np.isin(labels, self._classes).all()
-            and not np.isin(self._classes, (0, 1)).all())
-
-    def _encode_labels(self, Y, name: str) -> np.ndarray:
-        """Class labels -> one-hot rows (softmax) or 0/1 targets (a single sigmoid output),
-        setting :attr:`classes_` from the labels the first time."""
-        labels = as_labels(Y, name)
-        n_out = self.layer_sizes[-1]
-        classes = self._classes
-        if classes is None:
-            found = np.unique(labels)
-            if n_out > 1 and labels.dtype.kind in "iu" and found.size and found.min() >= 0 \
-                    and found.max() < n_out:
-                classes = np.arange(n_out)  # integer labels 0..K-1 name their columns
-            elif len(found) == max(n_out, 2):
-                classes = found
-            else:
-                raise ValueError(
-                    f"{name} holds {len(found)} distinct labels but the network has "
-                    f"{n_out} output(s) (for {max(n_out, 2)} classes); set net.classes_ to "
-                    "the full list of labels first to say which output is which")
-            self.classes_ = classes
-        unknown = np.setdiff1d(labels, classes)
-        if unknown.size:
-            raise ValueError(f"{name} has labels not in classes_ {classes.tolist()}: "
-                             f"{unknown[:5].tolist()}")
-        order = np.argsort(classes)
-        codes = order[np.searchsorted(classes[order], labels)]
-        if n_out == 1:
-            return (codes == 1).astype(np.float64).reshape(-1, 1)
-        return np.eye(n_out)[codes]
-
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities: the softmax outputs (n, K); for a single sigmoid output the
         two columns (1 - p, p) in the order of :attr:`classes_`; for several sigmoid
@@ -359,7 +311,11 @@ default "mse"
                              f"binary_cross_entropy); this network's loss is {self.loss_name!r}")
         out = self.forward(X)
         if self.layer_sizes[-1] == 1:
-            return np.hstack([1 - out, out])
+            # (1 - p, p) written into one array: np.hstack cost more than the pass, one row
+            proba = np.empty((out.shape[0], 2), out.dtype)
+            np.subtract(1, out[:, 0], out=proba[:, 0])
+            proba[:, 1] = out[:, 0]
+            return proba
         return out
 
     def predict_classes(self, X) -> np.ndarray:
@@ -371,27 +327,14 @@ default "mse"
         index = np.argmax(proba, axis=1)
         return index if self._classes is None else self._classes[index]
 
-    def _with_class_weight(self, Y, sample_weight, class_weight) -> np.ndarray:
-        """``sample_weight`` (or ones) times each row's class weight (see :meth:`fit`)."""
-        if Y is None or not self._is_classifier() or np.ndim(Y) != 1:
-            raise ValueError("class_weight needs class labels in memory: a 1-D Y (not chunks) "
-                             "and a classification loss (cross_entropy or "
-                             "binary_cross_entropy)")
-        weights = class_sample_weight(class_weight, as_labels(Y, "Y"))
-        if sample_weight is None:
-            return weights
-        given = check.as_sample_weight(sample_weight, len(weights), np.dtype(np.float64),
-                                       "sample_weight")
-        return given * weights
-
     def _data(self, X, Y, sample_weight, names=("X", "Y", "sample_weight")) -> Data:
         """(X, Y, sample_weight) checked and converted into the kernels' Data; ``names``
         are the arguments' names in the error messages. Class labels in ``Y`` are
         one-hot encoded (:meth:`_labels_given`)."""
         classes = self._classes
         try:  # classes_ set from these labels only when all of the data passes
-            if self._labels_given(Y):
-                Y = self._encode_labels(Y, names[1])
+            if labels_given(self, Y):
+                Y = encode_labels(self, Y, names[1])
             X = check.as_features(X, self.layer_sizes[0], self.dtype, names[0])
             Y = check.as_targets(Y, X.shape[0], self.layer_sizes[-1], self.dtype,
                                  self.loss_name, names[1], rows_name=names[0])
@@ -415,10 +358,7 @@ default "mse"
         """
         X = check.as_features(X, self.layer_sizes[0], self.dtype, finite=False)
         out = np.empty((X.shape[0], self.layer_sizes[-1]), self.dtype)
-        no_targets = np.empty((X.shape[0], 0), self.dtype)
-        data = Data(X, no_targets, np.empty(0, self.dtype))
-        return FullDataPass(Workspace(self.network, self.dtype), data).forward(self._params,
-                                                                              out)
+        return inference.forward(self._params, self.network, X, out)
 
     def predict(self, X) -> np.ndarray:
         """Same as :meth:`forward`."""
@@ -609,13 +549,13 @@ default "mse"
             clip_value=clip_value, clip_norm=clip_norm, l1=l1, l2=l2, tol=tol,
             n_iter_no_change=n_iter_no_change, grad_tol=grad_tol,
             early_stopping=early_stopping, callback=callback, verbose=verbose, engine=engine)
-        config = _planned_decay(config, X, Y, "fit")
+        config = fitting.planned_decay(config, X, Y, "fit")
         if checkpoint is None:
             check.positive_int(checkpoint_every, "checkpoint_every")
         state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
         if class_weight is not None:
-            sample_weight = self._with_class_weight(Y, sample_weight, class_weight)
-        return self._train(X, Y, sample_weight, config, state, validation_data, seed,
+            sample_weight = with_class_weight(self, Y, sample_weight, class_weight)
+        return fitting.run(self, X, Y, sample_weight, config, state, validation_data, seed,
                            checkpoint=(checkpoint, checkpoint_every))
 
     def partial_fit(self, X, Y=None, optimizer: str = "sgd", learning_rate: float = 0.1,
@@ -656,116 +596,11 @@ default "mse"
         if config.schedule == "plateau":
             raise ValueError("schedule='plateau' watches epochs, and partial_fit makes one "
                              "pass: use fit, or lower learning_rate between calls")
-        config = _planned_decay(config, X, Y, "partial_fit")
+        config = fitting.planned_decay(config, X, Y, "partial_fit")
         state = self._optimizer_state
         if state is None or not state.fits(config.optimizer, self.n_params, self.dtype):
             state = OptimizerState.fresh(config.optimizer, self.n_params, self.dtype)
-        return self._train(X, Y, sample_weight, config, state, None, seed)
-
-    def _train(self, X, Y, sample_weight, config, state, validation_data, seed,
-               checkpoint=(None, 1)) -> History:
-        """Validate the data, then run :func:`fastmlp.training.train`; the state it ends
-        with is what :meth:`partial_fit` continues. A transaction: whatever raises before
-        training, or rolls training back (:func:`~fastmlp.training.train`), leaves
-        :attr:`classes_` and the optimizer state as they were."""
-        from .checkpoint import Checkpoint, identity
-        from .training import train
-
-        classes = self._classes
-
-        def roll_back() -> None:
-            self._classes = classes
-
-        try:
-            self._require_trainable()
-            feed = self._feed(X, Y, sample_weight, config)
-            validation = None
-            if validation_data is not None:
-                if (not isinstance(validation_data, (tuple, list))
-                        or len(validation_data) not in (2, 3)):
-                    raise ValueError("validation_data must be a pair (X_val, Y_val) or a "
-                                     "triple (X_val, Y_val, sample_weight_val)")
-                parts = list(validation_data) + [None] * (3 - len(validation_data))
-                validation = self._data(parts[0], parts[1], parts[2],
-                                        names=tuple(f"validation_data[{i}]" for i in range(3)))
-            elif config.early_stopping:
-                raise ValueError("early_stopping=True needs validation_data=(X_val, Y_val)")
-            if not np.isfinite(self._params).all():
-                raise ValueError("the network's parameters hold NaN or inf (set through "
-                                 "net.params or net.weights / net.biases?); reinitialize "
-                                 "them before fitting")
-            recorder = None
-            if checkpoint[0] is not None:
-                recorder = Checkpoint(checkpoint[0], checkpoint[1],
-                                      identity(self, config, feed, seed))
-            sample = self._guard_sample(feed)
-            self._warn(sample, "start")
-        except BaseException:
-            roll_back()
-            raise
-        rolled_back = False
-
-        def note_rollback() -> None:
-            nonlocal rolled_back
-            rolled_back = True
-            roll_back()
-
-        try:
-            history = train(self, feed, config, state, validation, seed,
-                            on_rollback=note_rollback, checkpoint=recorder)
-        finally:
-            if not rolled_back:  # diverged, interrupted, callback: the state of the epochs
-                self._optimizer_state = state  # the parameters hold
-        self._warn(sample, "end")
-        return history
-
-    def _guard_sample(self, feed):
-        """A few rows of an in-memory training set for the guard rails (none for streamed
-        data, or after a network has been checked once: repeated fits, as in benchmarks,
-        pay for it once)."""
-        if getattr(self, "_guarded", False) or getattr(feed, "data", None) is None:
-            return None
-        self._guarded = True
-        from .diagnostics import GUARD_ROWS
-
-        X = feed.data.X
-        step = max(1, X.shape[0] // GUARD_ROWS)
-        return X[::step][:GUARD_ROWS]
-
-    def _warn(self, sample, when: str) -> None:
-        if sample is None:
-            return
-        from .diagnostics import guard_rails
-
-        message = guard_rails(self, sample, when)
-        if message is not None:
-            warnings.warn(message, UserWarning, stacklevel=4)
-
-    def _feed(self, X, Y, sample_weight, config):
-        """Where the fit's rows come from (:mod:`fastmlp.feeds`): arrays in memory, a memory
-        map read block by block, or an iterable of chunks (``Y`` None)."""
-        if Y is None:
-            if isinstance(X, np.ndarray) or not (callable(X) or hasattr(X, "__iter__")):
-                raise ValueError("Y is required, unless X is an iterable of (X, Y) or (X, Y, "
-                                 "sample_weight) chunks")
-            if sample_weight is not None:
-                raise ValueError("with an iterable of chunks, give sample weights inside the "
-                                 "chunks, as (X, Y, sample_weight)")
-            feed = Chunks(X, self._data, config.epochs)
-        elif isinstance(X, np.memmap) or isinstance(Y, np.memmap):
-            Y = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
-            if not isinstance(X, np.ndarray):
-                X = np.asarray(X)
-            feed = FileBlocks(X, Y, sample_weight, self._data, config.batch_size or 1)
-        else:
-            return InMemory(self._data(X, Y, sample_weight))
-        if config.batch_size is None:
-            raise ValueError("full-batch training (batch_size=None) needs the rows in memory; "
-                             "with a memory map or chunks, pass a batch_size")
-        if config.grad_tol is not None:
-            raise ValueError("grad_tol needs the rows in memory (a full-data gradient per "
-                             "epoch); with a memory map or chunks, stop on tol instead")
-        return feed
+        return fitting.run(self, X, Y, sample_weight, config, state, None, seed)
 
     def diagnose(self, X, Y):
         """Gradient-health report on (X, Y): see :func:`fastmlp.diagnostics.diagnose`."""
@@ -841,65 +676,3 @@ def _check_hidden_activations(activation, n_hidden: int) -> list[str]:
             raise ValueError(f"activation {name!r} is only available as output_activation")
         lookup(ACTIVATIONS, name, "activation")
     return names
-
-
-def _checked_values(values, shape, dtype, name: str) -> np.ndarray:
-    """``values`` as real numbers of ``shape`` that stay finite in ``dtype`` (checked after
-    the cast, so 1e39 is refused for float32), or a ValueError / TypeError naming ``name``."""
-    values = np.asarray(values)
-    if values.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {values.dtype}")
-    if values.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {values.shape}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        cast = values.astype(dtype)
-    if not np.isfinite(cast).all():
-        raise ValueError(f"{name} contains NaN or inf, or values beyond {np.dtype(dtype).name}'s "
-                         "range")
-    return cast
-
-
-class LayerArrays(Sequence):
-    """Per-layer views into a network's parameter vector (``net.weights``, ``net.biases``).
-
-    Indexing returns the layer's view (write into it freely: ``net.weights[0][:] = W``);
-    assigning ``net.weights[l] = W`` copies W into the view after checking its shape and
-    finiteness, so the network never detaches from what it trains and predicts with.
-    """
-
-    def __init__(self, views, name: str, dtype):
-        self._views = list(views)
-        self._name = name
-        self._dtype = dtype
-
-    def __getitem__(self, index):
-        return self._views[index]
-
-    def __setitem__(self, index: int, value) -> None:
-        view = self._views[index]
-        view[...] = _checked_values(value, view.shape, self._dtype, f"{self._name}[{index}]")
-
-    def __len__(self) -> int:
-        return len(self._views)
-
-    def __add__(self, other):
-        return list(self) + list(other)
-
-    def __repr__(self) -> str:
-        return f"{self._name}: {[v.shape for v in self._views]}"
-
-
-def _planned_decay(config: FitConfig, X, Y, method: str) -> FitConfig:
-    """``config`` with the cosine schedule's ``decay_steps`` set, when not given, to the
-    updates the call plans: epochs times batches per epoch of the rows in X (which must
-    then be in memory or a memory map)."""
-    if config.schedule != "cosine" or config.decay_steps is not None:
-        return config
-    if Y is None or not hasattr(X, "__len__") or method == "partial_fit":
-        raise ValueError(f"schedule='cosine' in {method} with "
-                         + ("chunks of unknown number" if method == "fit" else "one pass of "
-                            "several") + " needs decay_steps: the total number of updates")
-    n = len(X)
-    per_epoch = 1 if config.batch_size is None else -(-n // config.batch_size)
-    planned = max(config.epochs * per_epoch, config.warmup_steps + 1)
-    return dataclasses.replace(config, decay_steps=planned)

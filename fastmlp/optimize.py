@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _validation as check
 from .config import FitConfig
-from .kernels.optimizers import NESTEROV, inplace_lookahead, inplace_update
+from .kernels.optimizers import NESTEROV, NO_CLIP, inplace_lookahead, inplace_update
 from .layout import Layout
 from .rules import RULES
 from .state import OptimizerState
@@ -186,7 +186,7 @@ def minimize(f: Callable, x0, grad: Callable | None = None, optimizer: str = "sg
             inplace_lookahead(theta, state.slots[0], rule.momentum, lookahead)
             current = slope(lookahead[:n])
         g[:n] = current
-        finite, _ = inplace_update(theta, g, state.slots, network, rule, None, None, t,
+        finite, _ = inplace_update(theta, g, state.slots, network, rule, NO_CLIP, None, t,
                                    np.zeros(1), True if RULES[config.optimizer].moments else None)
         path.append(theta[:n].copy())
         values.append(value(theta[:n]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -14,9 +15,12 @@ from .network import MLP
 from .threads import get_num_threads, set_num_threads
 
 #: What ahead-of-time compiling covers, as groups of the calls users make: each group's
-#: kernels compile in one process, the groups side by side (see :func:`warmup`). Kernels that
-#: a group shares with another (the chunked engine's helpers, say) compile in both.
-GROUPS = ("per_sample", "per_sample_adam", "chunked", "chunked_adam", "inference", "sklearn")
+#: kernels compile in one process, the groups side by side (see :func:`warmup`), the
+#: longest first (per-sample kernels are the largest compiles) so that the last to start are
+#: the short ones. Kernels that a group shares with another (the chunked engine's helpers,
+#: which the scikit-learn paths also call) compile in both: the chunked engine's optimizer
+#: families are one group so that its helpers compile once for both.
+GROUPS = ("per_sample", "chunked", "sklearn", "per_sample_adam", "inference")
 
 
 def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
@@ -40,8 +44,8 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
         Print each step's time.
     layer_sizes : sequence of sequences of int
         Networks (input size first) whose per-sample kernels specialized on their sizes
-        (:mod:`fastmlp.engines.specialize`) are compiled too, for each dtype, unclipped and
-        unweighted, for Adam and for the other optimizers. Per-sample fits of those networks
+        (:mod:`fastmlp.engines.specialize`) are compiled too, for each dtype, unclipped
+        (weighted or not), for Adam and for the other optimizers. Per-sample fits of those networks
         planning 10^6 updates or more then run on them from their first epoch.
         ``seconds["specialized"]`` is the time until the last is ready. Skipped where
         kernels are not specialized (``FASTMLP_SPECIALIZE=0``, no writable kernel cache).
@@ -86,26 +90,26 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
 
 def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:
     """Run each (group, dtype) job of :func:`warmup` in a child process, at most ``n_jobs``
-    at a time, in order (they fill the disk cache; the parent then loads it)."""
-    pending = list(jobs)
-    running: list = []
-    while pending or running:
-        while pending and len(running) < n_jobs:
-            group, dtype = pending.pop(0)
-            process = _child.start("fastmlp.warmup:_run_group", group, dtype,
-                                   env={"FASTMLP_SPECIALIZE": "0"}, capture_errors=True)
-            if process is None:  # no child processes here: the parent compiles it
-                continue
-            running.append((group, dtype, process, time.perf_counter()))
-        if not running:
-            continue
-        group, dtype, process, started = running.pop(0)
-        errors = process.stderr.read().decode(errors="replace")
+    at a time, each started as soon as a slot is free, in the order given (they fill the
+    disk cache; the parent then loads it)."""
+    def run(job):
+        group, dtype = job
+        started = time.perf_counter()
+        process = _child.start("fastmlp.warmup:_run_group", group, dtype,
+                               env={"FASTMLP_SPECIALIZE": "0"}, capture_errors=True)
+        if process is None:  # no child processes here: the parent compiles it
+            return
+        errors = process.stderr.read()  # read as it comes: a full pipe would block the child
         process.wait()
         if verbose:
-            state = "ok" if process.returncode == 0 else f"failed: {errors.strip()[-300:]}"
+            state = ("ok" if process.returncode == 0
+                     else f"failed: {errors.decode(errors='replace').strip()[-300:]}")
             print(f"  {group} {dtype}: {time.perf_counter() - started:.1f} s, {state}",
                   flush=True)
+
+    # threads only wait on the children, which do the work
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        list(pool.map(run, jobs))
 
 
 def _run_group(group: str, dtype: str) -> None:
@@ -123,13 +127,13 @@ def _run_group(group: str, dtype: str) -> None:
             for options in (dict(), dict(sample_weight=weights), dict(clip_norm=1.0)):
                 net.fit(X, Y, batch_size=1, epochs=1, **options)
         elif group == "per_sample_adam":
-            net.fit(X, Y, batch_size=1, epochs=1, optimizer="adam")
-        elif group == "chunked":
+            for clip_norm in (None, 1.0):
+                net.fit(X, Y, batch_size=1, epochs=1, optimizer="adam", clip_norm=clip_norm)
+        elif group == "chunked":  # both optimizer families: the helpers compile once
             net.fit(X, Y, batch_size=8, epochs=1)
             net.fit(X, Y, batch_size=8, epochs=1, optimizer="nesterov", clip_value=1.0,
                     sample_weight=weights)
             net.fit(X, Y, batch_size=None, epochs=1, optimizer="momentum")
-        elif group == "chunked_adam":
             net.fit(X, Y, batch_size=8, epochs=1, optimizer="adam", l2=1e-3)
         elif group == "predict":  # what fastmlp.prefetch compiles beside a first fit
             net.predict(X)

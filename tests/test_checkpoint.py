@@ -207,3 +207,100 @@ def test_checkpoints_are_written_every_n_epochs(tmp_path, monkeypatch):
     net.fit(X, Y, epochs=10, checkpoint=tmp_path / "c.npz", checkpoint_every=3)
     assert written == [3, 6, 9]
     assert not (tmp_path / "c.npz").exists() and not (tmp_path / "c.npz.tmp").exists()
+
+
+# ------------------------------------------------------------------ the estimators' extra
+ESTIMATOR_SCRIPT = textwrap.dedent("""
+    import json, os, signal, sys, warnings
+    import numpy as np
+    from fastmlp.sklearn import MLPClassifier, _stochastic
+
+    options = {options}
+    checkpoint, out, kill_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 8))
+    y = np.digitize(X[:, 0] + X[:, 1] * X[:, 2], [-0.5, 0.5])
+    shuffled, epochs = _stochastic.shuffled, [0]
+
+    def shuffle_then_maybe_die(sample_idx, random_state):
+        # the start of an epoch: the epochs before it are done (a kill from inside, at a
+        # known epoch; the other test kills from outside at any moment)
+        epochs[0] += 1
+        print("epoch", epochs[0], flush=True)
+        if epochs[0] == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return shuffled(sample_idx, random_state)
+
+    _stochastic.shuffled = shuffle_then_maybe_die
+    model = MLPClassifier(checkpoint=checkpoint, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    np.save(out, np.concatenate([a.ravel() for a in model.coefs_ + model.intercepts_]))
+    with open(out + ".json", "w") as f:
+        json.dump({{"loss_curve": [float(v) for v in model.loss_curve_],
+                   "validation_scores": model.validation_scores_, "n_iter": model.n_iter_,
+                   "t": model.t_, "optimizer_t": model._state.optimizer.t}}, f)
+""")
+
+ESTIMATOR_OPTIONS = [
+    dict(hidden_layer_sizes=(16,), solver="adam", batch_size=16, max_iter=12,
+         random_state=5, early_stopping=True, n_iter_no_change=100, learning_rate="plateau",
+         plateau_patience=2, plateau_min_delta=0.01, checkpoint_every=2,
+         class_weight="balanced"),
+    dict(hidden_layer_sizes=(16,), solver="sgd", batch_size=8, max_iter=9, random_state=5,
+         learning_rate="cosine", warmup_steps=30, checkpoint_every=1),
+]
+
+
+@pytest.mark.parametrize("options", ESTIMATOR_OPTIONS, ids=["adam-plateau", "sgd-cosine"])
+def test_an_estimator_fit_killed_by_sigkill_and_rerun_ends_with_the_same_bits(tmp_path,
+                                                                            options):
+    script = ESTIMATOR_SCRIPT.format(options=repr(options))
+    whole = run(script, tmp_path / "whole.npz", tmp_path / "whole")
+    assert whole.wait(timeout=600) == 0, whole.stderr.read()[-2000:]
+    assert not (tmp_path / "whole.npz").exists()
+
+    checkpoint = tmp_path / "ckpt.npz"
+    kill_at = options["max_iter"] // 2 + 1  # at the start of this epoch
+    killed = run(script, checkpoint, tmp_path / "resumed", kill_at=kill_at)
+    assert killed.wait(timeout=600) == -signal.SIGKILL
+    assert checkpoint.exists()
+    rerun = run(script, checkpoint, tmp_path / "resumed")
+    assert rerun.wait(timeout=600) == 0, rerun.stderr.read()[-2000:]
+    epochs_rerun = rerun.stdout.read().split().count("epoch")
+    every = options["checkpoint_every"]
+    # the rerun ran only the epochs after the last checkpoint
+    assert epochs_rerun == options["max_iter"] - (kill_at - 1) // every * every
+    assert not checkpoint.exists()
+
+    params, history = result(tmp_path / "resumed")
+    expected_params, expected_history = result(tmp_path / "whole")
+    np.testing.assert_array_equal(params, expected_params)
+    assert history == expected_history
+    assert history["n_iter"] == options["max_iter"]
+
+
+def test_an_estimator_fit_killed_at_any_moment_resumes_from_a_whole_checkpoint(tmp_path):
+    """SIGKILL from outside once the fit has printed some epochs (possibly while a
+    checkpoint is being written): the rerun still ends with the uninterrupted fit's bits."""
+    options = dict(hidden_layer_sizes=(32,), solver="adam", batch_size=4, max_iter=150,
+                   random_state=1, tol=0.0, n_iter_no_change=1000, checkpoint_every=1)
+    script = ESTIMATOR_SCRIPT.format(options=repr(options))
+    whole = run(script, tmp_path / "whole.npz", tmp_path / "whole")
+    assert whole.wait(timeout=600) == 0, whole.stderr.read()[-2000:]
+    checkpoint = tmp_path / "ckpt.npz"
+    victim = run(script, checkpoint, tmp_path / "resumed")
+    for line in victim.stdout:  # wait for a few epochs (checkpoints) to be done
+        if line.split() == ["epoch", "6"]:
+            break
+    victim.send_signal(signal.SIGKILL)
+    assert victim.wait(timeout=60) == -signal.SIGKILL  # killed, not finished
+    assert checkpoint.exists()
+    rerun = run(script, checkpoint, tmp_path / "resumed")
+    assert rerun.wait(timeout=600) == 0, rerun.stderr.read()[-2000:]
+    assert rerun.stdout.read().split().count("epoch") < options["max_iter"]
+    params, history = result(tmp_path / "resumed")
+    expected_params, expected_history = result(tmp_path / "whole")
+    np.testing.assert_array_equal(params, expected_params)
+    assert history == expected_history

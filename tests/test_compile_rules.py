@@ -2,8 +2,9 @@
 
 - Compiled variants only where they are meant: after fits of every configuration, each
   kernel's compiled signatures differ only in the dtype, in the optimizer family (Adam's 2-D
-  slots against the 1-D ones of the other rules) and in optional arguments (``clip``, the
-  per-sample kernel's ``sample_weight``: None or a value).
+  slots against the 1-D ones of the other rules) and in optional arguments (``clip``: None
+  or a value). The per-sample kernel's sample weights are an array always (empty: every row
+  weighs 1), so weighted fits share the unweighted fits' kernel.
   Any other difference (an int argument passed as a bool somewhere, a float as an int, a
   non-contiguous array) means another full compile of the kernel and of everything inlined
   into it.
@@ -137,14 +138,31 @@ def test_kernels_compile_only_the_variants_they_are_meant_to():
             assert meant_variants(a, b), f"{name} compiled for {a} and {b}"
 
 
+def test_weighted_per_sample_fits_share_the_unweighted_kernel():
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(30, 3)), rng.uniform(size=(30, 2))
+    plain = fastmlp.MLP((3, 4, 2), seed=0)
+    plain.fit(X, Y, batch_size=1, epochs=2, seed=1, engine="per_sample")
+    signatures = list(per_sample._train_epoch.signatures)
+    weighted = fastmlp.MLP((3, 4, 2), seed=0)
+    weighted.fit(X, Y, batch_size=1, epochs=2, seed=1, engine="per_sample",
+                 sample_weight=np.ones(30))
+    assert list(per_sample._train_epoch.signatures) == signatures
+    assert np.array_equal(weighted.params, plain.params)  # weights of 1: the same bits
+    skipping = fastmlp.MLP((3, 4, 2), seed=0)
+    skipping.fit(X, Y, batch_size=1, epochs=2, seed=1, engine="per_sample",
+                 sample_weight=np.r_[np.ones(29), 0.0])
+    assert not np.array_equal(skipping.params, plain.params)  # a weight of 0 skips the row
+
+
 def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
     # chunked: dtype x rule family (``moments``, from fastmlp.rules: every rule of a family
-    # shares a kernel) x clipping; per-sample: dtype x family x (unclipped, clipped, weighted:
-    # the combinations every_configuration runs); passes: dtype (counted in the notes'
-    # forms: scikit-learn's estimators, tested elsewhere in the same process, add their own
+    # shares a kernel; clipping and weights are decided at run time); per-sample: dtype x
+    # family x (unclipped, clipped); passes: dtype (counted in the notes' forms:
+    # scikit-learn's estimators, tested elsewhere in the same process, add their own
     # variants with the argument ``sklearn`` True)
-    expected = {chunked._train_epoch: 8, per_sample._train_epoch: 12,
+    expected = {chunked._train_epoch: 4, per_sample._train_epoch: 8,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         names = list(inspect.signature(kernel.py_func).parameters)

@@ -46,8 +46,13 @@ def test_constructor_takes_scikit_learns_parameters_and_defaults(ours, theirs):
     # every one of scikit-learn's parameters, with its default ...
     assert {k: mine[k] for k in reference_params} == reference_params
     # ... and fastmlp's extras, whose defaults keep scikit-learn's behaviour
-    assert {k: mine[k] for k in set(mine) - set(reference_params)} == dict(
-        clip_value=None, clip_norm=None, dtype=None)
+    extras = dict(clip_value=None, clip_norm=None, dtype=None, warmup_steps=0,
+                  decay_steps=None, min_learning_rate=0.0, plateau_factor=0.1,
+                  plateau_patience=10, plateau_min_delta=1e-4, checkpoint=None,
+                  checkpoint_every=1)
+    if ours is MLPClassifier:
+        extras["class_weight"] = None
+    assert {k: mine[k] for k in set(mine) - set(reference_params)} == extras
 
 
 def test_parameters_round_trip_through_clone_and_set_params():
@@ -61,7 +66,7 @@ def test_parameters_round_trip_through_clone_and_set_params():
 
 
 @pytest.mark.parametrize("params", [
-    dict(solver="newton"), dict(learning_rate="fast"),
+    dict(solver="newton"),
     dict(alpha=-1.0), dict(learning_rate_init=0.0), dict(max_iter=0), dict(momentum=1.5),
     dict(beta_1=1.0), dict(validation_fraction=1.0), dict(batch_size=0),
     dict(n_iter_no_change=0), dict(max_fun=0), dict(tol=-1.0), dict(epsilon=0.0),
@@ -79,6 +84,7 @@ def test_invalid_parameters_get_scikit_learns_error(data, params):
     (dict(clip_norm=0.0), "clip_norm"), (dict(clip_value=-1.0), "clip_value"),
     (dict(dtype="float16"), "dtype"), (dict(activation="bogus"), "activation"),
     (dict(activation="softmax"), "'activation' parameter"),  # lists the notes' ones too
+    (dict(learning_rate="fast"), "'learning_rate' parameter .*'cosine'"),  # and MLP's
 ])
 def test_invalid_extra_parameters_are_named(data, params, match):
     X, y = data

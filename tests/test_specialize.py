@@ -179,7 +179,7 @@ def test_turned_off_by_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("child", ["fails", "cannot start"])
 def test_a_failed_compile_leaves_the_fit_on_the_general_kernel(fresh, child):
-    def failing_child(shape, signature):
+    def failing_child(factory, shape, signature):
         if child == "cannot start":
             return None
         return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
@@ -248,7 +248,7 @@ def test_a_shorter_fit_takes_a_kernel_from_the_cache_but_does_not_compile_one(fr
     fresh.setattr(specialize, "LOOKUP_UPDATES", 3 * N_ROWS)
     fresh.setattr(specialize, "SPECIALIZE_UPDATES", 10**12)
 
-    def no_compile(shape, signature):
+    def no_compile(factory, shape, signature):
         raise AssertionError("a child process was started")
 
     fresh.setattr(specialize, "_start_compile", no_compile)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from .. import prefetch
+from ..kernels.optimizers import NO_CLIP
 from ..rules import RULES
 
 
@@ -40,6 +41,8 @@ class Engine:
         self.data = data
         self.rule = config.rule()
         self.clip = config.clip()
+        # the update kernel's form of it: clipping is decided at run time there
+        self.clip_bounds = NO_CLIP if self.clip is None else self.clip
         self.sklearn = config.sklearn_forms()
         # the rule's family, a compile-time switch of the update kernels
         # (fastmlp.kernels.optimizers)

@@ -47,8 +47,8 @@ def _train_epoch(data, params, slots, order, shuffle_seed, net, buf, rule, clip,
     net : Network
     buf : Chunk
     rule : Rule
-    clip : None or (clip_value, clip_norm)
-        See :class:`fastmlp.kernels.structs.Rule`.
+    clip : (clip_value, clip_norm)
+        0.0 for a bound not set (:func:`fastmlp.kernels.optimizers.inplace_update`).
     sklearn : None or True
         True compiles scikit-learn's forms in too (its batch convention, the ``_SKLEARN``
         rules and losses); None prunes them (fastmlp.kernels.optimizers).
@@ -152,6 +152,7 @@ class ChunkedEngine(Engine):
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         return EpochResult(*_train_epoch(
             self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-            self.buffers, self.rule, self.clip, self.sklearn, self.batch_rows, state.t, norm_sums,
+            self.buffers, self.rule, self.clip_bounds, self.sklearn, self.batch_rows, state.t,
+            norm_sums,
             self.moments))
 

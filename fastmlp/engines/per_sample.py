@@ -242,13 +242,16 @@ def make_train_epoch(shape=None):
 
         Arguments and result are those of :func:`fastmlp.engines.chunked._train_epoch` (without
         penalties, component clipping, batch size and the chunk buffers), plus ``block``, the
-        :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: None
-        (every row weighs 1; ``data.sample_weight`` is not read) or the rows' weights, of which
-        batch size 1 only asks whether a row counts (weight 0: skipped) and the epoch's loss
-        their weighted mean. None compiles a kernel without the weights' code, and so does
-        clipping (``clip`` is None or (0.0, clip_norm): the per-sample engine declines
-        clip_value). ``moments`` says which family of layer pass the rule needs: True for
-        the rules with moment estimates (Adam, AdamW), None for sgd / momentum / Nesterov;
+        :class:`fastmlp.kernels.structs.PerSampleBlock` buffers, and ``sample_weight``: the
+        rows' weights, or an empty array when every row weighs 1 -- batch size 1 only asks
+        whether a row counts (weight 0: skipped), and the epoch's loss is their weighted
+        mean. The weights are a run-time choice (a test per row, and 1.0 * loss is loss to
+        the bit): a kernel variant of their own cost a whole compile of this kernel, for
+        code that does not depend on them. Clipping is a compile-time one (``clip`` is None
+        or (0.0, clip_norm): the per-sample engine declines clip_value), because the
+        clipped step needs every delta before any update. ``moments`` says which family of
+        layer pass the rule needs: True for the rules with moment estimates (Adam, AdamW),
+        None for sgd / momentum / Nesterov;
         each compiles a kernel with only its family's pass (inlining both made the first
         compile a third longer), and within it the rule is chosen by its code.
         """
@@ -293,6 +296,7 @@ def make_train_epoch(shape=None):
             block_norms[l] = norm_sums[l]
 
         shuffle_rows_inlined(order, shuffle_seed)
+        weighted = sample_weight.shape[0] > 0
         loss_sum = 0.0
         weight_sum = 0.0
         updates = 0
@@ -319,7 +323,7 @@ def make_train_epoch(shape=None):
                     for k in range(n_out):
                         Yb[r, k] = Y[source, k]
             weight = 1.0
-            if sample_weight is not None:
+            if weighted:
                 weight = sample_weight[order[s]]
                 if weight == 0.0:
                     continue
@@ -426,8 +430,6 @@ class PerSampleEngine(Engine):
         self.block = work.per_sample(min(data.X.shape[0], BLOCK_ROWS), data.X.shape[1],
                                      data.Y.shape[1])
         self.order = np.arange(data.X.shape[0], dtype=np.int64)
-        weighted = data.sample_weight.shape[0] > 0
-        self.sample_weight = data.sample_weight if weighted else None
         # the specialized kernel (fastmlp.engines.specialize): looked up, or compiled, once
         # this kind of fit has run, or is about to run, enough updates in this process
         self._kind = None
@@ -436,7 +438,7 @@ class PerSampleEngine(Engine):
         if specialize.enabled():
             kind = (network_shape(work.network), data.X.dtype.str,
                     RULES[config.optimizer].moments,
-                    self.clip is None, weighted)
+                    self.clip is None)
             self._asks = specialize.count(kind, config.epochs * data.X.shape[0])
             if self._asks:
                 self._kind = kind
@@ -446,12 +448,12 @@ class PerSampleEngine(Engine):
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums):
         args = (self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-                self.rule, self.clip, state.t, norm_sums, self.block, self.sample_weight,
+                self.rule, self.clip, state.t, norm_sums, self.block, self.data.sample_weight,
                 self.moments)
         if self._kind is not None:
             if self._specialization is None:
                 self._specialization = specialize.request(
-                    self._kind, args, self._asks == specialize.COMPILE)
+                    self._kind, args, self._asks == specialize.COMPILE, make_train_epoch)
             kernel = self._specialization.ready()
             if kernel is not None:
                 try:

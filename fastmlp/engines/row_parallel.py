@@ -67,7 +67,7 @@ class RowParallelEngine(Engine):
         if not np.isfinite(loss):
             return EpochResult(0.0, 0.0, 0, LOSS_NOT_FINITE, rule.learning_rate)
         finite, alpha = inplace_update(params, grad, state.slots, self.work.network, rule,
-                                       self.clip, self.sklearn, state.t + 1, norm_sums,
+                                       self.clip_bounds, self.sklearn, state.t + 1, norm_sums,
                                        self.moments)
         if not finite:
             return EpochResult(0.0, 0.0, 0, PARAMS_NOT_FINITE, alpha)

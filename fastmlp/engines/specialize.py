@@ -27,6 +27,7 @@ kernel through) or in a frozen application (no interpreter to compile it in).
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -62,10 +63,10 @@ def enabled() -> bool:
     if getattr(sys, "frozen", False) or not sys.executable:
         return False  # no Python interpreter to run the compile in (a frozen application)
     if _cached is None:
-        from .per_sample import make_train_epoch
+        from ..kernels.rng import shuffle_rows
 
-        # without a writable location, fastmlp.kernels._jit compiles kernels uncached
-        _cached = type(getattr(make_train_epoch(), "_cache", None)).__name__ == "FunctionCache"
+        # without a writable location, fastmlp.kernels._jit compiles every kernel uncached
+        _cached = type(getattr(shuffle_rows, "_cache", None)).__name__ == "FunctionCache"
     return _cached
 
 
@@ -82,15 +83,17 @@ def count(kind: tuple, updates: int) -> int:
         return LOOK_UP if total >= LOOKUP_UPDATES or kind in _kernels else 0
 
 
-def request(kind: tuple, args: tuple, compile: bool) -> "_Specialization":
+def request(kind: tuple, args: tuple, compile: bool, factory) -> "_Specialization":
     """The specialization of ``kind`` (its first field the network layout,
     :func:`fastmlp.engines.per_sample.network_shape`) for the kernel arguments ``args``:
     looked up in the disk cache on first request, compiled by a child process if ``compile``
-    and it is not there; shared by every later request."""
+    and it is not there; shared by every later request. ``factory(shape)`` makes the
+    kernel's dispatcher for a layout (a module-level function: the child process imports it
+    by name)."""
     with _lock:
         entry = _kernels.get(kind)
         if entry is None:
-            entry = _kernels[kind] = _Specialization(kind[0], args)
+            entry = _kernels[kind] = _Specialization(kind[0], args, factory)
         if compile:
             entry.compile()
         return entry
@@ -126,14 +129,13 @@ class _Specialization:
     """One specialized kernel: loaded from the disk cache, or compiled into it by a child
     process and loaded once that has exited."""
 
-    def __init__(self, shape, args):
+    def __init__(self, shape, args, factory):
         import numba
-
-        from .per_sample import make_train_epoch
 
         self.shape = shape
         self.signature = tuple(numba.typeof(a) for a in args)
-        self.dispatcher = make_train_epoch(shape)
+        self.factory = f"{factory.__module__}:{factory.__qualname__}"
+        self.dispatcher = factory(shape)
         self.kernel = None
         self.failed = False  # no kernel now or later: the compile failed, or was refused
         self._process = None
@@ -143,7 +145,7 @@ class _Specialization:
         """Have a child process compile the kernel, unless it is loaded, being compiled, or
         failed (the caller holds ``_lock``)."""
         if self.kernel is None and self._process is None and not self.failed:
-            self._process = _start_compile(self.shape, self.signature)
+            self._process = _start_compile(self.factory, self.shape, self.signature)
             self.failed = self._process is None
 
     def pending(self) -> bool:
@@ -213,16 +215,15 @@ def _load_cached(dispatcher, signature):
         return result
 
 
-def _start_compile(shape, signature):
-    """A child process that compiles the kernel for ``shape`` and ``signature`` into the disk
-    cache (this interpreter, this import path, this environment), at low priority, or None
-    if it cannot be started."""
-    return _child.start("fastmlp.engines.specialize:_compile_main", shape, signature,
+def _start_compile(factory: str, shape, signature):
+    """A child process that compiles the kernel ``factory`` (``"module:function"``) makes for
+    ``shape`` into the disk cache for ``signature`` (this interpreter, this import path, this
+    environment), at low priority, or None if it cannot be started."""
+    return _child.start("fastmlp.engines.specialize:_compile_main", factory, shape, signature,
                         env={"FASTMLP_SPECIALIZE": "0"}, nice=10)
 
 
-def _compile_main(shape, signature) -> None:
+def _compile_main(factory: str, shape, signature) -> None:
     """The child process (:func:`_start_compile`): compile."""
-    from fastmlp.engines.per_sample import make_train_epoch
-
-    make_train_epoch(shape).compile(signature)
+    module, name = factory.split(":")
+    getattr(importlib.import_module(module), name)(shape).compile(signature)

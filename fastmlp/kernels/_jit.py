@@ -15,6 +15,7 @@ import pickle
 import warnings
 
 from numba import njit
+from numba.core.runtime import rtsys
 
 from . import cache
 
@@ -56,6 +57,7 @@ def _compiler(**options):
                 "directory to keep them."))
             dispatcher = njit(**{**OPTIONS, **options, "cache": False})(function)
         _tolerate_corrupt_cache(dispatcher)
+        _load_without_refresh(dispatcher)
         return dispatcher
     return decorate
 
@@ -106,6 +108,31 @@ def _tolerate_corrupt_cache(dispatcher) -> None:
     cache_file._load_data = safe_load_data
     if hasattr(cache_file, "_cache_path"):
         cache_file.save = locked_save
+
+
+def _load_without_refresh(dispatcher) -> None:
+    """Load the dispatcher's cached kernels without Numba's target-context refresh.
+
+    Before every cache load Numba refreshes its target context: it imports and installs every
+    registry of implementations it could need to *compile* (NumPy's, SciPy's BLAS check,
+    random, typed containers...), about 0.35 s in a new process -- most of a warm first fit
+    (bench/README.md, "Warm start"). A cached kernel is already compiled: loading it needs
+    only the runtime its code calls into (NRT, initialized here). Every compile still goes
+    through Numba's compiler, which refreshes the context itself. Left as Numba's own when
+    its cache object is not as expected (``tests/test_kernel_cache.py`` checks the loads).
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    if cache is None or not all(hasattr(cache, name) for name in (
+            "load_overload", "_load_overload", "_guard_against_spurious_io_errors")):
+        return
+
+    def load_overload(sig, target_context):
+        rtsys.initialize(target_context)
+        with cache._guard_against_spurious_io_errors():
+            return cache._load_overload(sig, target_context)
+        return None  # the guard swallowed a spurious I/O error: a miss, as in Numba
+
+    cache.load_overload = load_overload
 
 
 kernel = _compiler()

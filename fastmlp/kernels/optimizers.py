@@ -221,18 +221,24 @@ def inplace_update_range(theta, grad, slots, start, stop, rule, sklearn, alpha, 
     return probe == zero, sq
 
 
+#: :func:`inplace_update`'s ``clip`` when neither bound is set.
+NO_CLIP = (0.0, 0.0)
+
+
 @kernel
 def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums, moments):
     """Apply update number ``t`` (1-based) from the batch gradient ``grad``; return
     (finite, alpha_t), finite being True when every new parameter and slot value is.
 
     Each layer's weight-gradient L2 norm (before clipping) is added to ``norm_sums[l]``.
-    ``clip`` is None or (clip_value, clip_norm): each component clipped to [-clip_value,
+    ``clip`` is (clip_value, clip_norm): each component clipped to [-clip_value,
     clip_value], then the whole vector rescaled to L2 norm ``clip_norm`` if it is longer (a
-    bound of 0 means that bound is not set). Without clipping, norms and update share one
-    pass over the parameters. ``sklearn`` is None (the notes' rules only) or True (the
-    ``_SKLEARN`` rules too), and ``moments`` None or True (the rule's family), see the
-    module docstring.
+    bound of 0 means that bound is not set; :data:`NO_CLIP` sets neither). Without
+    clipping, norms and update share one pass over the parameters. Whether to clip is
+    decided at run time: the clipping code is small, and a compiled variant without it
+    would mean another compile of every epoch kernel that calls this one. ``sklearn`` is
+    None (the notes' rules only) or True (the ``_SKLEARN`` rules too), and ``moments`` None
+    or True (the rule's family), see the module docstring.
     """
     sizes, w_off, b_off = net.sizes, net.w_off, net.b_off
     alpha = step_size(rule, t)
@@ -246,7 +252,8 @@ def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums, m
             c1, c2 = bias_corrections(rule, t)
     finite = True
     n_layers = sizes.shape[0] - 1
-    if clip is None:  # decided at compile time (see fastmlp.kernels.structs.Rule)
+    clip_value, clip_norm = clip
+    if clip_value == 0.0 and clip_norm == 0.0:
         for l in range(n_layers):
             w_end = w_off[l] + sizes[l] * sizes[l + 1]
             ok_w, sq = inplace_update_range(theta, grad, slots, w_off[l], w_end, rule,
@@ -263,7 +270,6 @@ def inplace_update(theta, grad, slots, net, rule, clip, sklearn, t, norm_sums, m
         for i in range(g.shape[0]):
             sq += g[i] * g[i]
         norm_sums[l] += np.sqrt(sq)
-    clip_value, clip_norm = clip
     if clip_value > 0.0:
         c = grad.dtype.type(clip_value)
         for i in range(grad.shape[0]):

@@ -54,9 +54,11 @@ class Chunk(NamedTuple):
 class Rule(NamedTuple):
     """The update rule: optimizer and schedule codes (fastmlp.kernels.optimizers) and their
     constants. Clipping is not part of it: kernels take it as an argument of its own,
-    ``clip``, None (no clipping) or ``(clip_value, clip_norm)`` (0.0 for a bound not set), so
-    that an unclipped fit compiles kernels without the clipping code (Numba prunes
-    ``if clip is not None`` for a None argument)."""
+    ``clip``, ``(clip_value, clip_norm)`` (0.0 for a bound not set). The batched kernels
+    decide at run time whether to clip (:func:`fastmlp.kernels.optimizers.inplace_update`);
+    the per-sample kernel takes None for no clipping, which compiles a kernel without the
+    clipping code (Numba prunes ``if clip is not None`` for a None argument): its clipped
+    step is a different loop."""
 
     optimizer: int
     schedule: int

@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
+from ..labels import class_sample_weight
 from ._base import BaseMLP, validate_data
 
 
@@ -29,8 +30,8 @@ def _stochastic_solver(estimator) -> bool:
 _DOC_PARAMETERS = """
     Parameters
     ----------
-    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate, \
-learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate_init, \
+power_t, max_iter, shuffle, random_state, tol, verbose, warm_start, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon, \
 n_iter_no_change, max_fun
         scikit-learn's parameters, with its defaults and meaning (``sklearn.neural_network``).
@@ -41,6 +42,50 @@ n_iter_no_change, max_fun
         [-clip_value, clip_value], then the whole gradient to L2 norm ``clip_norm``.
     dtype : {"float32", "float64"} or None, default None
         The network's dtype; None follows X (float32 X trains a float32 network).
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "plateau"}
+        scikit-learn's three (solver "sgd" only), and fastmlp's schedules of
+        :meth:`fastmlp.MLP.fit`, for "sgd" and "adam" alike (Adam's bias correction then
+        scales the scheduled step): "cosine" warms up linearly from 0 to
+        ``learning_rate_init`` over ``warmup_steps`` updates, then decays along a cosine to
+        ``min_learning_rate`` at update ``decay_steps``; "plateau" multiplies the step by
+        ``plateau_factor`` (not below ``min_learning_rate``) after ``plateau_patience``
+        epochs in a row whose loss did not improve on its best by more than
+        ``plateau_min_delta`` -- the loss on the validation split with
+        ``early_stopping=True`` (its data loss, without the ``alpha`` penalty), else the
+        training loss (``loss_curve_``) -- Keras' ReduceLROnPlateau. The stopping rule of
+        ``tol`` / ``n_iter_no_change`` still applies: give ``n_iter_no_change`` more
+        epochs than ``plateau_patience`` to let a lowered step act.
+    warmup_steps : int >= 0, default 0
+    decay_steps : int > warmup_steps or None, default None
+        None: the updates the fit plans (``max_iter`` epochs of ceil(n / batch_size)
+        batches, n the training rows); ``partial_fit`` needs it given (its calls continue
+        the update count).
+    min_learning_rate : float >= 0, default 0.0
+    plateau_factor : float in (0, 1), default 0.1
+    plateau_patience : int >= 1, default 10
+    plateau_min_delta : float >= 0, default 1e-4
+        As the options of the same names of :meth:`fastmlp.MLP.fit`.
+    checkpoint : str, os.PathLike or None, default None
+        A file in which ``fit`` (solver "sgd" or "adam") records itself every
+        ``checkpoint_every`` epochs, atomically: parameters, optimizer state, the curves
+        and counters, the random state and the validation split. If the file exists when
+        ``fit`` starts, the fit continues from it, so rerunning a killed script ends with
+        the coefficients, bit for bit, of a fit never interrupted. A checkpoint of another
+        estimator, other parameters or other data is refused (ValueError naming the
+        file); a fit that finishes removes it (Ctrl-C keeps it). ``partial_fit`` (one epoch
+        per call) does not use it; "lbfgs" refuses it.
+    checkpoint_every : int >= 1, default 1
+        Epochs between checkpoints.
+"""
+
+_DOC_CLASS_WEIGHT = """    class_weight : "balanced", dict or None, default None
+        Weigh each training row by its class: "balanced" gives class c the weight
+        n / (k * n_c) (scikit-learn's ``compute_class_weight``: k classes, n_c of the n rows
+        in class c), a dict maps labels to weights (other classes weigh 1). It multiplies
+        ``sample_weight`` in the training loss; early stopping's validation score stays
+        weighted by ``sample_weight`` only. Not for multilabel targets, and
+        ``partial_fit`` takes a dict only ("balanced" would weigh each batch by its own
+        counts).
 """
 
 _DOC_ATTRIBUTES = """
@@ -55,6 +100,29 @@ n_iter_, n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_i
 """
 
 
+def _decoded(binarizer: LabelBinarizer, outputs: np.ndarray) -> np.ndarray | None:
+    """What ``binarizer.inverse_transform(outputs)`` returns, for the encodings the
+    classifier fits (a default ``LabelBinarizer`` on dense labels: multiclass, two classes,
+    multilabel indicators), computed as it computes them without the checks and array-API
+    dispatch around them (which cost more than a one-row prediction); None for any other
+    binarizer (a single class, sparse labels), which the caller hands to
+    ``inverse_transform`` itself."""
+    if (binarizer.neg_label != 0 or binarizer.pos_label != 1 or binarizer.sparse_output
+            or getattr(binarizer, "sparse_input_", True)):
+        return None
+    classes = binarizer.classes_
+    kind = binarizer.y_type_
+    if kind == "multiclass" and outputs.ndim == 2 and outputs.shape[1] == classes.shape[0]:
+        return classes[outputs.argmax(axis=1)]
+    # the threshold halfway between the labels, 0 and 1; the indicator as an index type
+    if kind == "binary" and outputs.ndim == 1 and classes.shape[0] == 2:
+        return classes[(outputs > 0.5).astype(np.intp)]
+    if (kind == "multilabel-indicator" and outputs.ndim == 2
+            and outputs.shape[1] == classes.shape[0]):
+        return (outputs > 0.5).astype(np.intp)
+    return None
+
+
 class MLPClassifier(ClassifierMixin, BaseMLP):
     __doc__ = ("""A multilayer perceptron classifier: scikit-learn's ``MLPClassifier``, trained
     by fastmlp's compiled engines.
@@ -65,19 +133,76 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 """ + _DOC_PARAMETERS + _DOC_ATTRIBUTES + """
     classes_ : ndarray
         The class labels (``predict`` returns them).
-""")
+""").replace("    clip_value, clip_norm :", _DOC_CLASS_WEIGHT + "    clip_value, clip_norm :")
 
+    _parameter_constraints: dict = {**BaseMLP._parameter_constraints,
+                                    "class_weight": [StrOptions({"balanced"}), dict, None]}
     _is_classifier = True
     _score_function = staticmethod(accuracy_score)
 
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 clip_value=None, clip_norm=None, dtype=None, warmup_steps=0,
+                 decay_steps=None, min_learning_rate=0.0, plateau_factor=0.1,
+                 plateau_patience=10, plateau_min_delta=1e-4, checkpoint=None,
+                 checkpoint_every=1, class_weight=None):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype,
+            warmup_steps=warmup_steps, decay_steps=decay_steps,
+            min_learning_rate=min_learning_rate, plateau_factor=plateau_factor,
+            plateau_patience=plateau_patience, plateau_min_delta=plateau_min_delta,
+            checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+        self.class_weight = class_weight
+
     def _output_activation(self) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _class_row_weights(self, Y, incremental) -> np.ndarray | None:
+        """Each row's weight from its class (``class_weight``), from the binarized targets
+        ``Y``; None without class weights."""
+        if self.class_weight is None:
+            return None
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError("class_weight weighs each row by its one class; multilabel "
+                             "targets (an indicator matrix) have several per row: give "
+                             "sample_weight instead")
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError("class_weight='balanced' is not supported by partial_fit: it "
+                             "would weigh each batch by its own class counts. Compute the "
+                             "weights of the whole data once (sklearn.utils.class_weight."
+                             "compute_class_weight) and pass them as a dict")
+        # the column of each row's class in classes_ (LabelBinarizer: one 0/1 column for
+        # two classes, the second class's)
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.intp)
+        if isinstance(self.class_weight, str):  # "balanced" over this fit's rows
+            weights = class_sample_weight(self.class_weight, index)
+        else:  # a dict, checked against every class (a batch may lack some)
+            weights = class_sample_weight(self.class_weight, self.classes_)[index]
+        if not (weights > 0).any():
+            raise ValueError("class_weight gives every row a weight of 0")
+        return weights
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        if y.dtype == object:  # scikit-learn's check fails on None sorting the labels
+            missing = [i for i, v in enumerate(y.ravel()) if v is None]
+            if missing:
+                raise ValueError(f"y contains a missing value (None) at index {missing[0]}: "
+                                 "a label is needed for every row")
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
@@ -102,7 +227,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _decode(self, outputs):
         if self.n_outputs_ == 1:
             outputs = outputs.ravel()
-        return self._label_binarizer.inverse_transform(outputs)
+        binarizer = self._label_binarizer
+        labels = _decoded(binarizer, outputs)
+        return binarizer.inverse_transform(outputs) if labels is None else labels
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None) -> "MLPClassifier":
@@ -141,9 +268,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         each is a probability of either outcome, and nothing else changes.
         """
         outputs = self._forward(X)
+        if self.out_activation_ != "logistic":
+            return outputs
         info = np.finfo(outputs.dtype)
-        if self.out_activation_ == "logistic":
-            np.clip(outputs, info.tiny, 1 - info.epsneg, out=outputs)
+        np.clip(outputs, info.tiny, 1 - info.epsneg, out=outputs)
         if self.n_outputs_ == 1:
             p = outputs.ravel()
             return np.vstack([np.minimum(1 - p, 1 - info.epsneg), p]).T
@@ -182,7 +310,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 clip_value=None, clip_norm=None, dtype=None):
+                 clip_value=None, clip_norm=None, dtype=None, warmup_steps=0,
+                 decay_steps=None, min_learning_rate=0.0, plateau_factor=0.1,
+                 plateau_patience=10, plateau_min_delta=1e-4, checkpoint=None,
+                 checkpoint_every=1):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -191,7 +322,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype)
+            max_fun=max_fun, clip_value=clip_value, clip_norm=clip_norm, dtype=dtype,
+            warmup_steps=warmup_steps, decay_steps=decay_steps,
+            min_learning_rate=min_learning_rate, plateau_factor=plateau_factor,
+            plateau_patience=plateau_patience, plateau_min_delta=plateau_min_delta,
+            checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         self.loss = loss
 
     def _output_activation(self) -> str:

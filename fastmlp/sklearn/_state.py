@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..schedules import ReduceOnPlateau
 from ..state import OptimizerState
 
 
@@ -35,6 +36,9 @@ class TrainingState:
         The parameters of the best validation score (early stopping).
     optimizer_options : dict or None
         The solver settings ``optimizer`` was made with (``partial_fit`` keeps them).
+    plateau : ReduceOnPlateau or None
+        The reduce-on-plateau schedule's state (``learning_rate="plateau"``; ``partial_fit``
+        continues it as it continues the optimizer).
     """
 
     params: np.ndarray
@@ -50,6 +54,7 @@ class TrainingState:
     no_improvement_count: int = 0
     best_params: np.ndarray | None = field(default=None, repr=False)
     optimizer_options: dict | None = None
+    plateau: ReduceOnPlateau | None = None
 
     def copy(self) -> "TrainingState":
         """An independent copy (arrays and lists copied)."""

@@ -38,9 +38,17 @@ def sparse_block_rows(n_features: int, dtype, batch_size: int = 1) -> int:
     rows = SPARSE_BLOCK_BYTES // max(1, n_features * np.dtype(dtype).itemsize)
     return max(batch_size, rows // batch_size * batch_size)
 
-#: The settings scikit-learn's optimizer objects take when made (SGDOptimizer, AdamOptimizer).
+#: The settings scikit-learn's optimizer objects take when made (SGDOptimizer, AdamOptimizer),
+#: and fastmlp's schedule extras, which partial_fit keeps with them.
 OPTIMIZER_OPTIONS = ("solver", "learning_rate_init", "learning_rate", "momentum",
-                     "nesterovs_momentum", "power_t", "beta_1", "beta_2", "epsilon")
+                     "nesterovs_momentum", "power_t", "beta_1", "beta_2", "epsilon",
+                     "warmup_steps", "decay_steps", "min_learning_rate", "plateau_factor",
+                     "plateau_patience", "plateau_min_delta")
+
+#: fastmlp's step-size schedules among ``learning_rate``'s values (scikit-learn's own --
+#: "constant", "invscaling", "adaptive" -- are its per-epoch rules of solver "sgd"); they
+#: apply to both stochastic solvers, with :meth:`fastmlp.MLP.fit`'s meaning.
+FASTMLP_SCHEDULES = ("cosine", "plateau")
 
 NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
               "values and need to be preprocessed.")
@@ -109,16 +117,20 @@ class StochasticSolver:
         The estimator's parameters (``get_params()``).
     batch_size : int
         The resolved batch size (scikit-learn's "auto" and clipping already applied).
+    decay_steps : int or None
+        The cosine schedule's T (``learning_rate="cosine"``), resolved by the caller.
     """
 
-    def __init__(self, network, feed: RowFeed, options: dict, batch_size: int):
+    def __init__(self, network, feed: RowFeed, options: dict, batch_size: int,
+                 decay_steps: int | None = None):
         self.network = network
         self.feed = feed
         self.options = options
         self.batch_size = batch_size
         # sparse blocks change from epoch to epoch: the general engine runs them
         self.config = fit_config(options, batch_size,
-                                 engine="chunked" if feed.sparse else None)
+                                 engine="chunked" if feed.sparse else None,
+                                 decay_steps=decay_steps)
         # an engine per block length, each given the next block of that length
         self._runner = EpochRunner(Workspace(network, feed.dtype), feed, self.config,
                                    get_num_threads())
@@ -142,9 +154,11 @@ class StochasticSolver:
         return loss_sum / self.feed.n_rows
 
 
-def fit_config(options: dict, batch_size: int, engine: str | None = None) -> FitConfig:
+def fit_config(options: dict, batch_size: int, engine: str | None = None,
+               decay_steps: int | None = None) -> FitConfig:
     """The engines' configuration for scikit-learn's solver options (``engine`` forces
-    one, as in ``MLP.fit``)."""
+    one, as in ``MLP.fit``; ``decay_steps``: the cosine schedule's T, resolved by the
+    caller when the option is None)."""
     if options["solver"] == "adam":
         rule = dict(optimizer="adam", beta_1=options["beta_1"], beta_2=options["beta_2"],
                     epsilon=options["epsilon"])
@@ -157,10 +171,17 @@ def fit_config(options: dict, batch_size: int, engine: str | None = None) -> Fit
     # (as scikit-learn's does), and FitConfig would name them l2 and learning_rate
     check.non_negative_number(options["alpha"], "alpha")
     check.positive_number(options["learning_rate_init"], "learning_rate_init")
+    schedule = options["learning_rate"]
+    if schedule not in FASTMLP_SCHEDULES:
+        schedule = "constant"  # scikit-learn's rules change the base step between epochs
+    elif schedule == "cosine":
+        rule.update(warmup_steps=options["warmup_steps"], decay_steps=decay_steps,
+                    min_learning_rate=options["min_learning_rate"])
     return FitConfig.from_options(
         **rule, learning_rate=options["learning_rate_init"], batch_size=batch_size,
         shuffle=False, l2=options["alpha"], clip_value=options["clip_value"],
-        clip_norm=options["clip_norm"], convention="scikit-learn", engine=engine)
+        clip_norm=options["clip_norm"], convention="scikit-learn", engine=engine,
+        schedule=schedule)
 
 
 def new_optimizer(options: dict, n_params: int, dtype) -> OptimizerState:
@@ -170,13 +191,15 @@ def new_optimizer(options: dict, n_params: int, dtype) -> OptimizerState:
 
 
 def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, score=None,
-                   verbose=False) -> None:
+                   verbose=False, validation_loss=None, checkpoint=None,
+                   sample_idx=None) -> None:
     """scikit-learn's epoch loop, in place on ``state`` (a TrainingState copy).
 
     Parameters
     ----------
     solver : StochasticSolver
     state : fastmlp.sklearn._state.TrainingState
+        Its ``n_iter`` epochs are already done (0, unless resumed from a checkpoint).
     rng : numpy.random.RandomState
         Shuffles the sample indices each epoch (the estimator's ``random_state``).
     incremental : bool
@@ -184,14 +207,22 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
     score : callable(params) -> float, or None
         The validation score (early stopping); None stops on the training loss.
     verbose : bool
+    validation_loss : callable(params) -> float, or None
+        The loss on the validation rows, which reduce-on-plateau (``state.plateau``)
+        watches when given (early stopping); else it watches the training loss.
+    checkpoint : fastmlp.sklearn._checkpoint.EstimatorCheckpoint or None
+        Written every few epochs with the state and ``sample_idx``; removed when the loop
+        ends (not when Ctrl-C or an exception ends it: the fit run again continues).
+    sample_idx : int64 ndarray or None
+        The order of the sample indices that the next epoch shuffles (None: in order).
     """
     o = solver.options
     tol, patience = o["tol"], o["n_iter_no_change"]
-    sample_idx = np.arange(solver.feed.n_rows, dtype=np.int64)
-    state.n_iter = 0
+    if sample_idx is None:
+        sample_idx = np.arange(solver.feed.n_rows, dtype=np.int64)
     diverged = False
     try:
-        for _ in range(o["max_iter"]):
+        for _ in range(o["max_iter"] - state.n_iter):
             if o["shuffle"]:
                 sample_idx = shuffled(sample_idx, rng)
             if not diverged:
@@ -218,6 +249,8 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
             if o["solver"] == "sgd" and o["learning_rate"] == "invscaling":
                 state.learning_rate = (float(o["learning_rate_init"])
                                        / (state.t + 1) ** o["power_t"])
+            if state.plateau is not None:
+                _reduce_on_plateau(state, validation_loss, verbose)
             if state.no_improvement_count > patience:
                 what = ("Validation score" if score is not None else "Training loss")
                 msg = (f"{what} did not improve more than tol={tol:f} for {patience} "
@@ -227,14 +260,34 @@ def fit_stochastic(solver: StochasticSolver, state, rng, incremental: bool, scor
                 state.no_improvement_count = 0
             if incremental:
                 break
+            if (checkpoint is not None and not diverged
+                    and checkpoint.due(state.n_iter, o["max_iter"])):
+                checkpoint.write(state, rng, sample_idx)
             if state.n_iter == o["max_iter"]:
                 warnings.warn(f"Stochastic Optimizer: Maximum iterations ({o['max_iter']}) "
                               "reached and the optimization hasn't converged yet.",
                               ConvergenceWarning, stacklevel=4)
     except KeyboardInterrupt:
         warnings.warn("Training interrupted by user.", stacklevel=4)
+    else:
+        if checkpoint is not None:
+            checkpoint.remove()  # finished: a rerun trains afresh
     if score is not None:
         np.copyto(state.params, state.best_params)
+
+
+def _reduce_on_plateau(state, validation_loss, verbose) -> None:
+    """Keras' ReduceLROnPlateau after an epoch: the validation loss is watched when there is
+    one (early stopping), else the training loss (:class:`fastmlp.schedules.ReduceOnPlateau`)."""
+    val_loss = None if validation_loss is None else validation_loss(state.params)
+    lowered = state.plateau.update(float(state.loss), val_loss)
+    if lowered is not None:
+        state.learning_rate = lowered
+        if verbose:
+            watched = "Validation loss" if val_loss is not None else "Training loss"
+            print(f"{watched} did not improve more than plateau_min_delta="
+                  f"{state.plateau.min_delta:f} for {state.plateau.patience} consecutive "
+                  f"epochs. Setting learning rate to {lowered:f}")
 
 
 def shuffled(sample_idx: np.ndarray, rng) -> np.ndarray:
