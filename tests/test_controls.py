@@ -264,6 +264,8 @@ def test_overflowing_update_is_rolled_back_to_the_epochs_start():
     np.testing.assert_array_equal(net.params, start)
 
 
+@pytest.mark.filterwarnings(  # the guard rail sees the units this divergence killed
+    "ignore:fastmlp. after training, .* units are dead:UserWarning")
 @pytest.mark.parametrize("batch_size,learning_rate", [(1, 0.001), (8, 0.003), (None, 0.05)])
 def test_divergence_in_a_later_epoch_restores_the_last_completed_epoch(batch_size,
                                                                         learning_rate):
@@ -330,6 +332,8 @@ def test_non_finite_parameters_are_refused_before_training():
     np.testing.assert_array_equal(net.params, before)
 
 
+@pytest.mark.filterwarnings(  # the guard rail sees the units this divergence killed
+    "ignore:fastmlp. after training, .* units are dead:UserWarning")
 def test_clip_norm_prevents_that_divergence():
     net = fastmlp.MLP((3, 8, 2), activation="relu", output_activation="identity", seed=0)
     X, Y = make_data(net, n=50)

@@ -3,6 +3,7 @@ Incremental and its incremental searches drive fastmlp.sklearn's partial_fit on 
 and scikit-learn's / fastmlp's model selection runs over the Dask joblib backend -- with the
 results of a local run."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -24,9 +25,19 @@ from fastmlp import MLP, model_selection  # noqa: E402
 from fastmlp.datasets import one_hot  # noqa: E402
 from fastmlp.sklearn import MLPClassifier  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
-                                        "ignore::DeprecationWarning",
-                                        "ignore::FutureWarning")
+# the short fits of the searches stop at max_iter: scikit-learn's warning, expected
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning")
+
+
+@contextlib.contextmanager
+def quiet_cluster_start():
+    """What a cluster's start says on a shared machine: another cluster (another user's)
+    holds the default dashboard port, and the socket of that failed attempt is dropped."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Port \d+ is already in use", UserWarning)
+        warnings.filterwarnings("ignore", "unclosed <socket", ResourceWarning)
+        yield
 
 
 def data(n=2000, seed=0):
@@ -39,8 +50,7 @@ def data(n=2000, seed=0):
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each, started and stopped here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_cluster_start():
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
         client = distributed.Client(cluster)
@@ -98,10 +108,14 @@ def run_search(search, X, y):
 
 
 @pytest.mark.parametrize("make_search", [
+    # decay_rate=None: dask-ml's advice for its deprecated default (IncrementalSearchCV
+    # never used it: every model gets fits_per_score calls per round either way)
     lambda model, grid: IncrementalSearchCV(model, grid, n_initial_parameters=4, max_iter=6,
-                                            random_state=0),
+                                            random_state=0, decay_rate=None),
     lambda model, grid: HyperbandSearchCV(model, grid, max_iter=9, random_state=0),
 ], ids=["IncrementalSearchCV", "HyperbandSearchCV"])
+@pytest.mark.filterwarnings(  # Hyperband asks the 6-point grid for 9 candidates
+    "ignore:The total space of parameters 6 is smaller than n_iter:UserWarning")
 def test_incremental_searches_drive_partial_fit_on_the_workers(client, make_search, capsys):
     """The search runs its partial_fit calls on the two worker processes and finds what the
     same search finds run in this process (a one-worker, in-process cluster)."""
@@ -117,8 +131,7 @@ def test_incremental_searches_drive_partial_fit_on_the_workers(client, make_sear
     with capsys.disabled():
         print(f"\n{type(remote).__name__}: partial_fit calls per worker: "
               + ", ".join(f"{w}: {len(k)}" for w, k in sorted(ran.items())))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_cluster_start():
         with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                       dashboard_address=None) as cluster, \
                 distributed.Client(cluster, set_as_default=False) as local_client:
@@ -183,8 +196,9 @@ def test_failed_remote_fit_reports_the_error(client):
 
 def test_convergence_warnings_do_not_break_the_cluster(client):
     X, y = data(400)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with warnings.catch_warnings():  # max_iter=2 on purpose
+        warnings.filterwarnings("ignore", "Stochastic Optimizer: Maximum iterations",
+                                ConvergenceWarning)
         fitted = client.submit(lambda: MLPClassifier((4,), max_iter=2, random_state=0)
                                .fit(X, y)).result()
     assert fitted.n_iter_ == 2

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import fastmlp
 from fastmlp.kernels import cache
@@ -54,22 +55,34 @@ def run(installation: Path, cache_root: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_second_installation_in_another_folder_loads_the_first_ones_kernels(tmp_path):
-    shared = tmp_path / "cache"
-    first = run(install_copy(tmp_path / "site-a"), shared)
+@pytest.fixture(scope="module")
+def first_installation(tmp_path_factory):
+    """One installation's cold run into an empty cache: (its result, the cache it filled).
+    Both tests below start from it (each on a copy of that cache), instead of compiling the
+    same kernels into an empty cache twice."""
+    folder = tmp_path_factory.mktemp("first")
+    shared = folder / "cache"
+    result = run(install_copy(folder / "site-a"), shared)
+    assert result["misses"] > 0  # the first compiled
+    assert len(list(shared.iterdir())) == 1
+    return result, shared
+
+
+def test_a_second_installation_in_another_folder_loads_the_first_ones_kernels(
+        tmp_path, first_installation):
+    first, filled = first_installation
+    shared = shutil.copytree(filled, tmp_path / "cache")
     second = run(install_copy(tmp_path / "site-b"), shared)
     assert first["file"] != second["file"] and "site-b" in second["file"]
-    assert first["misses"] > 0  # the first compiled
     assert second["misses"] == 0 and second["hits"] > 0  # the second only loaded
     assert np.array_equal(np.array(first["out"]), np.array(second["out"]))
     assert len(list(shared.iterdir())) == 1  # one folder for both
 
 
-def test_other_sources_never_load_the_cached_kernels(tmp_path):
+def test_other_sources_never_load_the_cached_kernels(tmp_path, first_installation):
     """A change in any source file -- here a comment in a helper that the kernels call, not
     in the file defining them -- gives the installation a cache folder of its own."""
-    shared = tmp_path / "cache"
-    run(install_copy(tmp_path / "site-a"), shared)
+    shared = shutil.copytree(first_installation[1], tmp_path / "cache")
     changed = install_copy(tmp_path / "site-c")
     with open(changed / "fastmlp" / "kernels" / "fma.py", "a") as handle:
         handle.write("\n# an edit\n")

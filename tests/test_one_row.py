@@ -114,6 +114,8 @@ def test_the_serial_path_compiles_nothing_more():
     assert len(passes.forward.signatures) == before
 
 
+@pytest.mark.filterwarnings(  # np.matrix passed on purpose: numpy's note on the class
+    "ignore:the matrix subclass is not the recommended way:PendingDeprecationWarning")
 def test_the_remembered_entry_point_is_only_for_the_types_it_was_compiled_for():
     net = network(NETWORKS[0], "float64")
     X = np.random.default_rng(4).normal(size=(2, 6))
@@ -162,6 +164,8 @@ def test_mlp_refuses_bad_rows_as_before(dtype):
             net.predict(np.full((1, 6), 1e39))
 
 
+@pytest.mark.filterwarnings(  # np.matrix passed on purpose: numpy's note on the class
+    "ignore:the matrix subclass is not the recommended way:PendingDeprecationWarning")
 def test_mlp_takes_other_layouts_through_the_full_checks():
     net = network(NETWORKS[0], "float64")
     X = np.random.default_rng(2).normal(size=(4, 6))

@@ -236,8 +236,11 @@ def converters():
 
 
 def fitted(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning of the short fits
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():  # the short fits stop at max_iter
+        for message in ("Stochastic Optimizer: Maximum iterations", "lbfgs failed to converge"):
+            warnings.filterwarnings("ignore", message, ConvergenceWarning)
         return estimator.fit(X, y)
 
 

@@ -80,8 +80,8 @@ def test_fit_options(option, value, partial):
                               "early_stopping"):
         return  # not partial_fit options
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():  # the guard rails' notes on arbitrary options
+            warnings.filterwarnings("ignore", "fastmlp: ", UserWarning)
             method(X, Y, **{option: value})
     except fastmlp.DivergenceError:
         assert np.isfinite(net.params).all()
@@ -104,8 +104,8 @@ def test_fit_data(X, Y):
     net = fastmlp.MLP((3, 4, 2), seed=0)
     before = net.params.copy()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings():  # the guard rails' notes on arbitrary data
+            warnings.filterwarnings("ignore", "fastmlp: ", UserWarning)
             net.fit(X, Y, epochs=2, batch_size=4)
     except fastmlp.DivergenceError:
         assert np.isfinite(net.params).all()
@@ -145,7 +145,8 @@ def test_metrics(y_true, y_pred, metric):
     function = getattr(metrics, metric)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # undefined precision etc. warn, as documented
+            # undefined precision etc. warn, as documented
+            warnings.simplefilter("ignore", metrics.UndefinedMetricWarning)
             kwargs = {} if metric in ("accuracy", "confusion_matrix") else {"average": "macro"}
             value = function(y_true, y_pred, **kwargs)
     except ValueError as error:

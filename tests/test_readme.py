@@ -34,6 +34,11 @@ def test_the_user_guide_has_examples():
 
 @pytest.mark.parametrize("page, index, code", EXAMPLES,
                          ids=[f"{page.relative_to(ROOT)}:example{i}" for page, i, _ in EXAMPLES])
+@pytest.mark.filterwarnings(  # what the examples show a user: short fits, a new category
+    "ignore:Stochastic Optimizer. Maximum iterations:sklearn.exceptions.ConvergenceWarning",
+    "ignore:column .* categories not seen in training:fastmlp.preprocessing.UnknownCategoryWarning",
+    # the scaling page's LocalCluster, on a machine where another cluster holds its port
+    r"ignore:Port \d+ is already in use:UserWarning", "ignore:unclosed <socket:ResourceWarning")
 def test_example_runs(page, index, code, capsys):
     if "sklearn" in code:
         pytest.importorskip("sklearn")

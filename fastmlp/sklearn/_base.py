@@ -576,7 +576,10 @@ class BaseMLP(BaseEstimator):
         step = sparse_block_rows(X.shape[1], dtype) if sparse else max(X.shape[0], 1)
         for start in range(0, X.shape[0], step):
             rows = X[start:start + step]
-            rows = np.ascontiguousarray(rows.toarray() if sparse else rows, dtype=dtype)
+            # a value beyond the network's dtype becomes inf here, which the pass refuses
+            # with its own error: numpy's overflow warning would only say it twice
+            with np.errstate(over="ignore"):
+                rows = np.ascontiguousarray(rows.toarray() if sparse else rows, dtype=dtype)
             inference.forward(params, network, rows, out[start:start + step])
         return out
 
