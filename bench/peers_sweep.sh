@@ -2,8 +2,9 @@
 # The peers sweep of bench/README.md's 2026-12-07 (evening) entry: `python -m fastmlp.bench`
 # three times on each ISA, the AVX-512 and AVX2 runs alternating (a shared machine's slow
 # spells then fall on both), each run's table and JSON in OUT. The AVX2 runs narrow every
-# implementation to AVX2: Numba (NUMBA_CPU_NAME), OpenBLAS, XLA, PyTorch's kernels and the C
-# floors' -march (which follows NUMBA_CPU_NAME). Per-sample fits stay on the general kernel
+# implementation to AVX2: fastmlp's kernels (FASTMLP_CPU=x86-64-v3: NUMBA_CPU_NAME=haswell alone
+# keeps the host's AVX-512 features on), OpenBLAS, XLA, PyTorch's kernels and the C floors'
+# -march (which follows FASTMLP_CPU). Per-sample fits stay on the general kernel
 # (FASTMLP_SPECIALIZE=0), the one a first fit runs, whatever the kernel cache holds.
 # Usage: bash bench/peers_sweep.sh [OUT] [ROUNDS] [FIRST]   (rounds FIRST .. FIRST+ROUNDS-1)
 set -euo pipefail
@@ -17,7 +18,7 @@ for round in $(seq "$FIRST" $((FIRST + ROUNDS - 1))); do
     python -m fastmlp.bench --no-startup --json "$OUT/avx512-$round.json" \
         >> "$OUT/avx512-$round.txt" 2>&1
     uptime > "$OUT/avx2-$round.txt"
-    NUMBA_CPU_NAME=haswell OPENBLAS_CORETYPE=Haswell XLA_FLAGS=--xla_cpu_max_isa=AVX2 \
+    FASTMLP_CPU=x86-64-v3 OPENBLAS_CORETYPE=Haswell XLA_FLAGS=--xla_cpu_max_isa=AVX2 \
         ATEN_CPU_CAPABILITY=avx2 \
         python -m fastmlp.bench --no-startup --json "$OUT/avx2-$round.json" \
         >> "$OUT/avx2-$round.txt" 2>&1

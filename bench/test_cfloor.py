@@ -49,8 +49,11 @@ def test_the_c_floor_declines_other_cases(case):
     assert RUNNERS["c_fast_math"](per_sample, *per_sample.data()) is None
 
 
-def test_march_follows_numba_cpu_name(monkeypatch):
+def test_march_follows_the_cpu_fastmlp_compiles_for(monkeypatch):
     monkeypatch.delenv("FASTMLP_CFLOOR_MARCH", raising=False)
+    monkeypatch.setenv("FASTMLP_CPU", "x86-64-v3")
+    assert cfloor.march() == "x86-64-v3"
+    monkeypatch.delenv("FASTMLP_CPU")
     monkeypatch.setenv("NUMBA_CPU_NAME", "haswell")
     assert "-march=haswell" in cfloor.flags(fast_math=False)
     assert "-ffast-math" in cfloor.flags(fast_math=True)

@@ -1,9 +1,15 @@
 """Benchmark figures name their CPU: the model and vector ISA from /proc/cpuinfo, and the ISA
 that Numba compiles for."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from fastmlp.bench import machine
+from fastmlp.kernels import target
 
 CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -27,38 +33,57 @@ def test_isa_of_flags(flags, isa):
 def test_describe_reads_the_model_and_isa_from_cpuinfo(tmp_path, monkeypatch):
     path = tmp_path / "cpuinfo"
     path.write_text(CPUINFO)
-    monkeypatch.delenv("NUMBA_CPU_NAME", raising=False)
-    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
+    monkeypatch.setattr(machine, "_numba_target", lambda: ("znver3", None))
     info = machine.describe(str(path))
     assert info["cpu_model"] == "AMD EPYC 7B13"
     assert info["cpu_isa"] == "AVX2"
     assert info["numba_isa"] == "AVX2"  # the host's, when nothing narrows it
 
 
-def test_numba_cpu_name_narrows_the_kernels_isa(tmp_path, monkeypatch):
+def test_a_cpu_name_with_the_hosts_features_keeps_the_hosts_isa(tmp_path, monkeypatch):
+    # NUMBA_CPU_NAME=haswell alone: Numba still passes the host's features (+avx512f...)
     path = tmp_path / "cpuinfo"
     path.write_text(CPUINFO.replace("avx2", "avx2 avx512f"))
-    monkeypatch.setenv("NUMBA_CPU_NAME", "haswell")
+    monkeypatch.setattr(machine, "_numba_target", lambda: ("haswell", None))
+    assert machine.describe(str(path))["numba_isa"] == "AVX-512"
+
+
+def test_a_level_without_features_narrows_the_kernels_isa(tmp_path, monkeypatch):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO.replace("avx2", "avx2 avx512f"))
+    monkeypatch.setattr(machine, "_numba_target", lambda: ("x86-64-v3", ""))
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     info = machine.describe(str(path))
     assert (info["cpu_isa"], info["numba_cpu_name"], info["numba_isa"]) == (
-        "AVX-512", "haswell", "AVX2")
+        "AVX-512", "x86-64-v3", "AVX2")
     line = machine.header(info)
     assert "AMD EPYC 7B13 (AVX-512)" in line
-    assert "Numba compiles for haswell (AVX2)" in line
+    assert "Numba compiles for x86-64-v3 (AVX2)" in line
     assert "OPENBLAS_CORETYPE=Haswell" in line
 
 
 def test_numba_cpu_features_decide_the_isa(monkeypatch):
-    monkeypatch.setenv("NUMBA_CPU_NAME", "generic")
-    monkeypatch.setenv("NUMBA_CPU_FEATURES", "+sse2,+sse4.2,+avx,+avx2,-avx512f")
+    monkeypatch.setattr(machine, "_numba_target",
+                        lambda: ("generic", "+sse2,+sse4.2,+avx,+avx2,-avx512f"))
     assert machine.describe()["numba_isa"] == "AVX2"
 
 
 def test_unknown_cpu_name_is_named_not_guessed(monkeypatch):
-    monkeypatch.delenv("NUMBA_CPU_FEATURES", raising=False)
-    monkeypatch.setenv("NUMBA_CPU_NAME", "someday-lake")
+    monkeypatch.setattr(machine, "_numba_target", lambda: ("someday-lake", ""))
     assert machine.describe()["numba_isa"] == "as someday-lake has"
+
+
+@pytest.mark.skipif(target.host_level() not in ("x86-64-v3", "x86-64-v4"),
+                    reason="needs an x86-64-v3 (AVX2) machine or better")
+def test_fastmlp_cpu_is_what_a_new_process_reports():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_CPU")}
+    program = ("import json; from fastmlp.bench import machine; "
+               "info = machine.describe(); "
+               "print(json.dumps([info['numba_cpu_name'], info['numba_isa'], "
+               "info['environment'].get('FASTMLP_CPU')]))")
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env={**env, "FASTMLP_CPU": "x86-64-v3"}, check=True, timeout=120)
+    assert json.loads(done.stdout) == ["x86-64-v3", "AVX2", "x86-64-v3"]
 
 
 def test_no_cpuinfo_falls_back_to_platform(tmp_path):

@@ -34,7 +34,7 @@ def start(function: str, *args, env: dict | None = None, nice: int = 0,
         process = subprocess.Popen([sys.executable, "-I", "-c", _PROGRAM],
                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE if capture_errors else subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})})
+                                   env={**os.environ, **_same_cpu(), **(env or {})})
         stdin = process.stdin
         assert stdin is not None  # stdin=PIPE
         stdin.write(payload)
@@ -42,6 +42,16 @@ def start(function: str, *args, env: dict | None = None, nice: int = 0,
     except OSError:
         return None
     return process
+
+
+def _same_cpu() -> dict:
+    """The child compiles for the CPU this process compiles for (fastmlp's ISA level, or the
+    host's model when this process kept Numba's own choice: :mod:`fastmlp.kernels.target`),
+    so the kernels it caches are the ones this process looks up."""
+    jit = sys.modules.get("fastmlp.kernels._jit")
+    if jit is None:
+        return {}
+    return {"FASTMLP_CPU": jit.LEVEL or "native"}
 
 
 def _main() -> None:

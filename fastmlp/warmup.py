@@ -68,7 +68,10 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     jobs = [(group, dtype) for group in GROUPS for dtype in dtypes]
     seconds = {}
     began = time.perf_counter()
-    if int(n_jobs) > 1 and specialize.enabled():  # enabled() also says the cache is writable
+    done = _done_marker(dtypes)
+    # a cache a previous warmup filled (or a shipped set seeded): loading it here is all that
+    # is left, and starting children that would only load it too costs seconds each
+    if int(n_jobs) > 1 and specialize.enabled() and not done.exists():
         _compile_in_children(jobs, int(n_jobs), verbose)
         seconds["compile"] = time.perf_counter() - began
         if verbose:
@@ -78,6 +81,10 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     for group, dtype in jobs:  # from the cache now: anything missed compiles here
         _run_group(group, dtype)
     seconds["load"] = time.perf_counter() - loaded
+    try:
+        done.write_text("every group of fastmlp.warmup was compiled into this folder\n")
+    except OSError:  # no writable cache: the next warmup compiles again, as it must
+        pass
     if verbose:
         print(f"loaded into this process: {seconds['load']:.1f} s", flush=True)
     if layer_sizes:
@@ -86,6 +93,14 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
             print(f"specialized per-sample kernels for {len(layer_sizes)} network(s): "
                   f"{seconds['specialized']:.1f} s", flush=True)
     return seconds
+
+
+def _done_marker(dtypes):
+    """The file that says a warmup of ``dtypes`` finished in this cache folder for the CPU
+    this process compiles for (:mod:`fastmlp.kernels.target`)."""
+    from .kernels import cache, target
+
+    return cache.cache_dir() / (f".warmed-{target.compiled_for()}-" + "-".join(sorted(dtypes)))
 
 
 def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:

@@ -79,3 +79,15 @@ def test_after_warmup_the_common_paths_compile_nothing_and_give_this_processs_bi
     assert result["missed"] == []
     assert result["hits"] >= 10  # the kernels did come from the cache
     assert result["results"] == here["digest"]
+
+    # a second warmup on the filled folder only loads it: no child processes
+    again = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import fastmlp, fastmlp._child as child
+        started = []
+        start = child.start
+        child.start = lambda *args, **options: started.append(args) or start(*args, **options)
+        seconds = fastmlp.warmup(dtypes=('float32',), n_jobs=2)
+        print(len(started), "compile" in seconds)
+    """)], env=env, capture_output=True, text=True, timeout=1200)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.split() == ["0", "False"]

@@ -264,11 +264,11 @@ def build(source: str, flags: list[str]) -> ctypes.CDLL:
 
 def march() -> str:
     """The ``-march`` of the floors: ``FASTMLP_CFLOOR_MARCH``, else the CPU that Numba is told
-    to compile for (``NUMBA_CPU_NAME=haswell`` builds the floors for AVX2 too), else
-    ``native``."""
-    name = (os.environ.get("FASTMLP_CFLOOR_MARCH") or os.environ.get("NUMBA_CPU_NAME")
-            or "native")
-    return {"host": "native", "generic": "x86-64"}.get(name, name)
+    to compile for (``FASTMLP_CPU=x86-64-v3`` or ``NUMBA_CPU_NAME=haswell`` builds the floors
+    for AVX2 too), else ``native``."""
+    name = (os.environ.get("FASTMLP_CFLOOR_MARCH") or os.environ.get("FASTMLP_CPU")
+            or os.environ.get("NUMBA_CPU_NAME") or "native")
+    return {"host": "native", "generic": "x86-64", "auto": "native"}.get(name, name)
 
 
 def flags(fast_math: bool) -> list[str]:

@@ -2,7 +2,8 @@
 
 A figure without its CPU cannot be compared with another: the same kernels run at different
 speeds on an AVX2 and an AVX-512 core, and Numba (like XLA, PyTorch and OpenBLAS) can be told
-to compile for a narrower ISA than the host has (``NUMBA_CPU_NAME=haswell``). :func:`describe`
+to compile for a narrower ISA than the host has (``FASTMLP_CPU=x86-64-v3``, or
+``NUMBA_CPU_NAME=haswell`` with ``NUMBA_CPU_FEATURES=""``). :func:`describe`
 gathers both -- the host's CPU model and widest ISA, and the ISA that Numba compiles for -- with
 the environment variables that narrow the peers' ISAs, and :func:`header` prints them in one line
 for the top of a table.
@@ -15,8 +16,8 @@ import platform
 
 #: Environment variables that pick the instruction set of fastmlp's kernels or of a peer's, or
 #: their thread counts; a results header records the ones that are set.
-ISA_VARIABLES = ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "OPENBLAS_CORETYPE", "XLA_FLAGS",
-                 "ATEN_CPU_CAPABILITY", "FASTMLP_CFLOOR_MARCH", "NUMBA_NUM_THREADS",
+ISA_VARIABLES = ("FASTMLP_CPU", "NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "OPENBLAS_CORETYPE",
+                 "XLA_FLAGS", "ATEN_CPU_CAPABILITY", "FASTMLP_CFLOOR_MARCH", "NUMBA_NUM_THREADS",
                  "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "FASTMLP_SPECIALIZE")
 
 # LLVM / GCC CPU names by the widest vector ISA they enable (x86-64): the names a user passes
@@ -80,18 +81,19 @@ def _cpuinfo(path: str = "/proc/cpuinfo") -> tuple[str, list[str]]:
     return model, flags
 
 
-def _numba_target() -> tuple[str, str]:
-    """The CPU name Numba compiles for and where it comes from: NUMBA_CPU_NAME when set,
-    otherwise LLVM's name for the host."""
-    chosen = os.environ.get("NUMBA_CPU_NAME", "").strip()
-    if chosen and chosen != "host":
-        return chosen, "NUMBA_CPU_NAME"
-    try:
-        import llvmlite.binding as llvm
+def _numba_target() -> tuple[str, str | None]:
+    """The CPU name Numba compiles fastmlp's kernels for and the feature list it passes
+    (None: the host's own features, whatever the name): fastmlp's ISA level
+    (:mod:`fastmlp.kernels.target`, with no extra features), or NUMBA_CPU_NAME /
+    NUMBA_CPU_FEATURES when set, or the host."""
+    from numba.core import config
 
-        return llvm.get_host_cpu_name(), "host"
+    from ..kernels import target  # importing the kernels applies fastmlp's level
+
+    try:
+        return target.compiled_for(), getattr(config, "CPU_FEATURES", None)
     except Exception:  # llvmlite is Numba's dependency; without it there is no host name
-        return "unknown", "host"
+        return "unknown", None
 
 
 def describe(cpuinfo_path: str = "/proc/cpuinfo") -> dict:
@@ -102,19 +104,24 @@ def describe(cpuinfo_path: str = "/proc/cpuinfo") -> dict:
     dict
         ``cpu_model`` (from ``/proc/cpuinfo``, else :func:`platform.processor`), ``cpu_isa``
         (the widest vector ISA of the host's flags), ``cores``, ``numba_cpu_name`` and
-        ``numba_isa`` (what fastmlp's kernels are compiled for: the host's ISA unless
-        ``NUMBA_CPU_NAME`` names a narrower CPU, or ``NUMBA_CPU_FEATURES`` removes AVX-512),
+        ``numba_isa`` (what fastmlp's kernels are compiled for: the ISA level fastmlp chose,
+        ``FASTMLP_CPU``'s, or NUMBA_CPU_NAME's with ``NUMBA_CPU_FEATURES=""``, or the host's),
         ``load_average`` (1, 5, 15 minutes; the machine may be shared) and ``environment``
         (the set variables among :data:`ISA_VARIABLES`).
     """
     model, flags = _cpuinfo(cpuinfo_path)
     cpu_isa = isa_of_flags(flags) if flags else "unknown"
-    numba_cpu, source = _numba_target()
-    numba_isa = isa_of_cpu_name(numba_cpu) if source == "NUMBA_CPU_NAME" else cpu_isa
-    features = os.environ.get("NUMBA_CPU_FEATURES", "")
-    if features:  # an explicit feature list decides: "+avx2,-avx512f,..."
+    numba_cpu, features = _numba_target()
+    numba_isa: str | None
+    if features is None:
+        # Numba passes the host's feature list whatever the CPU name (NUMBA_CPU_NAME alone
+        # does not narrow the ISA: AVX-512 stays on with NUMBA_CPU_NAME=haswell)
+        numba_isa = cpu_isa
+    elif features.strip():  # an explicit feature list decides: "+avx2,-avx512f,..."
         enabled = [f[1:] for f in features.split(",") if f.startswith("+")]
         numba_isa = isa_of_flags(f.replace("sse4.2", "sse4_2") for f in enabled)
+    else:  # no features: the CPU name's own
+        numba_isa = isa_of_cpu_name(numba_cpu)
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:

@@ -17,10 +17,15 @@ import warnings
 from numba import njit
 from numba.core.runtime import rtsys
 
-from . import cache
+from . import cache, prebuilt, target
 
+# before Numba compiles or loads anything: the CPU every kernel is compiled for (an ISA level,
+# so the kernels shipped for that level are this machine's own code)
+LEVEL = target.apply()
 # before the first kernel is defined: a kernel's cache location is chosen when it is decorated
 cache.install()
+# a fresh cache starts with the kernels shipped for this level, if the package has them
+prebuilt.seed(LEVEL)
 
 FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
