@@ -69,9 +69,9 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     seconds = {}
     began = time.perf_counter()
     done = _done_marker(dtypes)
-    # a cache a previous warmup filled (or a shipped set seeded): loading it here is all that
-    # is left, and starting children that would only load it too costs seconds each
-    if int(n_jobs) > 1 and specialize.enabled() and not done.exists():
+    # a cache a previous warmup filled, or a shipped set built by one: loading it here is all
+    # that is left, and starting children that would only load it too costs seconds each
+    if int(n_jobs) > 1 and specialize.enabled() and not _done(done):
         _compile_in_children(jobs, int(n_jobs), verbose)
         seconds["compile"] = time.perf_counter() - began
         if verbose:
@@ -101,6 +101,15 @@ def _done_marker(dtypes):
     from .kernels import cache, target
 
     return cache.cache_dir() / (f".warmed-{target.compiled_for()}-" + "-".join(sorted(dtypes)))
+
+
+def _done(marker) -> bool:
+    """Whether ``marker`` (:func:`_done_marker`) is in this installation's cache or in the
+    set shipped for this process's level (:mod:`fastmlp.kernels.prebuilt`)."""
+    from .kernels import _jit
+
+    return marker.exists() or (_jit.SHIPPED is not None
+                               and (_jit.SHIPPED / marker.name).exists())
 
 
 def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:

@@ -1,8 +1,8 @@
 """Kernels shipped with the package (``fastmlp/_prebuilt/<level>``) are loaded by a second
 installation in another folder on an empty cache -- it compiles nothing -- and give the bits the
 installation that compiled them gave (issue "Cold start": a first result without the compiler,
-and a fit's result never depends on what the cache held). Also: the ISA level fastmlp compiles
-for, and how the shipped sets are copied into the cache."""
+and a fit's result never depends on what the cache held); an installation of other sources
+takes nothing from them. Also: the ISA level fastmlp compiles for."""
 
 import json
 import os
@@ -87,61 +87,41 @@ def test_after_numba_compiled_something_fastmlp_leaves_the_cpu_alone():
                       "the host is not x86-64 (v2 or later)")
 
 
-def _fake_set(folder: Path, entries):
-    for relative, data_count in entries.items():
-        index = folder / relative
-        index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_bytes(b"index " + relative.encode())
-        stem = index.name[:-len(".nbi")]
-        for n in range(data_count):
-            (index.parent / f"{stem}.{n}.nbc").write_bytes(f"data {n}".encode())
+def test_a_shipped_entry_loads_and_an_unreadable_or_absent_one_is_a_miss(tmp_path):
+    import numpy as np
+
+    from fastmlp.kernels.blas import matmul_into
+
+    a = np.ones((3, 4))
+    out = np.empty((3, 3))
+    matmul_into(a, a.T.copy(), out)  # compiled or loaded: in this installation's cache now
+    numba_cache = matmul_into._cache
+    own = numba_cache._cache_file
+    module_folder = Path(own._cache_path).relative_to(cache.cache_dir())
+    signature = matmul_into.signatures[0]
+    stem = own._index_name[:-len(".nbi")]
+
+    def ship(folder, damage=False):
+        into = folder / module_folder
+        into.mkdir(parents=True)
+        for path in Path(own._cache_path).glob(stem + ".*"):
+            data = path.read_bytes()
+            (into / path.name).write_bytes(data[:20] if damage and path.suffix == ".nbc"
+                                           else data)
+        return folder
+
+    loaded = prebuilt.load(numba_cache, signature, matmul_into.targetctx,
+                           ship(tmp_path / "intact"))
+    assert loaded is not None and loaded.signature.args == signature
+    assert prebuilt.load(numba_cache, signature, matmul_into.targetctx,
+                         ship(tmp_path / "damaged", damage=True)) is None
+    assert prebuilt.load(numba_cache, signature, matmul_into.targetctx,
+                         tmp_path / "nothing") is None
 
 
-def test_seed_copies_missing_indexes_with_their_data_and_keeps_the_caches_own(
-        tmp_path, monkeypatch):
-    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(tmp_path / "cache"))
-    shipped = tmp_path / "shipped"
-    _fake_set(shipped / "x86-64-v3", {"kernels/a-1.py311.nbi": 2,
-                                      "engines/b-7.py311.nbi": 1,
-                                      "c-3.py311.nbi": 1})
-    (shipped / "x86-64-v3" / ".warmed-x86-64-v3-float32-float64").write_text("done")
-    own = cache.cache_dir() / "engines" / "b-7.py311.nbi"
-    own.parent.mkdir(parents=True)
-    own.write_bytes(b"compiled here")
-
-    assert prebuilt.seed("x86-64-v3", source=shipped) == 2
-    into = cache.cache_dir()
-    assert (into / "kernels/a-1.py311.nbi").read_bytes() == b"index kernels/a-1.py311.nbi"
-    assert (into / "kernels/a-1.py311.1.nbc").read_bytes() == b"data 1"
-    assert (into / "c-3.py311.0.nbc").exists()
-    assert own.read_bytes() == b"compiled here"  # this machine's kernels win
-    assert not (into / "engines/b-7.py311.0.nbc").exists()
-    assert not list(into.rglob(".copy-*"))
-    # warmup's record comes along: a warmup after the seed loads and starts no children
-    assert (into / ".warmed-x86-64-v3-float32-float64").read_text() == "done"
-    # once per level: a second import does not copy again, even what was removed since
-    (into / "c-3.py311.nbi").unlink()
-    assert prebuilt.seed("x86-64-v3", source=shipped) == 0
-    assert not (into / "c-3.py311.nbi").exists()
-    # no set for another level, no level, or no shipped folder: nothing
-    assert prebuilt.seed("x86-64-v4", source=shipped) == 0
-    assert prebuilt.seed(None, source=shipped) == 0
-    assert prebuilt.seed("x86-64-v3", source=tmp_path / "nothing") == 0
-
-
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root writes to read-only folders")
-def test_seed_into_a_read_only_cache_does_nothing(tmp_path, monkeypatch):
-    root = tmp_path / "cache"
-    root.mkdir()
-    root.chmod(0o500)
-    monkeypatch.setenv("FASTMLP_CACHE_DIR", str(root))
-    shipped = tmp_path / "shipped"
-    _fake_set(shipped / "x86-64-v3", {"a-1.py311.nbi": 1})
-    try:
-        assert prebuilt.seed("x86-64-v3", source=shipped) == 0
-    finally:
-        root.chmod(0o700)
+def test_no_set_is_shipped_for_no_level_or_an_absent_one():
+    assert prebuilt.shipped_folder(None) is None
+    assert prebuilt.shipped_folder("x86-64-v0") is None
 
 
 #: A per-sample fit, a mini-batch Adam fit and a predict: a digest of the results, and which
@@ -213,11 +193,17 @@ def test_a_second_installation_loads_the_shipped_kernels_and_gives_the_same_bits
     assert loaded["missed"] == []
     assert loaded["hits"] > 0
     assert loaded["results"] == compiled["results"]
-    marker = tmp_path / "cache-second" / cache.cache_dir().name / (prebuilt.MARKER_PREFIX + level)
-    assert marker.exists()
 
-    # the same installation told to compile for the host's own model finds no kernel of its
-    # level: the shipped set is what made the difference
-    native = _run(second, tmp_path / "cache-native", FASTMLP_CPU="native")
-    assert native["level"] is None
-    assert native["missed"]
+    # nothing was copied into the second installation's cache: the shipped set is read in place
+    assert not list((tmp_path / "cache-second").rglob("*.nbc"))
+
+    # a third installation whose sources differ (one comment) ships the same set: its
+    # kernels are keyed on other sources, so none is taken from it -- it compiles
+    third = _install_copy(tmp_path / "third")
+    shutil.copytree(shipped_from, third / "fastmlp" / "_prebuilt" / level,
+                    ignore=shutil.ignore_patterns(".lock"))
+    with open(third / "fastmlp" / "kernels" / "layers.py", "a") as source:
+        source.write("# another version\n")
+    stale = _run(third, tmp_path / "cache-third")
+    assert stale["missed"]
+    assert stale["results"] == compiled["results"]

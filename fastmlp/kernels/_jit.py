@@ -24,8 +24,8 @@ from . import cache, prebuilt, target
 LEVEL = target.apply()
 # before the first kernel is defined: a kernel's cache location is chosen when it is decorated
 cache.install()
-# a fresh cache starts with the kernels shipped for this level, if the package has them
-prebuilt.seed(LEVEL)
+# the kernels shipped with the package for this level, looked up after this installation's own
+SHIPPED = prebuilt.shipped_folder(LEVEL)
 
 FASTMATH = {"reassoc", "contract"}
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
@@ -123,7 +123,9 @@ def _load_without_refresh(dispatcher) -> None:
     random, typed containers...), about 0.35 s in a new process -- most of a warm first fit
     (bench/README.md, "Warm start"). A cached kernel is already compiled: loading it needs
     only the runtime its code calls into (NRT, initialized here). Every compile still goes
-    through Numba's compiler, which refreshes the context itself. Left as Numba's own when
+    through Numba's compiler, which refreshes the context itself. A kernel this installation's
+    cache misses is looked up next in the set shipped with the package
+    (:mod:`fastmlp.kernels.prebuilt`). Left as Numba's own when
     its cache object is not as expected (``tests/test_kernel_cache.py`` checks the loads).
     """
     cache = getattr(dispatcher, "_cache", None)
@@ -134,10 +136,23 @@ def _load_without_refresh(dispatcher) -> None:
     def load_overload(sig, target_context):
         rtsys.initialize(target_context)
         with cache._guard_against_spurious_io_errors():
-            return cache._load_overload(sig, target_context)
+            found = cache._load_overload(sig, target_context)
+            if found is None and SHIPPED is not None:
+                found = prebuilt.load(cache, sig, target_context, SHIPPED)
+            return found
         return None  # the guard swallowed a spurious I/O error: a miss, as in Numba
 
     cache.load_overload = load_overload
+    # Numba imports every installed package that registers a Numba extension (pydata/sparse,
+    # awkward...) before a dispatcher's first call, even one the cache serves; fastmlp's
+    # kernels take only NumPy arrays and scalars, and a compile loads the extensions anyway
+    # (the compiler's context refresh does)
+    if hasattr(dispatcher, "_compilation_chain_init_hook"):
+        dispatcher._compilation_chain_init_hook = _no_extensions_needed
+
+
+def _no_extensions_needed() -> None:
+    """Stands in for Numba's extension loading before a fastmlp kernel's first call."""
 
 
 kernel = _compiler()

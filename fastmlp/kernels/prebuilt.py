@@ -2,17 +2,18 @@
 
 A fresh environment (a CI job, a container, a notebook VM, a Dask worker on a new node) starts
 with an empty kernel cache, and every fastmlp path would first wait seconds for Numba. A wheel
-built with :func:`build` carries the kernels ``fastmlp warmup`` compiles, for each level in
-:data:`fastmlp.kernels.target.LEVELS` it was built for, under ``fastmlp/_prebuilt/<level>/``.
-On import, :func:`seed` copies the set for the level this process compiles for
-(:mod:`fastmlp.kernels.target`) into the kernel cache (:mod:`fastmlp.kernels.cache`), where
-Numba loads them as if this machine had compiled them.
+built after :func:`build` carries the kernels ``fastmlp warmup`` compiles, for each level in
+:data:`fastmlp.kernels.target.LEVELS` it was built for, under ``fastmlp/_prebuilt/<level>/``:
+a copy of a kernel-cache folder (:mod:`fastmlp.kernels.cache`). When a kernel is not in this
+installation's cache, :func:`load` looks it up in the set of the level this process compiles
+for (:mod:`fastmlp.kernels.target`) and loads it from there, read-only; nothing is copied,
+and what this machine compiles itself goes to its own cache as before (looked up first).
 
-They are the same code this machine would compile: the cache folder is keyed on the content
-of every source file of the package (an edited source finds no prebuilt kernel and compiles),
-and each entry on the kernel's argument types, the level (not the host's model) and the Numba
-and Python versions. Anything not shipped -- another level, another Python, a configuration
-warmup does not cover -- compiles as before.
+A shipped kernel is the code this machine would compile: the sets are keyed, like the cache,
+on the content of every source file of the package (an edited source finds no shipped kernel
+and compiles), and each entry on the kernel's argument types, the level (not the host's model)
+and the Numba and Python versions. Anything not shipped -- another level, another Python, a
+configuration warmup does not cover -- compiles as before.
 
 Build a wheel with them::
 
@@ -33,86 +34,42 @@ import tempfile
 import time
 from pathlib import Path
 
+from numba.core import caching
+
 from . import cache, target
 
 PREBUILT_DIR = cache.PACKAGE_DIR / "_prebuilt"
-MARKER_PREFIX = ".prebuilt-"
 
 
-def seed(level: str | None, source: Path | None = None) -> int:
-    """Copy the prebuilt kernels of ``level`` into this installation's kernel cache.
-
-    Done once per cache folder and level (a marker file records it); an index already in the
-    cache (kernels this machine compiled) is kept, never overwritten. Does nothing when no
-    set was shipped for ``level`` or the cache cannot be written.
-
-    Parameters
-    ----------
-    level : str or None
-        The level this process compiles for (:func:`fastmlp.kernels.target.apply`); None
-        (Numba's own choice of CPU) matches no prebuilt set.
-    source : Path, optional
-        The folder holding one sub-folder per level; :data:`PREBUILT_DIR` by default.
-
-    Returns
-    -------
-    int
-        How many kernel indexes were copied.
-    """
+def shipped_folder(level: str | None) -> Path | None:
+    """The folder of the set shipped for ``level``, or None (no level, or none shipped)."""
     if level is None:
-        return 0
-    shipped = (PREBUILT_DIR if source is None else Path(source)) / level
-    if not shipped.is_dir():
-        return 0
-    destination = cache.cache_dir()
-    marker = destination / (MARKER_PREFIX + level)
-    if marker.exists():
-        return 0
+        return None
+    folder = PREBUILT_DIR / level
+    return folder if folder.is_dir() else None
+
+
+def load(numba_cache, signature, target_context, shipped: Path):
+    """Load the kernel ``numba_cache`` (a dispatcher's Numba cache) misses for ``signature``
+    from the shipped set in ``shipped``, as Numba loads its own entries; None when the set has
+    no such entry or it cannot be read."""
+    own = numba_cache._cache_file
     try:
-        destination.mkdir(parents=True, exist_ok=True)
-        with cache.exclusive(str(destination)):
-            if marker.exists():  # another process seeded it while this one waited
-                return 0
-            copied = _copy_missing_indexes(shipped, destination)
-            # warmup's record that the set is complete (fastmlp.warmup then loads, no more)
-            for done in shipped.glob(".warmed-*"):
-                if not (destination / done.name).exists():
-                    _atomic_copy(done, destination / done.name)
-            marker.write_text(f"{copied} kernel indexes from {shipped}\n")
-    except OSError:
-        return 0  # a read-only cache: the kernels compile, as without a prebuilt set
-    return copied
-
-
-def _copy_missing_indexes(shipped: Path, destination: Path) -> int:
-    """Copy each index (``*.nbi``) of ``shipped`` whose counterpart ``destination`` lacks,
-    with its data files (``<same stem>.<n>.nbc``): data first, index last, each written to a
-    temporary name and renamed, so a process that loads meanwhile sees a whole entry or
-    none."""
-    copied = 0
-    for index in sorted(shipped.rglob("*.nbi")):
-        relative = index.relative_to(shipped)
-        folder = destination / relative.parent
-        if (folder / relative.name).exists():
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        stem = index.name[: -len(".nbi")]
-        for data in sorted(index.parent.glob(stem + ".*.nbc")):
-            _atomic_copy(data, folder / data.name)
-        _atomic_copy(index, folder / relative.name)
-        copied += 1
-    return copied
-
-
-def _atomic_copy(source: Path, destination: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".copy-")
-    os.close(handle)
+        module_folder = Path(own._cache_path).relative_to(cache.cache_dir())
+    except ValueError:  # cached by one of Numba's own locators: not fastmlp's layout
+        return None
+    folder = shipped / module_folder
+    if not (folder / own._index_name).exists():
+        return None
+    index = caching.IndexDataCacheFile(str(folder), own._index_name[:-len(".nbi")],
+                                       own._source_stamp)
     try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+        data = index.load(numba_cache._index_key(signature, target_context.codegen()))
+        if data is None:
+            return None
+        return numba_cache._impl.rebuild(target_context, data)
+    except Exception:  # an unreadable shipped entry is a miss: the kernel compiles
+        return None
 
 
 def build(levels, out: Path | None = None, verbose: bool = True) -> dict[str, float]:
@@ -159,8 +116,7 @@ def build(levels, out: Path | None = None, verbose: bool = True) -> dict[str, fl
                 raise RuntimeError(f"warmup compiled nothing into {compiled}")
             staging = out / (".staging-" + level)
             shutil.rmtree(staging, ignore_errors=True)
-            shutil.copytree(compiled, staging,
-                            ignore=shutil.ignore_patterns(".lock", MARKER_PREFIX + "*"))
+            shutil.copytree(compiled, staging, ignore=shutil.ignore_patterns(".lock"))
             shutil.rmtree(out / level, ignore_errors=True)
             os.replace(staging, out / level)
         seconds[level] = time.perf_counter() - began
