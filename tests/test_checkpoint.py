@@ -25,7 +25,8 @@ SCRIPT = textwrap.dedent("""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 5))
     Y = np.column_stack([np.sin(X[:, 0]) + X[:, 1] * X[:, 2], X[:, 3] > 0]).astype(float)
-    net = fastmlp.MLP((5, 12, 2), "tanh", "identity", "mse", seed=1)
+    net = fastmlp.MLP((5, 12, 2), "tanh", "identity", "mse", seed=1,
+                      dropout=options.pop("dropout", 0.0))
 
     def callback(epoch, history):
         print("epoch", epoch, flush=True)
@@ -46,6 +47,10 @@ OPTIONS = [
          early_stopping=True, n_iter_no_change=100),
     dict(optimizer="momentum", learning_rate=0.01, batch_size=1, epochs=9, checkpoint_every=1,
          schedule="inverse", clip_norm=1.0),
+    # the masks come from each epoch's seed, drawn from the fit's random state: the
+    # checkpoint's state must give the resumed epochs the masks of the uninterrupted fit
+    dict(optimizer="nesterov", learning_rate=0.01, batch_size=16, epochs=10, checkpoint_every=1,
+         dropout=0.3),
 ]
 
 
@@ -60,7 +65,8 @@ def result(out):
         return np.load(str(out) + ".npy"), json.load(f)
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=["adam-early-stopping", "per-sample"])
+@pytest.mark.parametrize("options", OPTIONS, ids=["adam-early-stopping", "per-sample",
+                                                  "dropout"])
 def test_a_fit_killed_by_sigkill_and_rerun_ends_with_the_same_bits(tmp_path, options):
     script = SCRIPT.format(options=repr(options))
     whole = run(script, tmp_path / "whole.npz", tmp_path / "whole")
