@@ -18,7 +18,7 @@ DELEGATIONS = {("fastmlp.network", "fastmlp.export")}
 #: Library modules allowed to import :mod:`fastmlp.reference`, the tests' NumPy twin: the
 #: benchmark (it is the baseline there) and the digits demo, which times it against the
 #: kernels.
-ORACLE_USERS = {"fastmlp.digits_demo"}
+ORACLE_USERS = {"fastmlp.cli.digits_demo"}
 
 
 def _modules() -> dict[str, pathlib.Path]:

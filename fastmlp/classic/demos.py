@@ -12,10 +12,12 @@ import itertools
 
 import numpy as np
 
+__all__ = ["mp_xor", "perceptron_vs_xor", "worked_examples", "saddle", "main"]
+
 
 def mp_xor() -> list[str]:
     """XOR from McCulloch-Pitts units (boolean_network's disjunctive normal form)."""
-    from .classic import boolean_network
+    from .neurons import boolean_network
 
     table = {x: x[0] ^ x[1] for x in itertools.product((0, 1), repeat=2)}
     network = boolean_network(table)
@@ -27,8 +29,8 @@ def mp_xor() -> list[str]:
 
 def perceptron_vs_xor() -> list[str]:
     """The perceptron learns AND and OR, cannot learn XOR; a 2-4-1 network can."""
-    from .classic import Perceptron
-    from .network import MLP
+    from ..network import MLP
+    from .neurons import Perceptron
 
     X = np.array(list(itertools.product((0, 1), repeat=2)), float)
     lines = []
@@ -64,7 +66,7 @@ def worked_examples() -> list[str]:
 def saddle() -> list[str]:
     """A saddle point of a small network's loss, named by diagnose() and escaped along the
     Hessian's eigenvector of negative curvature, after which training goes on."""
-    from .network import MLP
+    from ..network import MLP
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(40, 2))

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as check
-from .history import DivergenceError
-from .kernels.perceptron import perceptron_epoch
+from .. import _validation as check
+from ..history import DivergenceError
+from ..kernels.perceptron import perceptron_epoch
 
 #: Inputs up to which a truth table that lacks some inputs is told the first one missing.
 MAX_LISTED_INPUTS = 16

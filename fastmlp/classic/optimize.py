@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as check
-from .config import FitConfig
-from .kernels.optimizers import NESTEROV, NO_CLIP, inplace_lookahead, inplace_update
-from .layout import Layout
-from .rules import RULES
-from .state import OptimizerState
+from .. import _validation as check
+from ..config import FitConfig
+from ..kernels.optimizers import NESTEROV, NO_CLIP, inplace_lookahead, inplace_update
+from ..layout import Layout
+from ..rules import RULES
+from ..state import OptimizerState
 
 __all__ = ["minimize", "MinimizeResult", "gradient", "hessian", "classify_stationary_point",
            "is_convex", "ConvexityResult"]

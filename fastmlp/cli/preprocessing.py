@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+__all__ = ["Preprocessor", "CategoricalColumn", "PreprocessingError", "UnknownCategoryWarning",
+           "MISSING_MARKERS", "MAX_CATEGORIES"]
+
 #: Cells read as missing (besides NaN and None): pandas' usual markers and UCI's "?".
 MISSING_MARKERS = ("", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "?")
 

@@ -26,7 +26,7 @@ import numpy as np
 from .preprocessing import PreprocessingError, Preprocessor
 
 if TYPE_CHECKING:
-    from .network import MLP
+    from ..network import MLP
 
 #: ``metadata["format"]`` of a model written by ``fastmlp train`` (cli-1: numeric inputs
 #: standardized only, read for compatibility).
@@ -131,7 +131,7 @@ class TableModel:
             A file that is not a model, or a model without (or with incomplete) table
             metadata, naming the path and what is wrong.
         """
-        from .network import MLP
+        from ..network import MLP
 
         name = os.fspath(path)
         try:
@@ -229,7 +229,7 @@ class TableModel:
         y : ndarray
             The labels (classification) or the standardized targets (n, 1) (regression).
         """
-        from .network import MLP
+        from ..network import MLP
 
         if task not in ("auto", "classification", "regression"):
             raise ValueError(f"task must be 'auto', 'classification' or 'regression', got "

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from fastmlp import metrics as _metrics
+from . import metrics as _metrics
 
 __all__ = [
     "Bootstrap632Result",

@@ -1,0 +1,9 @@
+"""``fastmlp.metrics``: the documented name of :mod:`fastmlp.evaluation.metrics`.
+
+The module lives in :mod:`fastmlp.evaluation`, with the other evaluation tools; this alias
+re-exports its public names, so that the documented import path keeps working for good
+(it is not deprecated).
+"""
+
+from .evaluation.metrics import *  # noqa: F403
+from .evaluation.metrics import __all__ as __all__
