@@ -1,9 +1,10 @@
-"""``fastmlp.model_selection``: the documented name of :mod:`fastmlp.evaluation.model_selection`.
+# ``fastmlp.model_selection`` is the documented name of ``fastmlp.evaluation.model_selection``,
+# which lives in ``fastmlp.evaluation`` with the other evaluation tools. This alias re-exports the
+# module's public names and its docstring, so that the documented import path (and its API page)
+# keeps working for good: it is not deprecated.
 
-The module lives in :mod:`fastmlp.evaluation`, with the other evaluation tools; this alias
-re-exports its public names, so that the documented import path keeps working for good
-(it is not deprecated).
-"""
-
+from .evaluation import model_selection as _home
 from .evaluation.model_selection import *  # noqa: F403
 from .evaluation.model_selection import __all__ as __all__
+
+__doc__ = _home.__doc__

@@ -1,14 +1,14 @@
 """The command line, and the tables it reads and the models it saves.
 
-- :mod:`fastmlp.cli.commands`: ``fastmlp`` (the console script, ``python -m fastmlp``): the
-  parser and one function per command; :func:`main` and :func:`build_parser` are re-exported
+- ``fastmlp.cli.commands``: ``fastmlp`` (the console script, ``python -m fastmlp``): the
+  parser and one function per command; ``main`` and ``build_parser`` are re-exported
   here, so ``fastmlp.cli:main`` stays the entry point
-- :mod:`fastmlp.cli.tables`: reading CSV / TSV / ``.npz`` / ``.npy`` files into columns
-- :mod:`fastmlp.cli.preprocessing`: columns to features (categories one-hot, scaling,
+- ``fastmlp.cli.tables``: reading CSV / TSV / ``.npz`` / ``.npy`` files into columns
+- ``fastmlp.cli.preprocessing``: columns to features (categories one-hot, scaling,
   missing values), stored with the model (documented as :mod:`fastmlp.preprocessing`)
-- :mod:`fastmlp.cli.table_model`: a network with its preprocessing and target, the model
+- ``fastmlp.cli.table_model``: a network with its preprocessing and target, the model
   file ``fastmlp train`` writes (documented as :mod:`fastmlp.table_model`)
-- :mod:`fastmlp.cli.digits_demo`: ``fastmlp demo`` (and plain ``python -m fastmlp``)
+- ``fastmlp.cli.digits_demo``: ``fastmlp demo`` (and plain ``python -m fastmlp``)
 """
 
 from .commands import build_parser, main

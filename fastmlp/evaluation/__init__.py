@@ -1,8 +1,8 @@
 """Evaluation: how good a network's predictions are, and how to estimate it.
 
-- :mod:`fastmlp.evaluation.metrics`: confusion matrix, accuracy, precision, recall,
+- ``fastmlp.evaluation.metrics``: confusion matrix, accuracy, precision, recall,
   specificity, F1, mean squared error, ... (documented as :mod:`fastmlp.metrics`)
-- :mod:`fastmlp.evaluation.model_selection`: holdout, random subsampling, k-fold,
+- ``fastmlp.evaluation.model_selection``: holdout, random subsampling, k-fold,
   leave-one-out, bootstraps, cross-validation and the .632 bootstrap (documented as
   :mod:`fastmlp.model_selection`)
 
