@@ -1,5 +1,6 @@
-"""The package's import structure: no import cycles, and the NumPy oracle kept out of the
-library (issue "One place per concept").
+"""The package's import structure (issue "One place per concept"): no import cycles, the NumPy
+oracle kept out of the library, and the layout's one direction -- the model and its training
+at the top level, the concerns built on them in subpackages the top level does not import.
 
 Imports are read from the source (every ``import`` statement, also those inside functions,
 which run later but still tie the modules together), so the test needs no import."""
@@ -18,7 +19,27 @@ DELEGATIONS = {("fastmlp.network", "fastmlp.export")}
 #: Library modules allowed to import :mod:`fastmlp.reference`, the tests' NumPy twin: the
 #: benchmark (it is the baseline there) and the digits demo, which times it against the
 #: kernels.
-ORACLE_USERS = {"fastmlp.digits_demo"}
+ORACLE_USERS = {"fastmlp.cli.digits_demo"}
+
+#: Subpackages built on the core (the top-level modules): the notes' classics, evaluation,
+#: the command line, ONNX export, the scikit-learn estimators, the benchmark.
+BUILT_ON_THE_CORE = ("fastmlp.classic", "fastmlp.evaluation", "fastmlp.cli", "fastmlp.export",
+                     "fastmlp.sklearn", "fastmlp.bench")
+
+#: The documented import paths of modules that moved into a subpackage: each re-exports the
+#: module it names (tests/test_layout.py holds them to it).
+ALIASES = {
+    "fastmlp.metrics": "fastmlp.evaluation.metrics",
+    "fastmlp.model_selection": "fastmlp.evaluation.model_selection",
+    "fastmlp.optimize": "fastmlp.classic.optimize",
+    "fastmlp.demos": "fastmlp.classic.demos",
+    "fastmlp.preprocessing": "fastmlp.cli.preprocessing",
+    "fastmlp.table_model": "fastmlp.cli.table_model",
+}
+
+#: Top-level modules that reach every part of the package on purpose: ``python -m fastmlp``
+#: runs the command line, and ``fastmlp.warmup()`` compiles the estimators' kernels too.
+ENTRY_POINTS = {"fastmlp.__main__", "fastmlp.warmup"}
 
 
 def _modules() -> dict[str, pathlib.Path]:
@@ -107,3 +128,22 @@ def test_the_oracle_stays_out_of_the_library():
     users = {name for name, targets in _graph().items()
              if "fastmlp.reference" in targets and not name.startswith("fastmlp.bench")}
     assert users <= ORACLE_USERS, users - ORACLE_USERS
+
+
+def test_the_core_does_not_import_what_is_built_on_it():
+    graph = _graph()
+    for source, target in DELEGATIONS:
+        graph[source].discard(target)
+    top_level = [name for name, path in _modules().items()
+                 if path.parent == ROOT and path.name != "__init__.py"
+                 and name not in ALIASES and name not in ENTRY_POINTS]
+    assert "fastmlp.network" in top_level and "fastmlp.cli" not in top_level
+    upward = {(name, target) for name in top_level for target in graph[name]
+              if target.startswith(BUILT_ON_THE_CORE)}
+    assert upward == set(), upward
+
+
+def test_the_aliases_are_the_only_top_level_modules_of_moved_code():
+    graph = _graph()
+    for alias, home in ALIASES.items():
+        assert graph[alias] == {home}, alias

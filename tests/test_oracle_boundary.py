@@ -20,7 +20,7 @@ ORACLE_USERS = {"fastmlp.reference", "fastmlp.bench"}
 BASELINE_DEMOS = {
     # `fastmlp demo`: trains the digits and reports the speed-up over reference.py on the
     # same work -- a benchmark shown to users
-    "fastmlp.digits_demo",
+    "fastmlp.cli.digits_demo",
 }
 
 

@@ -107,7 +107,7 @@ def cli_model_to_onnx(net, path=None, *, dtype=None,
         A network not written by ``fastmlp train``, damaged table metadata, or a feature
         column named like an output.
     """
-    from ..table_model import FORMAT, TableModel
+    from ..cli.table_model import FORMAT, TableModel
 
     meta = net.metadata
     if not isinstance(meta, dict) or meta.get(CLI_FORMAT_KEY) not in (CLI_FORMAT, FORMAT):

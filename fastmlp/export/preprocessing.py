@@ -110,7 +110,7 @@ def table_features(g: GraphBuilder, prep, dtype) -> str:
     text among none of the training categories encoded as zeros. Cells are compared as they
     are: surrounding blanks are not stripped as the command line's reader strips them.
     """
-    from ..preprocessing import _NAN_TEXTS
+    from ..cli.preprocessing import _NAN_TEXTS
 
     f64 = np.dtype(np.float64)
     numeric = {name: g.input(name, f64, [None, 1]) for name in prep.numeric}

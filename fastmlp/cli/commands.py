@@ -30,10 +30,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..rules import RULES
 from .preprocessing import MAX_CATEGORIES, MISSING_MARKERS, PreprocessingError
-from .rules import RULES
 from .table_model import FORMAT as CLI_FORMAT  # noqa: F401 (the name callers knew)
-from .tabular import read_table
+from .tables import read_table
 
 #: Hidden activations offered (``step`` is left out: training through it is an error).
 HIDDEN_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "elu", "sigmoid", "arctan", "softsign",
@@ -198,7 +198,7 @@ def _add_info(commands, common) -> argparse.ArgumentParser:
 
 
 def _add_demo(commands, common) -> argparse.ArgumentParser:
-    # its options are parsed by fastmlp.digits_demo itself (main() hands the arguments on)
+    # its options are parsed by fastmlp.cli.digits_demo itself (main() hands the arguments on)
     return commands.add_parser("demo", help="train on the shipped digits (the default)")
 
 
@@ -221,7 +221,7 @@ def _add_warmup(commands, common) -> argparse.ArgumentParser:
 
 def build_parser() -> _Parser:
     """The ``fastmlp`` parser, one subparser per entry of ``COMMANDS``."""
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(
         prog="fastmlp", description="Train and use multilayer perceptrons on your own data.",
@@ -236,7 +236,7 @@ def build_parser() -> _Parser:
 
 
 # the commands whose arguments their own modules parse
-_PASSED_ON = {"demo": "fastmlp.digits_demo", "bench": "fastmlp.bench.__main__"}
+_PASSED_ON = {"demo": "fastmlp.cli.digits_demo", "bench": "fastmlp.bench.__main__"}
 
 
 def main(argv=None) -> int:
@@ -262,7 +262,7 @@ def main(argv=None) -> int:
     try:
         with _warnings_as_lines(prefix):
             if getattr(args, "threads", None) is not None:
-                from .threads import set_num_threads
+                from ..threads import set_num_threads
 
                 if args.threads < 1:
                     raise CommandError(f"--threads must be at least 1, got {args.threads}")
@@ -292,7 +292,7 @@ def _one_line(error: BaseException) -> str:
 def _warnings_as_lines(prefix: str):
     """Warnings printed as ``fastmlp CMD: note: ...`` on one line (not Python's two-line
     form with a source location a user of the command line has no use for)."""
-    from .compiling import CompileNotice
+    from ..compiling import CompileNotice
 
     def show(message, category, filename, lineno, file=None, line=None):
         kind = "note" if issubclass(category, CompileNotice) else "warning"
@@ -394,9 +394,9 @@ def _located(table):
 
 
 def run_train(args) -> int:
-    from .compiling import compile_seconds
-    from .history import DivergenceError
-    from .model_selection import holdout_split
+    from ..compiling import compile_seconds
+    from ..evaluation.model_selection import holdout_split
+    from ..history import DivergenceError
     from .table_model import TableModel, class_labels, guess_task
 
     hidden = _hidden_sizes(args.hidden)
@@ -499,7 +499,7 @@ def _listing(names: list, limit: int = 8) -> str:
 
 
 def _score_line(model, X, target) -> str:
-    from . import metrics
+    from ..evaluation import metrics
 
     predicted = model.predict_inputs(X)
     truth = model.labels_of(target)
@@ -600,7 +600,7 @@ def _write_csv(f, header, rows) -> None:
 
 
 def run_evaluate(args) -> int:
-    from . import metrics
+    from ..evaluation import metrics
 
     model = _load(args.model)
     target_name = args.target or model.target
@@ -674,8 +674,8 @@ def run_export(args) -> int:
     import fastmlp
 
     try:
-        from .export import DEFAULT_OPSET, cli_model_to_onnx
-        from .export.onnx import describe_inputs
+        from ..export import DEFAULT_OPSET, cli_model_to_onnx
+        from ..export.onnx import describe_inputs
     except ImportError as error:
         raise CommandError(str(error)) from None
     net = fastmlp.MLP.load(args.model)
@@ -690,7 +690,7 @@ def run_export(args) -> int:
 # ------------------------------------------------------------------ demo, bench, warmup
 
 def run_warmup(args) -> int:
-    from .warmup import warmup
+    from ..warmup import warmup
 
     dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
     bad = [d for d in dtypes if d not in ("float32", "float64")]
@@ -708,7 +708,7 @@ def run_warmup(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise CommandError(f"--jobs takes a positive number of processes, got {args.jobs}")
     seconds = warmup(dtypes, verbose=True, layer_sizes=layers, n_jobs=args.jobs)
-    from .kernels.cache import cache_dir
+    from ..kernels.cache import cache_dir
 
     print(f"compiled or loaded every kernel in {sum(seconds.values()):.1f} s; they are "
           f"cached in {cache_dir()}")

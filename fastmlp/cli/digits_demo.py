@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from . import MLP, load_digits, one_hot, reference
+from .. import MLP, load_digits, one_hot, reference
 
 
 def main(argv=None) -> int:

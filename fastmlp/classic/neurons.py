@@ -1,21 +1,5 @@
-"""The lecture notes' classic units: McCulloch-Pitts neurons, feed-forward networks of them
-(which compute any Boolean function), and Rosenblatt's perceptron.
-
-McCulloch-Pitts (1943): binary inputs, each excitatory or inhibitory; the unit outputs 0 if
-any inhibitory input is on, else 1 when the sum of its inputs reaches the threshold theta.
-
-Rosenblatt (1958): real inputs and weights, with the bias as w_0 = -theta on a constant
-input x_0 = 1; the output is 1 if w . x >= 0, else 0, and the learning rule
-w <- w + eta (d - y) x is applied after each misclassified row. On linearly separable data it
-converges (an epoch without a mistake); on XOR it cannot, and :meth:`Perceptron.fit` says so.
-
->>> from fastmlp.classic import AND, boolean_network
->>> AND(2)((1, 1)), AND(2)((1, 0))
-(1, 0)
->>> xor = boolean_network({(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 0})
->>> [xor(x) for x in [(0, 0), (0, 1), (1, 0), (1, 1)]]
-[0, 1, 1, 0]
-"""
+"""McCulloch-Pitts units, networks of them, and Rosenblatt's perceptron: the names
+:mod:`fastmlp.classic` exports (its docstring states the rules they follow)."""
 
 from __future__ import annotations
 
@@ -26,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validation as check
-from .history import DivergenceError
-from .kernels.perceptron import perceptron_epoch
+from .. import _validation as check
+from ..history import DivergenceError
+from ..kernels.perceptron import perceptron_epoch
 
 #: Inputs up to which a truth table that lacks some inputs is told the first one missing.
 MAX_LISTED_INPUTS = 16
