@@ -163,7 +163,9 @@ def write_png(rows, peers, path):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastmlp.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rows and repeats")
-    parser.add_argument("--cases", nargs="*", help="case names (default: all)")
+    parser.add_argument("--cases", nargs="*", choices=list(CASES_BY_NAME), metavar="CASE",
+                        help="case names, quoted (default: all): "
+                             + "; ".join(CASES_BY_NAME))
     parser.add_argument("--peers", nargs="*", default=list(PEER_MODULES),
                         choices=list(PEER_MODULES),
                         help="peers to time (default: all installed: %(default)s)")
