@@ -186,7 +186,7 @@ def positive_int(value, name: str, allow_none: bool = False) -> int | None:
     if type(value) is int:  # the common case, without the numbers.Integral check
         if value >= 1:
             return value
-    elif not isinstance(value, bool) and isinstance(value, numbers.Integral) and value >= 1:
+    elif not isinstance(value, bool) and isinstance(value, numbers.Integral) and int(value) >= 1:
         return int(value)
     raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
