@@ -138,7 +138,7 @@ def test_kernels_compile_only_the_variants_they_are_meant_to():
             assert meant_variants(a, b), f"{name} compiled for {a} and {b}"
 
 
-def test_weighted_per_sample_fits_share_the_unweighted_kernel():
+def test_weighted_and_clipped_per_sample_fits_share_the_plain_kernel():
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(30, 3)), rng.uniform(size=(30, 2))
     plain = fastmlp.MLP((3, 4, 2), seed=0)
@@ -153,17 +153,21 @@ def test_weighted_per_sample_fits_share_the_unweighted_kernel():
     skipping.fit(X, Y, batch_size=1, epochs=2, seed=1, engine="per_sample",
                  sample_weight=np.r_[np.ones(29), 0.0])
     assert not np.array_equal(skipping.params, plain.params)  # a weight of 0 skips the row
+    clipped = fastmlp.MLP((3, 4, 2), seed=0)
+    clipped.fit(X, Y, batch_size=1, epochs=2, seed=1, engine="per_sample", clip_norm=0.05)
+    assert list(per_sample._train_epoch.signatures) == signatures  # clipping: run time too
+    assert not np.array_equal(clipped.params, plain.params)
 
 
 def test_the_fit_compiles_the_epoch_kernels_it_needs():
     every_configuration()
     # chunked: dtype x rule family (``moments``, from fastmlp.rules: every rule of a family
     # shares a kernel; clipping and weights are decided at run time); per-sample: dtype x
-    # family x (unclipped, clipped); passes: dtype (counted in the notes' forms:
+    # family (clipping and weights at run time too); passes: dtype (counted in the notes' forms:
     # scikit-learn's estimators, tested elsewhere in the same process, add their own
     # variants with the argument ``sklearn`` True, and fits with dropout theirs with the
     # argument ``dropout`` set: tests/test_dropout.py checks those)
-    expected = {chunked._train_epoch: 4, per_sample._train_epoch: 8,
+    expected = {chunked._train_epoch: 4, per_sample._train_epoch: 4,
                 passes.loss_and_gradient: 2, passes.forward: 2}
     for kernel, count in expected.items():
         names = list(inspect.signature(kernel.py_func).parameters)

@@ -263,9 +263,11 @@ def make_train_epoch(shape=None):
         whether a row counts (weight 0: skipped), and the epoch's loss is their weighted
         mean. The weights are a run-time choice (a test per row, and 1.0 * loss is loss to
         the bit): a kernel variant of their own cost a whole compile of this kernel, for
-        code that does not depend on them. Clipping is a compile-time one (``clip`` is None
-        or (0.0, clip_norm): the per-sample engine declines clip_value), because the
-        clipped step needs every delta before any update. ``moments`` says which family of
+        code that does not depend on them. Clipping is a run-time choice too: ``clip`` is
+        (0.0, clip_norm), or (0.0, 0.0) when the fit does not clip (the per-sample engine
+        declines clip_value); the clipped step computes every delta before any update, the
+        unclipped one propagates them during the update, each with its own operations in its
+        own order, whichever is compiled beside it. ``moments`` says which family of
         layer pass the rule needs: True for the rules with moment estimates (Adam, AdamW),
         None for sgd / momentum / Nesterov;
         each compiles a kernel with only its family's pass (inlining both made the first
@@ -294,6 +296,7 @@ def make_train_epoch(shape=None):
         codes = borrowed(net.codes)
         act_params = borrowed(net.act_params)
         factors = None if dropout is None else borrowed(dropout.factors)
+        clipping = clip[1] > 0.0
         X, Y = data.X, data.Y
         n = X.shape[0]
         n_layers = len(sizes) - 1
@@ -375,7 +378,7 @@ def make_train_epoch(shape=None):
             if moments is not None:
                 c1, c2 = bias_corrections(rule, t)
             coefs = (alpha, 1.0, c1, c2, alpha)
-            if clip is not None:
+            if clipping:
                 # |a delta^T|_F = |a| |delta|; the whole gradient adds the bias part |delta|^2.
                 # The step needs the norm before any update, so every delta comes first (and the
                 # layer pass below does not propagate them again).
@@ -399,12 +402,12 @@ def make_train_epoch(shape=None):
                 if moments is not None:
                     ok, a_sq, d_sq = adam_layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
-                        act_params[below], acts, deltas, l > 1 and clip is None, factors)
+                        act_params[below], acts, deltas, l > 1 and not clipping, factors)
                 else:
                     ok, a_sq, d_sq = layer_pass(
                         point, theta, state, rule, coefs, geometry, codes[below],
-                        act_params[below], acts, deltas, l > 1 and clip is None, factors)
-                if clip is None:
+                        act_params[below], acts, deltas, l > 1 and not clipping, factors)
+                if not clipping:
                     block_norms[l - 1] += np.sqrt(a_sq * d_sq)
                 finite = finite and ok
             if not finite:
@@ -466,8 +469,7 @@ class PerSampleEngine(Engine):
         self._specialization = None
         if specialize.enabled():
             kind = (network_shape(work.network), data.X.dtype.str,
-                    RULES[config.optimizer].moments,
-                    self.clip is None, self.dropout is not None)
+                    RULES[config.optimizer].moments, self.dropout is not None)
             self._asks = specialize.count(kind, config.epochs * data.X.shape[0])
             if self._asks:
                 self._kind = kind
@@ -477,7 +479,8 @@ class PerSampleEngine(Engine):
 
     def run_epoch(self, params, state, shuffle_seed, norm_sums, mask_seed=-1):
         args = (self.data, params, state.slots, self.order, shuffle_seed, self.work.network,
-                self.rule, self.clip, state.t, norm_sums, self.block, self.data.sample_weight,
+                self.rule, self.clip_bounds, state.t, norm_sums, self.block,
+                self.data.sample_weight,
                 self.moments, self.masks(mask_seed))
         if self._kind is not None:
             if self._specialization is None:
