@@ -45,8 +45,9 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     layer_sizes : sequence of sequences of int
         Networks (input size first) whose per-sample kernels specialized on their sizes
         (:mod:`fastmlp.engines.specialize`) are compiled too, for each dtype, for Adam and
-        for the other optimizers (each kernel clips or not, weights or not, at run time), without
-        dropout. Per-sample fits of those networks planning 10^6 updates or more then run on them from their first epoch.
+        for the other optimizers (each kernel clips or not, weights or not, at run time),
+        without dropout. Per-sample fits of those networks planning 10^6 updates or more then
+        run on them from their first epoch.
         ``seconds["specialized"]`` is the time until the last is ready. Skipped where
         kernels are not specialized (``FASTMLP_SPECIALIZE=0``, no writable kernel cache).
     n_jobs : int, optional

@@ -9,8 +9,9 @@ is made only where it pays, the way a JIT tiers its code:
 * every fit starts on the general kernel;
 * a fit that plans, or comes after this process has run, :data:`LOOKUP_UPDATES` per-sample
   updates of one kind of fit (network shape, dtype, optimizer family, dropout; clipping and
-  sample weights are run-time choices of the same kernel) looks the specialized kernel up in Numba's disk cache (about a millisecond on a miss): one
-  compiled by an earlier process, or ahead of time by ``fastmlp.warmup(layer_sizes=...)``;
+  sample weights are run-time choices of the same kernel) looks the specialized kernel up in
+  Numba's disk cache (about a millisecond on a miss): one compiled by an earlier process, or
+  ahead of time by ``fastmlp.warmup(layer_sizes=...)``;
 * from :data:`SPECIALIZE_UPDATES`, a kernel not in the cache is compiled into it by a child
   process at low priority, on an otherwise idle core;
 * the engine takes the kernel at the next epoch boundary after it is ready, for the rest of
