@@ -97,6 +97,17 @@ def test_a_function_defined_before_the_import_is_named_as_the_reason(tmp_path):
         assert "defined with @njit" in reason
 
 
+def test_a_cpu_chosen_in_numbas_config_file_is_left_alone(tmp_path):
+    pytest.importorskip("yaml")  # Numba reads its config file only with PyYAML
+    (tmp_path / ".numba_config.yaml").write_text("cpu_name: haswell\ncpu_features: ''\n")
+    program = ("from fastmlp.kernels import _jit, target\nfrom numba.core import config\n"
+               "print(_jit.LEVEL, '|', target.reason_native, '|', config.CPU_NAME)")
+    done = _python(program, tmp_path / "cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    level, reason, name = (part.strip() for part in done.stdout.split("|"))
+    assert (level, reason, name) == ("None", "NUMBA_CPU_NAME is set", "haswell")
+
+
 WORKERS = textwrap.dedent("""
     import json, multiprocessing, sys
 

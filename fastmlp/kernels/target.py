@@ -21,7 +21,8 @@ is imported, and kept when Numba re-reads its environment variables (it does bef
 compile, and resets both when any ``NUMBA_*`` variable changed since). It is left alone
 (the host's own model, as Numba chooses) when:
 
-* the user chose: ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` is set;
+* the user chose: ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` is set (in the environment
+  or as ``cpu_name`` / ``cpu_features`` in Numba's ``.numba_config.yaml``);
 * ``FASTMLP_CPU=native``; ``FASTMLP_CPU=<level>`` picks a lower level than the host's instead
   (to build or time AVX2 kernels on an AVX-512 machine). Case and surrounding blanks are
   ignored. A value that is not a level, ``auto`` or ``native`` is warned about and ignored,
@@ -85,6 +86,17 @@ def _numba_has_compiled() -> bool:
     return "_toplevel_target_context" in vars(cpu_target)
 
 
+def _numba_settings() -> dict:
+    """The ``NUMBA_*`` settings Numba reads: the environment's, and those of a
+    ``.numba_config.yaml`` in the working directory (Numba reads it as the same names)."""
+    from numba.core import config
+
+    settings = dict(getattr(getattr(config, "_env_reloader", None), "old_environ", None) or {})
+    settings.update((name, value) for name, value in os.environ.items()
+                    if name.startswith("NUMBA_"))
+    return settings
+
+
 def choose() -> tuple[str | None, str | None]:
     """The level to compile for and, when there is none, why (see the module docstring).
 
@@ -95,8 +107,9 @@ def choose() -> tuple[str | None, str | None]:
     reason : str or None
         Why Numba's own choice stays, when ``level`` is None.
     """
+    settings = _numba_settings()
     for variable in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"):
-        if variable in os.environ:
+        if variable in settings:
             return None, f"{variable} is set"
     wanted = os.environ.get("FASTMLP_CPU", "").strip().lower() or "auto"
     if wanted not in ("auto", "native", *LEVELS):
