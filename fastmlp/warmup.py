@@ -101,10 +101,12 @@ def _done_markers(dtypes) -> list:
     """The files that say a warmup of each of ``dtypes`` finished in this cache folder, for
     what Numba keys this process's cache entries on besides the sources (the folder's name):
     the CPU name and features it compiles for (:mod:`fastmlp.kernels.target`), Numba's
-    version and Python's. A marker left by another Numba or Python, or by a process
-    compiling for another CPU in a shared folder, does not count: their kernels are not the
-    ones this process looks up."""
+    version and Python's -- and whether the scikit-learn paths could be compiled. A marker
+    left by another Numba or Python, or by a process compiling for another CPU in a shared
+    folder, does not count: their kernels are not the ones this process looks up; nor does
+    one left where scikit-learn was missing, once it is installed."""
     import hashlib
+    import importlib
     import platform
 
     import numba
@@ -112,8 +114,14 @@ def _done_markers(dtypes) -> list:
 
     from .kernels import cache, target
 
+    try:  # the scikit-learn group compiles only where it imports (see _run_sklearn)
+        importlib.import_module(".sklearn", __package__)
+        groups = "all groups"
+    except ImportError:
+        groups = "no scikit-learn"
     keyed_on = repr((cpu_target.target_context.codegen().magic_tuple(), numba.__version__,
-                     platform.python_implementation(), platform.python_version_tuple()[:2]))
+                     platform.python_implementation(), platform.python_version_tuple()[:2],
+                     groups))
     tag = hashlib.sha256(keyed_on.encode()).hexdigest()[:12]
     return [cache.cache_dir() / f".warmed-{target.compiled_for()}-{tag}-{dtype}"
             for dtype in dtypes]

@@ -232,5 +232,10 @@ def test_warmup_markers_are_per_dtype_and_keyed_on_what_the_cache_is(monkeypatch
     assert alone[0] in both  # a warmup of both dtypes covers a later one of float64 alone
     assert all(marker.parent == cache.cache_dir() for marker in both)
     assert all(target.compiled_for() in marker.name for marker in both)
+    # a warmup where scikit-learn could not be imported did not compile its paths
+    monkeypatch.setitem(sys.modules, "fastmlp.sklearn", None)
+    assert warmup._done_markers(["float64"])[0] != alone[0]
+    monkeypatch.undo()
+    assert warmup._done_markers(["float64"])[0] == alone[0]
     monkeypatch.setattr(numba, "__version__", numba.__version__ + ".other")
     assert warmup._done_markers(["float64"])[0] != alone[0]  # another Numba's cache entries
