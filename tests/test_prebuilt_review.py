@@ -1,7 +1,7 @@
 """The ISA-level choice and the shipped kernels in processes that start in unusual ways, with
 real processes: a ``NUMBA_*`` variable changed after import (Numba re-reads them before every
-compile), Numba code defined before ``import fastmlp``, ``multiprocessing`` and joblib
-workers; a shipped set that is read-only, truncated or from another Numba; ``FASTMLP_CPU``
+compile), Numba code defined before ``import fastmlp``, ``multiprocessing``, joblib and
+Dask workers; a shipped set that is read-only, truncated or from another Numba; ``FASTMLP_CPU``
 spelled loosely or wrongly; and warmup's completion markers."""
 
 import json
@@ -127,6 +127,15 @@ WORKERS = textwrap.dedent("""
                     seen[method] = pool.apply(where)
         from joblib import Parallel, delayed
         seen["loky"] = Parallel(n_jobs=2, backend="loky")(delayed(where)() for _ in range(2))[0]
+        try:
+            import distributed
+        except ImportError:
+            pass
+        else:
+            with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                          dashboard_address=None) as cluster, \
+                    distributed.Client(cluster) as client:
+                seen["dask"] = list(client.run(where).values())[0]
         print(json.dumps(seen))
 """)
 
