@@ -248,3 +248,57 @@ def test_warmup_markers_are_per_dtype_and_keyed_on_what_the_cache_is(monkeypatch
     assert warmup._done_markers(["float64"])[0] == alone[0]
     monkeypatch.setattr(numba, "__version__", numba.__version__ + ".other")
     assert warmup._done_markers(["float64"])[0] != alone[0]  # another Numba's cache entries
+
+
+PREDICT = textwrap.dedent("""
+    import gc, json
+    import numpy as np
+    import fastmlp
+    from fastmlp.kernels import _jit, blas
+    from numba.core.dispatcher import Dispatcher
+    net = fastmlp.MLP((3, 4, 2), "tanh", "sigmoid", "binary_cross_entropy", seed=0)
+    out = net.predict(np.linspace(-1, 1, 15).reshape(5, 3))
+    kernels = [d for d in gc.get_objects() if issubclass(type(d), Dispatcher)
+               and d.py_func.__module__.startswith("fastmlp")]
+    print(json.dumps({"level": _jit.LEVEL, "file": fastmlp.__file__, "out": out.tobytes().hex(),
+                      "cached_in": blas.matmul_into._cache._cache_file._cache_path,
+                      "missed": sorted({d.py_func.__qualname__ for d in kernels
+                                        if sum(d.stats.cache_misses.values())})}))
+""")
+
+
+@needs_x86_v3
+def test_the_shipped_set_serves_an_installation_whose_cache_folder_is_not_writable(tmp_path):
+    import shutil
+
+    import fastmlp
+
+    def install(into):
+        shutil.copytree(Path(fastmlp.__file__).parent, into / "fastmlp",
+                        ignore=shutil.ignore_patterns("__pycache__", "_prebuilt"))
+        return into
+
+    def run(site, **env):
+        clean = {k: v for k, v in os.environ.items()
+                 if k not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "FASTMLP_CPU",
+                              "NUMBA_CACHE_DIR", "FASTMLP_CACHE_DIR", "XDG_CACHE_HOME")}
+        clean.update(PYTHONPATH=str(site), FASTMLP_SPECIALIZE="0", **env)
+        done = subprocess.run([sys.executable, "-c", PREDICT], env=clean, cwd=site,
+                              capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = install(tmp_path / "first")
+    compiled = run(first, FASTMLP_CACHE_DIR=str(tmp_path / "cache"))
+    assert compiled["missed"]
+    level = compiled["level"]
+    second = install(tmp_path / "second")
+    shutil.copytree(tmp_path / "cache" / cache.cache_dir().name,
+                    second / "fastmlp" / "_prebuilt" / level,
+                    ignore=shutil.ignore_patterns(".lock"))
+    # no writable cache root (HOME under /proc): Numba caches beside the sources instead
+    loaded = run(second, HOME="/proc/fastmlp-no-home")
+    assert loaded["file"].startswith(str(second))
+    assert loaded["cached_in"].startswith(str(second / "fastmlp"))  # Numba's in-tree cache
+    assert loaded["missed"] == []
+    assert loaded["out"] == compiled["out"]
