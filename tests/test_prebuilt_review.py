@@ -302,3 +302,26 @@ def test_the_shipped_set_serves_an_installation_whose_cache_folder_is_not_writab
     assert loaded["cached_in"].startswith(str(second / "fastmlp"))  # Numba's in-tree cache
     assert loaded["missed"] == []
     assert loaded["out"] == compiled["out"]
+
+
+@needs_x86_v3
+def test_nothing_fastmlp_imports_sets_up_numbas_cpu_target_before_the_level(tmp_path):
+    # Numba's target context (and the CPU its code generator targets) is created on first
+    # use; record the CPU setting at that moment, whatever module of fastmlp triggers it
+    program = textwrap.dedent("""
+        from numba.core import config, registry
+        created = registry.CPUTarget.__dict__["_toplevel_target_context"]
+        make = created.func
+        seen = []
+        def record(self):
+            seen.append(config.CPU_NAME)
+            return make(self)
+        created.func = record
+        import fastmlp, fastmlp.sklearn, fastmlp.cli, fastmlp.metrics, fastmlp.model_selection
+        import numpy as np
+        fastmlp.MLP((3, 4, 2), seed=0).predict(np.zeros((2, 3)))
+        print(seen)
+    """)
+    done = _python(program, tmp_path / "cache")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == repr([target.host_level()])
