@@ -117,8 +117,16 @@ def build(levels, out: Path | None = None, verbose: bool = True) -> dict[str, fl
                    if key not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_CACHE_DIR",
                                   "NUMBA_DISABLE_JIT")}
             env.update(FASTMLP_CACHE_DIR=scratch, FASTMLP_CPU=level)
+            # run in the empty scratch folder, with this fastmlp first on the path: the
+            # working directory may hold another copy of fastmlp (``-m`` would import it) or
+            # a .numba_config.yaml naming a CPU (the kernels would be compiled for it and
+            # never match the level's key)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(cache.PACKAGE_DIR.parent)] + [part for part in
+                                                   env.get("PYTHONPATH", "").split(os.pathsep)
+                                                   if part])
             subprocess.run([sys.executable, "-m", "fastmlp", "warmup"], env=env, check=True,
-                           stdout=None if verbose else subprocess.DEVNULL)
+                           cwd=scratch, stdout=None if verbose else subprocess.DEVNULL)
             compiled = Path(scratch) / cache.cache_dir().name
             if not compiled.is_dir():
                 raise RuntimeError(f"warmup compiled nothing into {compiled}")
