@@ -69,7 +69,7 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     jobs = [(group, dtype) for group in GROUPS for dtype in dtypes]
     seconds = {}
     began = time.perf_counter()
-    done = _done_marker(dtypes)
+    done = _done_markers(dtypes)
     # a cache a previous warmup filled, or a shipped set built by one: loading it here is all
     # that is left, and starting children that would only load it too costs seconds each
     if int(n_jobs) > 1 and specialize.enabled() and not _done(done):
@@ -83,7 +83,9 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
         _run_group(group, dtype)
     seconds["load"] = time.perf_counter() - loaded
     try:
-        done.write_text("every group of fastmlp.warmup was compiled into this folder\n")
+        for marker in done:
+            marker.write_text("every group of fastmlp.warmup was compiled into this folder "
+                              "for this dtype\n")
     except OSError:  # no writable cache: the next warmup compiles again, as it must
         pass
     if verbose:
@@ -96,21 +98,44 @@ def warmup(dtypes=("float64", "float32"), verbose: bool = False, layer_sizes=(),
     return seconds
 
 
-def _done_marker(dtypes):
-    """The file that says a warmup of ``dtypes`` finished in this cache folder for the CPU
-    this process compiles for (:mod:`fastmlp.kernels.target`)."""
+def _done_markers(dtypes) -> list:
+    """The files that say a warmup of each of ``dtypes`` finished in this cache folder, for
+    what Numba keys this process's cache entries on besides the sources (the folder's name):
+    the CPU name and features it compiles for (:mod:`fastmlp.kernels.target`), Numba's
+    version and Python's -- and whether the scikit-learn paths could be compiled. A marker
+    left by another Numba or Python, or by a process compiling for another CPU in a shared
+    folder, does not count: their kernels are not the ones this process looks up; nor does
+    one left where scikit-learn was missing, once it is installed."""
+    import hashlib
+    import importlib
+    import platform
+
+    import numba
+    from numba.core.registry import cpu_target
+
     from .kernels import cache, target
 
-    return cache.cache_dir() / (f".warmed-{target.compiled_for()}-" + "-".join(sorted(dtypes)))
+    try:  # the scikit-learn group compiles only where it imports (see _run_sklearn)
+        importlib.import_module(".sklearn", __package__)
+        groups = "all groups"
+    except ImportError:
+        groups = "no scikit-learn"
+    keyed_on = repr((cpu_target.target_context.codegen().magic_tuple(), numba.__version__,
+                     platform.python_implementation(), platform.python_version_tuple()[:2],
+                     groups))
+    tag = hashlib.sha256(keyed_on.encode()).hexdigest()[:12]
+    return [cache.cache_dir() / f".warmed-{target.compiled_for()}-{tag}-{dtype}"
+            for dtype in dtypes]
 
 
-def _done(marker) -> bool:
-    """Whether ``marker`` (:func:`_done_marker`) is in this installation's cache or in the
-    set shipped for this process's level (:mod:`fastmlp.kernels.prebuilt`)."""
+def _done(markers) -> bool:
+    """Whether every one of ``markers`` (:func:`_done_markers`) is in this installation's
+    cache or in the set shipped for this process's level (:mod:`fastmlp.kernels.prebuilt`)."""
     from .kernels import _jit
 
-    return marker.exists() or (_jit.SHIPPED is not None
-                               and (_jit.SHIPPED / marker.name).exists())
+    return all(marker.exists() or (_jit.SHIPPED is not None
+                                   and (_jit.SHIPPED / marker.name).exists())
+               for marker in markers)
 
 
 def _compile_in_children(jobs, n_jobs: int, verbose: bool) -> None:

@@ -65,11 +65,14 @@ def test_a_new_process_compiles_for_the_hosts_level_unless_told_otherwise():
 
 @needs_x86_v3
 def test_a_bad_fastmlp_cpu_is_named_at_import():
+    # unparsable: warned about and ignored, as Numba does with its own variables
     done = _choose_in_child(FASTMLP_CPU="avx9000")
-    assert done.returncode != 0
+    assert done.returncode == 0, done.stderr
     assert "FASTMLP_CPU must be 'auto', 'native' or one of" in done.stderr
-    if target.host_level() == "x86-64-v3":
+    assert json.loads(done.stdout)[0] == target.host_level()
+    if target.host_level() == "x86-64-v3":  # understood but impossible here: the import fails
         done = _choose_in_child(FASTMLP_CPU="x86-64-v4")
+        assert done.returncode != 0
         assert "asks for more than this CPU has" in done.stderr
 
 
@@ -82,7 +85,9 @@ def test_after_numba_compiled_something_fastmlp_leaves_the_cpu_alone():
                           text=True, timeout=300, check=True)
     level, reason = (part.strip() for part in done.stdout.split("|"))
     assert level == "None"
-    assert reason in ("Numba compiled code in this process before fastmlp was imported",
+    assert reason in ("Numba's CPU target was set up before fastmlp was imported (a function "
+                      "was compiled or defined with @njit, perhaps by a library imported "
+                      "earlier)",
                       "NUMBA_CPU_NAME is set", "NUMBA_CPU_FEATURES is set",
                       "the host is not x86-64 (v2 or later)")
 

@@ -26,6 +26,7 @@ that level's code (an AVX-512 machine builds both).
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import subprocess
@@ -52,18 +53,25 @@ def shipped_folder(level: str | None) -> Path | None:
 def load(numba_cache, signature, target_context, shipped: Path):
     """Load the kernel ``numba_cache`` (a dispatcher's Numba cache) misses for ``signature``
     from the shipped set in ``shipped``, as Numba loads its own entries; None when the set has
-    no such entry or it cannot be read."""
+    no such entry or it cannot be read.
+
+    The entry is found from the kernel's source file (its folder inside the package, as
+    :mod:`fastmlp.kernels.cache` lays out a cache folder) and checked against this
+    installation's source digest, not against where this installation caches: when fastmlp's
+    cache folder is not writable, Numba caches beside the sources instead (``__pycache__``),
+    and the shipped set serves that installation too."""
     own = numba_cache._cache_file
     try:
-        module_folder = Path(own._cache_path).relative_to(cache.cache_dir())
-    except ValueError:  # cached by one of Numba's own locators: not fastmlp's layout
+        source = Path(inspect.getfile(numba_cache._py_func)).resolve()
+        module_folder = source.parent.relative_to(cache.PACKAGE_DIR)
+    except (AttributeError, TypeError, ValueError, OSError):  # not one of fastmlp's files
         return None
     folder = shipped / module_folder
-    if not (folder / own._index_name).exists():
-        return None
-    index = caching.IndexDataCacheFile(str(folder), own._index_name[:-len(".nbi")],
-                                       own._source_stamp)
     try:
+        if not (folder / own._index_name).is_file():
+            return None
+        index = caching.IndexDataCacheFile(str(folder), own._index_name[:-len(".nbi")],
+                                           cache.package_digest())
         data = index.load(numba_cache._index_key(signature, target_context.codegen()))
         if data is None:
             return None
@@ -109,8 +117,16 @@ def build(levels, out: Path | None = None, verbose: bool = True) -> dict[str, fl
                    if key not in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES", "NUMBA_CACHE_DIR",
                                   "NUMBA_DISABLE_JIT")}
             env.update(FASTMLP_CACHE_DIR=scratch, FASTMLP_CPU=level)
+            # run in the empty scratch folder, with this fastmlp first on the path: the
+            # working directory may hold another copy of fastmlp (``-m`` would import it) or
+            # a .numba_config.yaml naming a CPU (the kernels would be compiled for it and
+            # never match the level's key)
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(cache.PACKAGE_DIR.parent)] + [part for part in
+                                                   env.get("PYTHONPATH", "").split(os.pathsep)
+                                                   if part])
             subprocess.run([sys.executable, "-m", "fastmlp", "warmup"], env=env, check=True,
-                           stdout=None if verbose else subprocess.DEVNULL)
+                           cwd=scratch, stdout=None if verbose else subprocess.DEVNULL)
             compiled = Path(scratch) / cache.cache_dir().name
             if not compiled.is_dir():
                 raise RuntimeError(f"warmup compiled nothing into {compiled}")

@@ -17,14 +17,23 @@ every machine of one level compiles the same code, a prebuilt kernel of that lev
 gives the same bits whether its kernels were shipped, cached or compiled now.
 
 The choice is Numba's process-wide ``CPU_NAME`` / ``CPU_FEATURES`` setting, made when fastmlp
-is imported. It is left alone (the host's own model, as Numba chooses) when:
+is imported, and kept when Numba re-reads its environment variables (it does before every
+compile, and resets both when any ``NUMBA_*`` variable changed since). It is left alone
+(the host's own model, as Numba chooses) when:
 
-* the user chose: ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` is set;
+* the user chose: ``NUMBA_CPU_NAME`` or ``NUMBA_CPU_FEATURES`` is set (in the environment
+  or as ``cpu_name`` / ``cpu_features`` in Numba's ``.numba_config.yaml``);
 * ``FASTMLP_CPU=native``; ``FASTMLP_CPU=<level>`` picks a lower level than the host's instead
-  (to build or time AVX2 kernels on an AVX-512 machine);
-* Numba has already compiled something in this process (its code generator, and the CPU it
-  targets, exist from the first compile on; changing the setting then would mislabel cache
-  entries): import fastmlp before compiling other Numba code to get the shipped kernels;
+  (to build or time AVX2 kernels on an AVX-512 machine). Case and surrounding blanks are
+  ignored. A value that is not a level, ``auto`` or ``native`` is warned about and ignored,
+  as Numba treats its own unparsable variables (the import goes on with the automatic
+  choice); a level above the host's raises, as NumPy's ``NPY_ENABLE_CPU_FEATURES`` does for
+  features the machine lacks: that request is understood and cannot be met;
+* Numba's CPU target was set up before fastmlp was imported: by a compile, and also by
+  merely *defining* a function with ``@njit``, ``@vectorize`` and the like (its dispatcher
+  creates Numba's code generator, which fixes the CPU it targets; changing the setting then
+  would mislabel cache entries) -- also when a library imported earlier did it. Import
+  fastmlp before other Numba code to get the shipped kernels;
 * the host is not x86-64.
 """
 
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import os
 import platform
+import warnings
 
 #: LLVM feature names each level requires beyond the previous one (the x86-64 psABI levels).
 LEVEL_FEATURES: dict[str, frozenset[str]] = {
@@ -76,6 +86,17 @@ def _numba_has_compiled() -> bool:
     return "_toplevel_target_context" in vars(cpu_target)
 
 
+def _numba_settings() -> dict:
+    """The ``NUMBA_*`` settings Numba reads: the environment's, and those of a
+    ``.numba_config.yaml`` in the working directory (Numba reads it as the same names)."""
+    from numba.core import config
+
+    settings = dict(getattr(getattr(config, "_env_reloader", None), "old_environ", None) or {})
+    settings.update((name, value) for name, value in os.environ.items()
+                    if name.startswith("NUMBA_"))
+    return settings
+
+
 def choose() -> tuple[str | None, str | None]:
     """The level to compile for and, when there is none, why (see the module docstring).
 
@@ -86,25 +107,31 @@ def choose() -> tuple[str | None, str | None]:
     reason : str or None
         Why Numba's own choice stays, when ``level`` is None.
     """
+    settings = _numba_settings()
     for variable in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES"):
-        if variable in os.environ:
+        if variable in settings:
             return None, f"{variable} is set"
     wanted = os.environ.get("FASTMLP_CPU", "").strip().lower() or "auto"
+    if wanted not in ("auto", "native", *LEVELS):
+        # like Numba's own variables: a value that cannot be parsed is reported and ignored
+        warnings.warn(f"FASTMLP_CPU must be 'auto', 'native' or one of {LEVELS}, not "
+                      f"{wanted!r}: ignored, the level is chosen automatically",
+                      RuntimeWarning, stacklevel=2)
+        wanted = "auto"
     if wanted == "native":
         return None, "FASTMLP_CPU=native"
     level = host_level()
     if level is None:
         return None, "the host is not x86-64 (v2 or later)"
     if wanted != "auto":
-        if wanted not in LEVELS:
-            raise ValueError(f"FASTMLP_CPU must be 'auto', 'native' or one of {LEVELS}, "
-                             f"not {wanted!r}")
         if LEVELS.index(wanted) > LEVELS.index(level):
             raise ValueError(f"FASTMLP_CPU={wanted} asks for more than this CPU has "
                              f"({level})")
         level = wanted
     if _numba_has_compiled():
-        return None, "Numba compiled code in this process before fastmlp was imported"
+        return None, ("Numba's CPU target was set up before fastmlp was imported (a function "
+                      "was compiled or defined with @njit, perhaps by a library imported "
+                      "earlier)")
     return level, None
 
 
@@ -123,9 +150,38 @@ def apply() -> str | None:
     if level is not None:
         config.CPU_NAME = level  # type: ignore[attr-defined]  # Numba sets them at run time
         config.CPU_FEATURES = ""  # type: ignore[attr-defined]
+        _keep_across_reloads(level)
         # child processes (background compiles, warmup's jobs) make the same choice from the
         # same host and environment; no variable is exported that would override a user's
     return level
+
+
+def _keep_across_reloads(level: str) -> None:
+    """Set the level again whenever Numba re-reads its environment variables.
+
+    Numba's compiler calls ``config.reload_config()`` before every compile, which re-reads
+    every ``NUMBA_*`` variable as soon as any of them changed since Numba was imported (a
+    user's ``os.environ["NUMBA_..."] = ...``, a notebook's ``%env``): that would reset
+    ``CPU_NAME`` to the host's model while the code generator still compiles for the level,
+    so every later lookup would miss this process's cache, the shipped set and the kernels
+    its background compiles write. A user's own ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES``
+    set since then is left to Numba. Left alone when Numba's reloader is not as expected
+    (``tests/test_prebuilt_review.py`` checks the behaviour)."""
+    from numba.core import config
+
+    reloader = getattr(config, "_env_reloader", None)
+    process = getattr(reloader, "process_environ", None)
+    if process is None or getattr(process, "_fastmlp_level", None) is not None:
+        return
+
+    def process_environ(environ):
+        process(environ)
+        if not any(name in environ for name in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")):
+            config.CPU_NAME = level
+            config.CPU_FEATURES = ""
+
+    process_environ._fastmlp_level = level  # type: ignore[attr-defined]
+    reloader.process_environ = process_environ  # type: ignore[union-attr]
 
 
 def compiled_for() -> str:
