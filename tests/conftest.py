@@ -1,5 +1,34 @@
+import os
+
 import numpy as np
 import pytest
+
+#: At most this many xdist workers for ``-n auto`` (setup.cfg's addopts). Each worker imports
+#: the whole stack and compiles (or loads) its own kernels, and peaks near 2 GB on the largest
+#: tests: past a few workers the cold compile that every worker repeats and the memory cost
+#: more than the extra cores give.
+MAX_WORKERS = 4
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: ``-p no:xdist`` still works
+def pytest_xdist_auto_num_workers(config):
+    """How many workers ``-n auto`` starts: one per usable CPU, at most MAX_WORKERS, and none
+    (the tests run in this process) on one CPU or when benchmarks are really timed, since
+    pytest-benchmark refuses to time under xdist. PYTEST_XDIST_AUTO_NUM_WORKERS still wins."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    if config.getoption("benchmark_enable", False):
+        return 0
+    workers = min(usable_cpus(), MAX_WORKERS)
+    return workers if workers > 1 else 0
 
 
 @pytest.fixture
