@@ -31,6 +31,23 @@ def pytest_xdist_auto_num_workers(config):
     return workers if workers > 1 else 0
 
 
+#: Modules that each take tens of seconds (mostly compiling into empty kernel caches, by
+#: design), longest first. Under xdist they are handed out before the others: started last,
+#: one of them would keep one worker busy while the other has nothing left to do.
+LONG_MODULES = ("test_cold_cache", "test_compile_rules", "test_warmup", "test_specialize",
+                "test_prebuilt", "test_dropout", "test_prefetch", "test_progress")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, move LONG_MODULES to the front (the order within each module
+    stays). Every worker collects, and so sorts, the same way. A run in one process keeps
+    the usual order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
