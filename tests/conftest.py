@@ -49,6 +49,24 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def children_at_normal_priority(monkeypatch):
+    """fastmlp's background compiles (fastmlp._child) start at normal priority, for tests
+    that wait for them: under pytest-xdist the other worker keeps a core busy, and a child at
+    its usual background priority (nice 10) gets a small share of it, the waiting test with
+    it (one such test took 149 s under xdist on a busy host, 6 s alone). No test here checks
+    the priority itself."""
+    from fastmlp import _child
+
+    start = _child.start
+
+    def at_normal_priority(*args, **options):
+        options["nice"] = 0
+        return start(*args, **options)
+
+    monkeypatch.setattr(_child, "start", at_normal_priority)
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(12345)
 
