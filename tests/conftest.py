@@ -34,8 +34,11 @@ def pytest_xdist_auto_num_workers(config):
 #: Modules that each take tens of seconds (mostly compiling into empty kernel caches, by
 #: design), longest first. Under xdist they are handed out before the others: started last,
 #: one of them would keep one worker busy while the other has nothing left to do.
-LONG_MODULES = ("test_cold_cache", "test_compile_rules", "test_warmup", "test_specialize",
-                "test_prebuilt", "test_dropout", "test_prefetch", "test_progress")
+#: test_compile_rules comes first, so that it is the first module of its worker: it reads
+#: every signature compiled in its process, and other modules' tests compile variants of
+#: their own (fits on read-only arrays, for one) that it would then report.
+LONG_MODULES = ("test_compile_rules", "test_cold_cache", "test_warmup", "test_prebuilt",
+                "test_specialize", "test_dropout", "test_prefetch", "test_progress")
 
 
 def pytest_collection_modifyitems(config, items):
