@@ -12,6 +12,16 @@ on what the cache holds; ``python -m fastmlp.bench.cfloor`` times both kernels.
 import pytest
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """Real timings (``--benchmark-enable``) run in this process, not in setup.cfg's ``-n
+    auto`` workers: pytest-benchmark refuses to time under xdist. (tests/conftest.py says how
+    many workers a normal run starts; ``pytest bench/`` alone does not load it.)"""
+    if config.getoption("benchmark_enable", False):
+        return 0
+    return None
+
+
 @pytest.fixture(autouse=True)
 def general_per_sample_kernel(monkeypatch):
     monkeypatch.setenv("FASTMLP_SPECIALIZE", "0")

@@ -110,6 +110,13 @@ def every_configuration():
         counts.predict(X)
 
 
+@pytest.fixture(scope="module")
+def every_configuration_run():
+    """every_configuration() once for the module: the tests below read the signatures it
+    leaves on the kernels (a second run would compile nothing new, only fit again)."""
+    every_configuration()
+
+
 def normalized(argument) -> str:
     """An argument type with what may vary between variants made the same: the dtype and the
     arrays' number of dimensions (Adam's 2-D slots)."""
@@ -126,8 +133,7 @@ def meant_variants(a, b) -> bool:
         normalized(x) == normalized(y) or types.none in (x, y) for x, y in zip(a, b))
 
 
-def test_kernels_compile_only_the_variants_they_are_meant_to():
-    every_configuration()
+def test_kernels_compile_only_the_variants_they_are_meant_to(every_configuration_run):
     functions = compiled_functions()
     assert len(functions) > 20
     for name, dispatcher in functions.items():
@@ -159,8 +165,7 @@ def test_weighted_and_clipped_per_sample_fits_share_the_plain_kernel():
     assert not np.array_equal(clipped.params, plain.params)
 
 
-def test_the_fit_compiles_the_epoch_kernels_it_needs():
-    every_configuration()
+def test_the_fit_compiles_the_epoch_kernels_it_needs(every_configuration_run):
     # chunked: dtype x rule family (``moments``, from fastmlp.rules: every rule of a family
     # shares a kernel; clipping and weights are decided at run time); per-sample: dtype x
     # family (clipping and weights at run time too); passes: dtype (counted in the notes' forms:

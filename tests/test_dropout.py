@@ -151,7 +151,7 @@ def test_streamed_fits_with_dropout_repeat_bit_for_bit(tmp_path, small_blocks):
 
 
 @pytest.fixture
-def fresh_tiers(monkeypatch):
+def fresh_tiers(monkeypatch, children_at_normal_priority):
     """Every per-sample fit asks for its specialized kernel at once (test_specialize.py)."""
     monkeypatch.setattr(specialize, "_updates", {})
     monkeypatch.setattr(specialize, "_kernels", {})

@@ -235,14 +235,21 @@ def test_fast_exp_is_accurate_and_keeps_nan(dtype, rel):
 
 
 @njit
-def _both_output_stages(z, Y, output, param):
+def _both_output_stages(z, Y, output, param, start):
     """The per-sample kernel's one-row output stage and the chunk drivers' output stage on
-    the same row: (losses, activated outputs, deltas) of each."""
+    the same row: (losses, activated outputs, deltas) of each.
+
+    ``start`` is 0, passed in rather than written here: an integer constant would type as
+    ``Literal[int](0)`` and compile the library's kernels a variant of their own for it, in
+    this process, which tests/test_compile_rules.py then finds if it runs after this test in
+    the same process (as it may under pytest-xdist).
+    """
     acts_row, deltas_row = z.copy(), np.zeros_like(z)
     acts_chunk, deltas_chunk = z.copy(), np.zeros_like(z)
-    loss_row = output_row(acts_row, 0, deltas_row, Y, 0, output, param)
-    loss_chunk = output_stage(acts_chunk, 0, deltas_chunk, Y, np.empty(0, z.dtype),
-                              np.zeros(1, np.int64), 0, 1, output, param, 1.0, None)
+    loss_row = output_row(acts_row, start, deltas_row, Y, start, output, param)
+    loss_chunk = output_stage(acts_chunk, start, deltas_chunk, Y, np.empty(0, z.dtype),
+                              np.zeros(1, np.int64), start, start + 1, output, param, 1.0,
+                              None)
     return loss_row, loss_chunk, acts_row, acts_chunk, deltas_row, deltas_chunk
 
 
@@ -258,7 +265,7 @@ def test_one_row_output_stage_agrees_with_the_output_stage(output, loss, dtype):
     Y = (np.eye(4)[[2]] if loss == "cross_entropy" else rng.uniform(size=(1, 4))).astype(dtype)
     param = 0.3 if output in ("leaky_relu", "elu") else 0.0
     row, chunk, *pairs = _both_output_stages(z, Y, (4, OUTPUT_ACTIVATIONS[output],
-                                                    LOSSES[loss]), param)
+                                                    LOSSES[loss]), param, 0)
     eps = float(np.finfo(dtype).eps)
     assert row == pytest.approx(chunk, rel=8 * eps)
     for a, b in zip(pairs[0::2], pairs[1::2]):

@@ -27,7 +27,7 @@ N_ROWS = 300
 
 
 @pytest.fixture
-def fresh(monkeypatch):
+def fresh(monkeypatch, children_at_normal_priority):
     """This module's own tier state: counts and kernels start empty, and every per-sample fit
     asks for its specialized kernel at once."""
     monkeypatch.setattr(specialize, "_updates", {})
