@@ -60,11 +60,12 @@ def as_labels(labels, name: str = "y") -> np.ndarray:
                 raise ValueError(f"{name} holds a missing value ({value!r}) at index {index}; "
                                  "a missing label is not a class: drop or impute those rows")
         kinds = {type(v) for v in array}
-        if all(issubclass(k, (numbers.Real, np.bool_)) for k in kinds) and array.size:
-            return array.astype(np.float64) if any(
-                not issubclass(k, (numbers.Integral, np.bool_)) for k in kinds) \
-                else array.astype(np.int64)
-        return array.astype(str)
+        if not (all(issubclass(k, (numbers.Real, np.bool_)) for k in kinds) and array.size):
+            return array.astype(str)
+        # numbers in an object array: checked below as numbers are (an infinite one too)
+        array = array.astype(np.float64) if any(
+            not issubclass(k, (numbers.Integral, np.bool_)) for k in kinds) \
+            else array.astype(np.int64)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         index = int(np.argmin(np.isfinite(array)))
         raise ValueError(f"{name} holds {array[index]!r} at index {index}; a missing or "

@@ -2,8 +2,17 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
-#: At most this many xdist workers for ``-n auto`` (setup.cfg's addopts). Each worker imports
+# Under CI the property tests draw the same examples on every run: a failure is then the
+# code's, reproduced by the next run, not a new random example's (the suite's own runs
+# locally keep exploring). CI=true is set by .ci/run's callers (and GitHub Actions).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
+
+#: At most this many xdist workers for ``-n auto`` (``pytest -n auto``: not on by default,
+#: see setup.cfg). Each worker imports
 #: the whole stack and compiles (or loads) its own kernels, and peaks near 2 GB on the largest
 #: tests: past a few workers the cold compile that every worker repeats and the memory cost
 #: more than the extra cores give.

@@ -93,3 +93,18 @@ def test_fit_warns_about_unscaled_inputs_and_saturated_units():
         warnings.simplefilter("error")  # standardized inputs: no guard-rail warning
         fastmlp.MLP((5, 8, 2), "tanh", "softmax", "cross_entropy", seed=0).fit(
             X / X.std(axis=0), Y, epochs=2, batch_size=16)
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_an_infinite_number_among_object_labels_is_refused_naming_y(outputs):
+    # Hypothesis found it: numbers in an object array skipped the finiteness check that a
+    # float array gets, and the binary fit then blamed classes_
+    X = np.random.default_rng(0).normal(size=(8, 4))
+    y = np.array([0, float("inf")] * 4, dtype=object)
+    net = fastmlp.MLP((4, 5, outputs), "tanh", "softmax" if outputs > 1 else "sigmoid",
+                      "cross_entropy" if outputs > 1 else "binary_cross_entropy", seed=0)
+    before = net.params.copy()
+    with pytest.raises(ValueError, match=r"Y holds .*inf.* at index 1"):
+        net.fit(X, y, epochs=1, batch_size=4, seed=0)
+    np.testing.assert_array_equal(net.params, before)
+    assert net.classes_ is None
