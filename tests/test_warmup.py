@@ -77,7 +77,10 @@ def test_after_warmup_the_common_paths_compile_nothing_and_give_this_processs_bi
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["missed"] == []
-    assert result["hits"] >= 10  # the kernels did come from the cache
+    # the kernels did come from the cache: at least the four epoch kernels (per-sample and
+    # chunked, two optimizer families each; clipping and weights are run-time choices) and
+    # the inference and full-data passes
+    assert result["hits"] >= 6
     assert result["results"] == here["digest"]
 
     # a second warmup on the filled folder only loads it: no child processes
