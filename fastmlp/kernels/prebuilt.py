@@ -108,7 +108,7 @@ def build(levels, out: Path | None = None, verbose: bool = True) -> dict[str, fl
     for level in levels:
         if level not in target.LEVELS:
             raise ValueError(f"levels: {level!r} is not one of {target.LEVELS}")
-        if host is None or target.LEVELS.index(level) > target.LEVELS.index(host):
+        if not target.runs_on(level, host):
             raise ValueError(f"levels: this machine ({host}) cannot run {level} code, "
                              "which warmup must run to compile it")
         began = time.perf_counter()

@@ -79,6 +79,11 @@ def host_level(features: dict[str, bool] | None = None) -> str | None:
     return level
 
 
+def runs_on(level: str, host: str | None) -> bool:
+    """Whether code compiled for ``level`` runs on a machine of level ``host``."""
+    return host is not None and LEVELS.index(level) <= LEVELS.index(host)
+
+
 def _numba_has_compiled() -> bool:
     from numba.core.registry import cpu_target
 
@@ -124,7 +129,7 @@ def choose() -> tuple[str | None, str | None]:
     if level is None:
         return None, "the host is not x86-64 (v2 or later)"
     if wanted != "auto":
-        if LEVELS.index(wanted) > LEVELS.index(level):
+        if not runs_on(wanted, level):
             raise ValueError(f"FASTMLP_CPU={wanted} asks for more than this CPU has "
                              f"({level})")
         level = wanted
@@ -148,12 +153,17 @@ def apply() -> str | None:
 
     level, reason_native = choose()
     if level is not None:
-        config.CPU_NAME = level  # type: ignore[attr-defined]  # Numba sets them at run time
-        config.CPU_FEATURES = ""  # type: ignore[attr-defined]
+        _set(config, level)
         _keep_across_reloads(level)
-        # child processes (background compiles, warmup's jobs) make the same choice from the
-        # same host and environment; no variable is exported that would override a user's
+        # fastmlp's own child processes (background compiles, warmup's jobs) are told the
+        # parent's choice through FASTMLP_CPU (fastmlp._child)
     return level
+
+
+def _set(config, level: str) -> None:
+    """Numba's CPU: the level, with no features beyond the level's own."""
+    config.CPU_NAME = level  # Numba's config sets its settings at run time
+    config.CPU_FEATURES = ""
 
 
 def _keep_across_reloads(level: str) -> None:
@@ -177,8 +187,7 @@ def _keep_across_reloads(level: str) -> None:
     def process_environ(environ):
         process(environ)
         if not any(name in environ for name in ("NUMBA_CPU_NAME", "NUMBA_CPU_FEATURES")):
-            config.CPU_NAME = level
-            config.CPU_FEATURES = ""
+            _set(config, level)
 
     process_environ._fastmlp_level = level  # type: ignore[attr-defined]
     reloader.process_environ = process_environ  # type: ignore[union-attr]
